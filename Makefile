@@ -1,0 +1,41 @@
+# Each target bootstraps .venv by itself: a fresh machine needs only `make demo` or `make test`.
+SHELL := /bin/bash
+PYTHON ?= python3
+UV := $(PYTHON) -m uv
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.synced
+export HF_HUB_DISABLE_TELEMETRY := 1
+export MUJOCO_GL ?= egl
+
+.PHONY: venv test demo bench lint clean
+
+$(STAMP): pyproject.toml uv.lock $(wildcard core/pyproject.toml plugins/*/pyproject.toml hardware/*/pyproject.toml)
+	@$(UV) --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet uv
+	$(UV) sync --all-packages --all-extras --frozen --inexact
+	@touch $@
+
+uv.lock: pyproject.toml $(wildcard core/pyproject.toml plugins/*/pyproject.toml hardware/*/pyproject.toml)
+	@$(UV) --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet uv
+	$(UV) lock
+	@touch $@
+
+venv: $(STAMP)
+
+lint: venv
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check core plugins hardware tests
+
+test: venv
+	$(UV) pip install --quiet --python $(BIN)/python --no-deps -e tests/plugins/tinyzoo
+	$(BIN)/ruff check .
+	HF_HUB_OFFLINE=1 $(BIN)/pytest -n 2 --durations=15
+
+demo: venv
+	$(BIN)/policyzoo demo
+
+bench: venv
+	$(BIN)/policyzoo bench all
+
+clean:
+	rm -rf $(VENV) bench-results

@@ -1,0 +1,50 @@
+"""policyzoo: a plugin-based registry of robot-learning policies built on LeRobot.
+
+Importing this package never imports torch or LeRobot; model code is imported when a policy is built.
+"""
+
+from importlib.metadata import PackageNotFoundError, version
+
+from policyzoo.api import build_policy, get_spec, list_policies, load_policy
+from policyzoo.errors import BadInput
+from policyzoo.handle import PolicyFactory, PolicyHandle
+from policyzoo.hookspecs import hookimpl
+from policyzoo.plugins import CONTRACT_VERSION
+from policyzoo.specs import (
+    CameraSpec,
+    Features,
+    JointSpec,
+    Mismatch,
+    PolicyCard,
+    PolicySpec,
+    RobotSpec,
+    Source,
+    check_compatibility,
+)
+
+try:
+    __version__ = version("policyzoo")
+except PackageNotFoundError:  # running from a source tree
+    __version__ = "0.0.0"
+
+__all__ = [
+    "CONTRACT_VERSION",
+    "BadInput",
+    "CameraSpec",
+    "Features",
+    "JointSpec",
+    "Mismatch",
+    "PolicyCard",
+    "PolicyFactory",
+    "PolicyHandle",
+    "PolicySpec",
+    "RobotSpec",
+    "Source",
+    "__version__",
+    "build_policy",
+    "check_compatibility",
+    "get_spec",
+    "hookimpl",
+    "list_policies",
+    "load_policy",
+]

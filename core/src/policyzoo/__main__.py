@@ -1,0 +1,3 @@
+from policyzoo.cli import main
+
+main()

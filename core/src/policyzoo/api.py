@@ -1,0 +1,40 @@
+"""The Python API: list, describe, build and load policies."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from policyzoo.checkpoint import policy_type_of, resolve_pretrained
+from policyzoo.handle import PolicyHandle
+from policyzoo.registry import PolicyEntry, get_registry
+from policyzoo.specs import Features, PolicySpec, check_compatibility
+
+
+def list_policies() -> list[PolicyEntry]:
+    """Installed policy types, sorted by name."""
+    return [entry for _, entry in sorted(get_registry().policies.items())]
+
+
+def get_spec(policy_type: str) -> type[PolicySpec]:
+    """The spec class of an installed policy type."""
+    return get_registry().policy(policy_type).spec
+
+
+def build_policy(spec: PolicySpec, features: Features, stats: dict[str, dict[str, Any]] | None = None
+                 ) -> PolicyHandle:
+    """A new policy for `features`; `stats` are the dataset's normalization statistics."""
+    from policyzoo.errors import BadInput
+
+    problems = check_compatibility(spec, features)
+    if problems:
+        raise BadInput("; ".join(str(problem) for problem in problems))
+    factory = get_registry().policy(spec.type).load_factory()
+    return factory.build(spec, features, stats)
+
+
+def load_policy(path_or_repo_id: str | Path, device: str | None = None) -> PolicyHandle:
+    """A saved policy from a local folder (checkpoint, training output) or a Hub repo id."""
+    directory = resolve_pretrained(path_or_repo_id)
+    factory = get_registry().policy(policy_type_of(directory), flag="config.json type").load_factory()
+    return factory.load(directory, device=device)

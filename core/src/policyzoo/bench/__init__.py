@@ -1,0 +1,1 @@
+"""Benchmarks behind `policyzoo bench`: each prints a markdown table and writes JSON."""

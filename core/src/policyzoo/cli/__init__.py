@@ -1,0 +1,64 @@
+"""The `policyzoo` command. Start-up stays light: heavy commands import their code when run."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+
+import click
+
+from policyzoo import __version__
+from policyzoo.cli.base import ZooGroup, fail
+from policyzoo.errors import BadInput
+
+# name -> (module, attribute); a module that is not there yet is simply not listed.
+LAZY_COMMANDS = {
+    "policies": ("policyzoo.cli.policies", "policies"),
+    "plugins": ("policyzoo.cli.plugins", "plugins"),
+    "robots": ("policyzoo.cli.robots", "robots"),
+    "bench": ("policyzoo.cli.bench", "bench"),
+    "dataset": ("policyzoo.cli.dataset", "dataset"),
+    "train": ("policyzoo.cli.train", "train"),
+    "demo": ("policyzoo.cli.train", "demo"),
+    "record": ("policyzoo.cli.record", "record"),
+    "replay": ("policyzoo.cli.record", "replay"),
+    "calibrate": ("policyzoo.cli.deploy", "calibrate"),
+    "deploy": ("policyzoo.cli.deploy", "deploy"),
+    "eval": ("policyzoo.cli.eval", "eval_command"),
+    "export": ("policyzoo.cli.hub", "export"),
+    "push": ("policyzoo.cli.hub", "push"),
+    "recommend": ("policyzoo.cli.recommend", "recommend"),
+    "plugin": ("policyzoo.cli.scaffold", "plugin"),
+}
+
+
+@click.group(cls=ZooGroup, lazy_commands=LAZY_COMMANDS, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, "--version", prog_name="policyzoo")
+def cli() -> None:
+    """Train, run and share robot-learning policies; each policy is a plugin.
+
+    Flags follow LeRobot: `policyzoo train --policy.type=act --batch_size=8` works as
+    `lerobot-train` does.
+    """
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Entry point: bad input becomes one line on stderr and exit code 2, never a traceback."""
+    try:
+        code = cli.main(args=list(argv) if argv is not None else None, prog_name="policyzoo",
+                        standalone_mode=False)
+    except BadInput as exc:
+        fail(str(exc))
+    except click.UsageError as exc:
+        fail(exc.format_message().replace("\n", " ") + _usage_hint(exc))
+    except click.ClickException as exc:
+        fail(exc.format_message())
+    except (KeyboardInterrupt, click.Abort):
+        click.echo("interrupted", err=True)
+        sys.exit(130)
+    sys.exit(code if isinstance(code, int) else 0)
+
+
+def _usage_hint(exc: click.UsageError) -> str:
+    path = exc.ctx.command_path if exc.ctx is not None else "policyzoo"
+    return f" (see: {path} --help)"

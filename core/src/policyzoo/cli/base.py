@@ -1,0 +1,106 @@
+"""Pieces every command shares: lazy sub-commands, dotted-flag commands, errors and tables."""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import sys
+from collections.abc import Callable, Sequence
+from typing import Any, NoReturn
+
+import click
+
+from policyzoo.errors import did_you_mean
+
+
+def fail(message: str, code: int = 2) -> NoReturn:
+    """Print one line to stderr and exit."""
+    click.echo(f"policyzoo: error: {message}", err=True)
+    sys.exit(code)
+
+
+class ZooGroup(click.Group):
+    """A group whose sub-commands are imported on use, plus commands that plugins add."""
+
+    def __init__(self, *args: Any, lazy_commands: dict[str, tuple[str, str]] | None = None, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.lazy_commands = lazy_commands or {}
+        self._plugin_commands_added = False
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        self._add_plugin_commands()
+        available = [name for name, (module, _) in self.lazy_commands.items() if importlib.util.find_spec(module)]
+        return sorted(set(super().list_commands(ctx)) | set(available))
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        if name in self.lazy_commands:
+            module_name, attribute = self.lazy_commands[name]
+            if importlib.util.find_spec(module_name) is None:
+                return None
+            return getattr(importlib.import_module(module_name), attribute)
+        command = super().get_command(ctx, name)
+        if command is None and not self._plugin_commands_added:
+            self._add_plugin_commands()
+            command = super().get_command(ctx, name)
+        return command
+
+    def resolve_command(self, ctx: click.Context, args: list[str]) -> tuple[str | None, click.Command | None,
+                                                                              list[str]]:
+        name = args[0] if args else ""
+        if name and not name.startswith("-") and self.get_command(ctx, name) is None:
+            raise click.UsageError(
+                f"no command '{name}'; commands: {', '.join(self.list_commands(ctx))}."
+                + did_you_mean(name, self.list_commands(ctx)), ctx)
+        return super().resolve_command(ctx, args)
+
+    def _add_plugin_commands(self) -> None:
+        if self._plugin_commands_added:
+            return
+        self._plugin_commands_added = True
+        from policyzoo.plugins import PluginProblem, get_plugins
+
+        plugins = get_plugins()
+        for info, register_commands in plugins.hook_callers("register_commands"):
+            try:
+                register_commands(cli=self)
+            except Exception as exc:
+                plugins.problems.append(PluginProblem(
+                    info.name, info.distribution, f"hook register_commands raised {type(exc).__name__}: {exc}",
+                    f"report it to the maintainers of {info.distribution}, or uninstall it"))
+
+
+DOTTED = {"ignore_unknown_options": True, "allow_extra_args": True, "help_option_names": ["-h", "--help"]}
+
+
+def dotted_command(group: click.Group, name: str, **kwargs: Any) -> Callable:
+    """Declare a command that takes LeRobot-style `--a.b=value` flags; the function gets `Flags`."""
+
+    def decorate(function: Callable) -> click.Command:
+        @group.command(name, context_settings=DOTTED, **kwargs)
+        @click.argument("args", nargs=-1, type=click.UNPROCESSED)
+        def command(args: tuple[str, ...]) -> Any:
+            from policyzoo.flags import Flags
+
+            return function(Flags(args))
+
+        command.__doc__ = function.__doc__
+        command.help = function.__doc__
+        return command
+
+    return decorate
+
+
+def print_table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+    """A plain aligned text table."""
+    cells = [[str(h) for h in headers]] + [[str(c) for c in row] for row in rows]
+    widths = [max(len(row[i]) for row in cells) for i in range(len(headers))]
+    for index, row in enumerate(cells):
+        click.echo("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip())
+        if index == 0:
+            click.echo("  ".join("-" * width for width in widths))
+
+
+def markdown_table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
+    lines = ["| " + " | ".join(str(h) for h in headers) + " |", "|" + "---|" * len(headers)]
+    lines += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
+    return "\n".join(lines)

@@ -1,0 +1,35 @@
+"""`policyzoo bench cli|policies|train|deploy|all`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from policyzoo.cli.base import ZooGroup
+
+OUT_DIR = click.option("--out-dir", type=click.Path(path_type=Path), default=Path("bench-results"),
+                       show_default=True, help="Where the JSON results go.")
+
+# name -> (module, click command); each module imports its heavy code only when run.
+BENCHES = {
+    "cli": ("policyzoo.bench.startup", "command"),
+    "policies": ("policyzoo.bench.policies", "command"),
+    "train": ("policyzoo.bench.train", "command"),
+    "deploy": ("policyzoo.bench.deploy", "command"),
+}
+
+
+@click.group(cls=ZooGroup, lazy_commands=BENCHES)
+def bench() -> None:
+    """Measure start-up, policies, training and deployment on this machine."""
+
+
+@bench.command("all")
+@OUT_DIR
+@click.pass_context
+def all_command(ctx: click.Context, out_dir: Path) -> None:
+    """Every benchmark this installation can run, one after the other."""
+    for name in bench.list_commands(ctx):
+        if name != "all":
+            ctx.invoke(bench.get_command(ctx, name), out_dir=out_dir)

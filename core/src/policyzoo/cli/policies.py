@@ -1,0 +1,86 @@
+"""`policyzoo policies list|show|schema`."""
+
+from __future__ import annotations
+
+import json
+
+import click
+
+from policyzoo.catalogue import FIRST_PARTY
+from policyzoo.cli.base import print_table
+from policyzoo.registry import get_registry
+
+
+@click.group()
+def policies() -> None:
+    """Installed and installable policy types."""
+
+
+@policies.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+def list_command(as_json: bool) -> None:
+    """Every policy type: installed ones with their plugin, first-party ones with their pip name."""
+    registry = get_registry()
+    rows = []
+    for policy_type, entry in sorted(registry.policies.items()):
+        rows.append({"type": policy_type, "installed": True, "distribution": entry.distribution,
+                     "version": entry.version, "summary": entry.card.summary})
+    for policy_type, known in sorted(FIRST_PARTY.items()):
+        if policy_type not in registry.policies:
+            rows.append({"type": policy_type, "installed": False, "distribution": known.distribution,
+                         "version": "", "summary": known.summary})
+    if as_json:
+        click.echo(json.dumps(rows, indent=2))
+        return
+    print_table(
+        ["TYPE", "STATUS", "PLUGIN", "SUMMARY"],
+        [[row["type"], "installed" if row["installed"] else "installable",
+          f"{row['distribution']} {row['version']}" if row["installed"] else f"pip install {row['distribution']}",
+          row["summary"]] for row in rows],
+    )
+    if registry.problems:
+        click.echo(f"\n{len(registry.problems)} plugin problem(s): run `policyzoo plugins doctor`", err=True)
+
+
+@policies.command("show")
+@click.argument("policy_type")
+def show_command(policy_type: str) -> None:
+    """The card of POLICY_TYPE and every setting with its default."""
+    entry = get_registry().policy(policy_type, flag="TYPE")
+    card = entry.card
+    click.echo(f"{entry.type}: {card.title} ({entry.distribution} {entry.version})")
+    click.echo(card.summary)
+    facts = [
+        ("architecture", card.architecture),
+        ("training", card.training),
+        ("cameras", card.cameras),
+        ("needs language", "yes" if card.needs_language else "no"),
+        ("needs reward", "yes" if card.needs_reward else "no"),
+        ("best for", "; ".join(card.best_for)),
+        ("not for", "; ".join(card.not_for)),
+        ("episodes needed", f"{card.episodes_needed.value}  [{card.episodes_needed.source}]"),
+        ("GPU memory, training", f"{card.train_memory_gb[0]:g}-{card.train_memory_gb[1]:g} GB at batch 8  "
+                                 f"[{card.train_memory_source}]"),
+        ("GPU memory, inference", f"{card.inference_memory.value}  [{card.inference_memory.source}]"),
+        ("latency", f"{card.latency.value}  [{card.latency.source}]"),
+        ("parameters", f"{card.parameters.value}  [{card.parameters.source}]"),
+    ]
+    if card.paper:
+        facts.append(("paper", card.paper))
+    click.echo()
+    print_table(["", ""], facts)
+    click.echo("\nsettings (--policy.NAME=VALUE):")
+    rows = []
+    for name, field in entry.spec.model_fields.items():
+        rows.append([name, field.default if not field.is_required() else "(required)", field.description or ""])
+    print_table(["NAME", "DEFAULT", "MEANING"], rows)
+
+
+@policies.command("schema")
+@click.argument("policy_type")
+def schema_command(policy_type: str) -> None:
+    """The JSON Schema of POLICY_TYPE's settings."""
+    entry = get_registry().policy(policy_type, flag="TYPE")
+    schema = entry.spec.model_json_schema()
+    schema["title"] = f"{entry.type} policy settings"
+    click.echo(json.dumps(schema, indent=2))

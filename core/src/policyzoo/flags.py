@@ -1,0 +1,112 @@
+"""LeRobot-style dotted flags (`--policy.chunk_size=100`) shared by every command."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
+
+from pydantic import ValidationError
+
+from policyzoo.errors import BadInput, did_you_mean
+from policyzoo.specs import PolicySpec
+
+T = TypeVar("T")
+_TRUE = {"true", "1", "yes", "on"}
+_FALSE = {"false", "0", "no", "off"}
+
+
+def parse_bool(text: str) -> bool:
+    lowered = text.strip().lower()
+    if lowered in _TRUE:
+        return True
+    if lowered in _FALSE:
+        return False
+    raise ValueError("expected true or false")
+
+
+class Flags:
+    """Parsed `--name=value` flags; commands take what they know, then `finish()` rejects the rest."""
+
+    def __init__(self, args: Sequence[str]) -> None:
+        self.values: dict[str, str] = {}
+        self.positional: list[str] = []
+        self._known: set[str] = set()
+        args = list(args)
+        while args:
+            arg = args.pop(0)
+            if not arg.startswith("--") or arg == "--":
+                self.positional.append(arg)
+                continue
+            name, has_value, value = arg[2:].partition("=")
+            if not name:
+                raise BadInput(f"{arg}: empty flag name; write --name=value")
+            if not has_value:
+                value = args.pop(0) if args and not args[0].startswith("--") else "true"
+            self.values[name] = value
+
+    def take(self, name: str, parse: Callable[[str], T] = str, default: Any = None,
+             choices: Sequence[str] | None = None, help_value: str = "") -> Any:
+        """The value of `--name`, parsed, or `default` when absent."""
+        self._known.add(name)
+        if name not in self.values:
+            return default
+        text = self.values.pop(name)
+        if choices is not None and text not in choices:
+            raise BadInput(f"--{name}={text}: allowed values are {', '.join(choices)}."
+                           + did_you_mean(text, choices))
+        try:
+            return parse(text)
+        except (ValueError, TypeError) as exc:
+            expected = help_value or _describe(parse)
+            raise BadInput(f"--{name}={text}: {exc or 'invalid value'}; expected {expected}") from None
+
+    def section(self, prefix: str, known: Sequence[str] = ()) -> dict[str, str]:
+        """All `--prefix.X` flags as {X: value}; `known` names help suggestions for other flags."""
+        self._known.update(f"{prefix}.{name}" for name in known)
+        found = {name[len(prefix) + 1:]: value for name, value in self.values.items()
+                 if name.startswith(prefix + ".")}
+        for name in found:
+            del self.values[f"{prefix}.{name}"]
+        return found
+
+    def finish(self) -> None:
+        """Raise for the first flag no part of the command asked for."""
+        if self.positional:
+            raise BadInput(f"unexpected argument '{self.positional[0]}'; flags are written --name=value")
+        for name in self.values:
+            raise BadInput(f"--{name}: unknown flag." + _did_you_mean_flag(name, self._known))
+
+
+def _did_you_mean_flag(name: str, known: set[str]) -> str:
+    hint = did_you_mean(name, known)
+    return hint.replace("'", "", 2).replace("mean ", "mean --", 1) if hint else (
+        f" Known flags: {', '.join('--' + k for k in sorted(known))}" if known else "")
+
+
+def _describe(parse: Callable) -> str:
+    return {int: "an integer", float: "a number", parse_bool: "true or false", str: "text"}.get(parse, "a value")
+
+
+def make_spec(spec_class: type[PolicySpec], values: dict[str, Any], prefix: str = "--policy.") -> PolicySpec:
+    """Validate `values` (strings from the command line, or typed) into `spec_class`, one clear error."""
+    try:
+        return spec_class(**values)
+    except ValidationError as exc:
+        raise BadInput(describe_validation_error(exc, spec_class, values, prefix)) from None
+
+
+def describe_validation_error(exc: ValidationError, spec_class: type[PolicySpec], values: dict[str, Any],
+                              prefix: str = "--policy.") -> str:
+    error = exc.errors()[0]
+    field = ".".join(str(part) for part in error["loc"])
+    kind = spec_class.type
+    if error["type"] == "extra_forbidden":
+        hint = did_you_mean(field, spec_class.model_fields)
+        hint = hint.replace("mean '", f"mean {prefix}").replace("'?", "?") if hint else (
+            f" See: policyzoo policies show {kind}")
+        return f"{prefix}{field}: {kind} has no such setting.{hint}"
+    message = error["msg"].removeprefix("Value error, ")
+    if not field:
+        return f"{prefix}*: {message} ({kind})"
+    shown = values.get(field, error.get("input"))
+    return f"{prefix}{field}={shown}: {message} ({kind})"

@@ -1,0 +1,60 @@
+"""What a built policy looks like to policyzoo, whatever library implements it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+
+from policyzoo.specs import Features, PolicySpec
+
+if TYPE_CHECKING:
+    import torch
+
+
+@runtime_checkable
+class PolicyHandle(Protocol):
+    """A built policy. Observations in and actions out are unnormalized, in the robot's units.
+
+    Observations are dicts of tensors without a batch dimension (`observation.state`: (S,),
+    `observation.images.NAME`: (3, H, W) floats in [0, 1], `task`: str); `loss` takes a
+    batched training sample as a LeRobot dataloader yields it.
+    """
+
+    spec: PolicySpec
+    features: Features
+
+    def loss(self, batch: dict[str, Any]) -> tuple[torch.Tensor, dict[str, float]]: ...
+
+    def select_action(self, observation: dict[str, Any]) -> torch.Tensor:
+        """The next action, (A,); queued from a predicted chunk when the policy predicts chunks."""
+
+    def predict_chunk(self, observation: dict[str, Any]) -> torch.Tensor:
+        """A whole chunk of future actions, (T, A), without touching the action queue."""
+
+    def reset(self) -> None: ...
+
+    def parameters(self) -> Iterator[torch.nn.Parameter]: ...
+
+    def save(self, directory: Path) -> None:
+        """Write weights, config and normalization state into `directory` (safetensors and JSON)."""
+
+    def delta_indices(self) -> dict[str, list[int]]:
+        """Frame offsets each training sample needs per feature, e.g. {'action': [0, ..., 99]}."""
+
+    def train_mode(self, training: bool) -> None: ...
+
+    def optimizer_and_scheduler(self, lr: float | None, steps: int) -> tuple[Any, Any]:
+        """The plugin's preset optimizer and learning-rate scheduler (None when it has none)."""
+
+    @property
+    def device(self) -> torch.device: ...
+
+
+class PolicyFactory(Protocol):
+    """What a registered `factory` path points at."""
+
+    def build(self, spec: PolicySpec, features: Features, stats: dict[str, dict[str, Any]] | None) -> PolicyHandle:
+        ...
+
+    def load(self, directory: Path, device: str | None = None) -> PolicyHandle: ...

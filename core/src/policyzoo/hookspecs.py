@@ -1,0 +1,48 @@
+"""The hooks a policyzoo plugin can implement. Mark implementations with `policyzoo.hookimpl`."""
+
+from __future__ import annotations
+
+import pluggy
+
+hookspec = pluggy.HookspecMarker("policyzoo")
+hookimpl = pluggy.HookimplMarker("policyzoo")
+
+
+@hookspec
+def register_policies(register):
+    """Add policy types: call `register(spec_class, card, factory="module:object")` once per type."""
+
+
+@hookspec
+def register_robots(register):
+    """Add robots: call `register(robot_spec, backends={"sim": "module:object", ...})` once per robot."""
+
+
+@hookspec
+def register_commands(cli):
+    """Add sub-commands to the `policyzoo` click group `cli`."""
+
+
+@hookspec
+def on_train_start(run):
+    """Training is about to start; `run` is a `policyzoo.TrainRun` (output dir, spec, flags)."""
+
+
+@hookspec
+def on_train_step(run, step, metrics):
+    """Called every `log_freq` steps with a dict of floats (loss, grad_norm, lr, update_s, data_s)."""
+
+
+@hookspec
+def on_checkpoint_saved(run, step, path):
+    """A checkpoint for `step` is complete at `path`."""
+
+
+@hookspec
+def on_train_end(run, summary):
+    """Training finished (or stopped); `summary` is the dict written to policyzoo.json."""
+
+
+@hookspec
+def model_card_sections(meta):
+    """Return markdown text to add to an exported model card; `meta` is the checkpoint's policyzoo.json."""

@@ -1,0 +1,133 @@
+"""Finding plugins through the `policyzoo` entry-point group, one at a time and never fatally."""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass
+from importlib.metadata import entry_points
+from types import ModuleType
+
+import pluggy
+
+from policyzoo import hookspecs
+
+ENTRY_POINT_GROUP = "policyzoo"
+CONTRACT_VERSION = 1
+"""Plugins declare `POLICYZOO_CONTRACT = 1` in their entry module; another number is not loaded."""
+
+
+@dataclass(frozen=True)
+class PluginInfo:
+    name: str
+    distribution: str
+    version: str
+    contract: int | None
+
+
+@dataclass(frozen=True)
+class PluginProblem:
+    plugin: str
+    distribution: str
+    problem: str
+    fix: str
+
+
+class Plugins:
+    """A pluggy manager plus what was loaded and what failed to load."""
+
+    def __init__(self) -> None:
+        self.manager = pluggy.PluginManager("policyzoo")
+        self.manager.add_hookspecs(hookspecs)
+        self.info: dict[str, PluginInfo] = {}
+        self.problems: list[PluginProblem] = []
+
+    def add(self, plugin: object, name: str, distribution: str = "(in-process)", version: str = "") -> bool:
+        """Register one plugin object; on any problem record it, unregister and return False."""
+        contract = getattr(plugin, "POLICYZOO_CONTRACT", None)
+        if contract is not None and contract != CONTRACT_VERSION:
+            newer = contract > CONTRACT_VERSION
+            self.problems.append(PluginProblem(
+                name, distribution,
+                f"targets plugin contract {contract}, this policyzoo speaks {CONTRACT_VERSION}",
+                "upgrade policyzoo: pip install -U policyzoo" if newer
+                else f"upgrade the plugin: pip install -U {distribution}",
+            ))
+            return False
+        try:
+            self.manager.register(plugin, name=name)
+        except (pluggy.PluginValidationError, ValueError) as exc:
+            self.problems.append(PluginProblem(name, distribution, _one_line(exc), _signature_fix()))
+            return False
+        try:
+            self.manager.check_pending()
+        except pluggy.PluginValidationError as exc:
+            self.manager.unregister(name=name)
+            self.problems.append(PluginProblem(name, distribution, _one_line(exc), _misspelt_fix(plugin)))
+            return False
+        self.info[name] = PluginInfo(name, distribution, version, contract)
+        return True
+
+    def remove(self, name: str) -> None:
+        self.manager.unregister(name=name)
+        self.info.pop(name, None)
+
+    def load_entry_points(self) -> None:
+        for entry_point in entry_points(group=ENTRY_POINT_GROUP):
+            dist = entry_point.dist
+            distribution = dist.name if dist else "(unknown)"
+            version = dist.version if dist else ""
+            if entry_point.name in self.info:
+                continue
+            try:
+                module = entry_point.load()
+            except Exception as exc:  # a broken plugin must not break the others
+                self.problems.append(PluginProblem(
+                    entry_point.name, distribution,
+                    f"failed to import {entry_point.value}: {type(exc).__name__}: {_one_line(exc)}",
+                    f"reinstall it (pip install --force-reinstall {distribution}) or uninstall it",
+                ))
+                continue
+            self.add(module, entry_point.name, distribution, version)
+
+    def hook_callers(self, hook_name: str) -> list[tuple[PluginInfo, object]]:
+        """(plugin, implementation function) for every plugin implementing `hook_name`."""
+        caller = getattr(self.manager.hook, hook_name)
+        return [
+            (self.info.get(impl.plugin_name, PluginInfo(impl.plugin_name, "(in-process)", "", None)),
+             impl.function)
+            for impl in caller.get_hookimpls()
+        ]
+
+
+def _one_line(exc: BaseException) -> str:
+    return " ".join(str(exc).split())
+
+
+def _signature_fix() -> str:
+    return "make the hook's arguments a subset of the spec in policyzoo.hookspecs"
+
+
+def _misspelt_fix(plugin: object) -> str:
+    known = [name for name in dir(hookspecs) if not name.startswith("_") and name not in ("pluggy", "hookspec",
+                                                                                          "hookimpl")]
+    unknown = [
+        name for name in dir(plugin)
+        if getattr(getattr(plugin, name, None), "policyzoo_impl", None) is not None and name not in known
+    ]
+    hints = []
+    for name in unknown:
+        close = difflib.get_close_matches(name, known, n=1)
+        hints.append(f"rename '{name}' to '{close[0]}'" if close else f"'{name}' is not a policyzoo hook")
+    return "; ".join(hints) or "use only hooks defined in policyzoo.hookspecs"
+
+
+_plugins: Plugins | None = None
+
+
+def get_plugins() -> Plugins:
+    """The process-wide plugin set, loading entry points on first use."""
+    global _plugins
+    if _plugins is None:
+        _plugins = Plugins()
+        _plugins.load_entry_points()
+    return _plugins

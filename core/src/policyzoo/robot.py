@@ -1,0 +1,51 @@
+"""What a robot backend (real or simulated) looks like to policyzoo's record, replay, deploy and eval."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+
+from policyzoo.specs import RobotSpec
+
+if TYPE_CHECKING:
+    import numpy as np
+
+
+@runtime_checkable
+class RobotBackend(Protocol):
+    """One connected robot. Joint values are in the units of `spec.joints`, in that order.
+
+    `observe()` returns LeRobot-style keys: `observation.state` (float32 array, one value per joint)
+    and `observation.images.NAME` (uint8 array, H x W x 3) for every camera in `spec.cameras`.
+    """
+
+    spec: RobotSpec
+
+    def connect(self) -> None: ...
+
+    def observe(self) -> dict[str, Any]: ...
+
+    def act(self, action: np.ndarray) -> None:
+        """Command joint targets (one per joint, robot units); the backend enforces its own limits."""
+
+    def disconnect(self) -> None:
+        """Stop and release the robot; real backends disable torque here."""
+
+
+@runtime_checkable
+class SimulatedRobot(RobotBackend, Protocol):
+    """A simulator backend: resettable, with a task, a reward and a success signal."""
+
+    task: str
+
+    def reset(self, seed: int | None = None) -> dict[str, Any]:
+        """Start a new episode and return its first observation."""
+
+    def reward(self) -> float: ...
+
+    def success(self) -> bool: ...
+
+
+class RobotBackendFactory(Protocol):
+    """What a registered backend path ('module:object') points at."""
+
+    def __call__(self, spec: RobotSpec, options: dict[str, str]) -> RobotBackend: ...
