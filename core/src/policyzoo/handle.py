@@ -54,6 +54,9 @@ class PolicyHandle(Protocol):
 class PolicyFactory(Protocol):
     """What a registered `factory` path points at."""
 
+    lerobot_loadable: bool
+    """True when LeRobot itself can load what `PolicyHandle.save` writes (export checks it)."""
+
     def build(self, spec: PolicySpec, features: Features, stats: dict[str, dict[str, Any]] | None) -> PolicyHandle:
         ...
 

@@ -18,6 +18,11 @@ def register_robots(register):
     """Add robots: call `register(robot_spec, backends={"sim": "module:object", ...})` once per robot."""
 
 
+@hookspec(firstresult=True)
+def sample_dataset():
+    """Return (repo_id, local root) of a small dataset used when `train` gets no --dataset flags."""
+
+
 @hookspec
 def register_commands(cli):
     """Add sub-commands to the `policyzoo` click group `cli`."""
