@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
+from policyzoo.cards import CARDS
+
 
 class CatalogueEntry(NamedTuple):
     type: str
@@ -12,14 +14,6 @@ class CatalogueEntry(NamedTuple):
 
 
 FIRST_PARTY: dict[str, CatalogueEntry] = {
-    entry.type: entry
-    for entry in (
-        CatalogueEntry("act", "Action Chunking Transformer: fast, data-efficient imitation", "policyzoo-act"),
-        CatalogueEntry("diffusion", "Diffusion Policy: multimodal actions by denoising", "policyzoo-diffusion"),
-        CatalogueEntry("tdmpc", "TD-MPC: model-based RL with planning; needs rewards", "policyzoo-tdmpc"),
-        CatalogueEntry("vqbet", "VQ-BeT: behaviour transformer over vector-quantised actions",
-                       "policyzoo-vqbet"),
-        CatalogueEntry("smolvla", "SmolVLA: small vision-language-action model; follows a task text",
-                       "policyzoo-smolvla"),
-    )
+    policy_type: CatalogueEntry(policy_type, card.summary, f"policyzoo-{policy_type}")
+    for policy_type, card in CARDS.items()
 }

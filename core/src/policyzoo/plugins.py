@@ -5,7 +5,6 @@ from __future__ import annotations
 import difflib
 from dataclasses import dataclass
 from importlib.metadata import entry_points
-from types import ModuleType
 
 import pluggy
 

@@ -73,6 +73,8 @@ class PolicyCard(BaseModel):
     needs_language: bool = False
     needs_reward: bool = False
     cameras: str = Field(description="How many cameras it takes, e.g. 'any number' or 'exactly one'.")
+    min_cameras: int = Field(0, ge=0)
+    max_cameras: int | None = Field(None, ge=0, description="None: no limit.")
     best_for: list[str]
     not_for: list[str]
     episodes_needed: Source
