@@ -56,9 +56,8 @@ class Flags:
                            + did_you_mean(text, choices))
         try:
             return parse(text)
-        except (ValueError, TypeError) as exc:
-            expected = help_value or _describe(parse)
-            raise BadInput(f"--{name}={text}: {exc or 'invalid value'}; expected {expected}") from None
+        except (ValueError, TypeError):
+            raise BadInput(f"--{name}={text}: expected {help_value or _describe(parse)}") from None
 
     def section(self, prefix: str, known: Sequence[str] = ()) -> dict[str, str]:
         """All `--prefix.X` flags as {X: value}; `known` names help suggestions for other flags."""
@@ -107,6 +106,22 @@ def describe_validation_error(exc: ValidationError, spec_class: type[PolicySpec]
         return f"{prefix}{field}: {kind} has no such setting.{hint}"
     message = error["msg"].removeprefix("Value error, ")
     if not field:
-        return f"{prefix}*: {message} ({kind})"
+        return f"invalid {prefix.strip('-.')} settings for {kind}: {message}"
     shown = values.get(field, error.get("input"))
     return f"{prefix}{field}={shown}: {message} ({kind})"
+
+
+def policy_spec(values: dict[str, str]) -> PolicySpec:
+    """`--policy.type` plus `--policy.FIELD` flags (already split off with `Flags.section("policy")`).
+
+    Callers pop their own non-spec keys (such as `path`) first.
+    """
+    from policyzoo.registry import get_registry
+
+    registry = get_registry()
+    values = dict(values)
+    policy_type = values.pop("type", None)
+    if policy_type is None:
+        installed = ", ".join(sorted(registry.policies)) or "none installed"
+        raise BadInput(f"--policy.type is required; installed types: {installed}")
+    return make_spec(registry.policy(policy_type).spec, values)

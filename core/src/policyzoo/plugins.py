@@ -71,7 +71,9 @@ class Plugins:
         self.info.pop(name, None)
 
     def load_entry_points(self) -> None:
-        for entry_point in entry_points(group=ENTRY_POINT_GROUP):
+        # Sorted, so which of two clashing plugins wins does not depend on sys.path order.
+        found = sorted(entry_points(group=ENTRY_POINT_GROUP), key=lambda ep: (ep.dist.name if ep.dist else "", ep.name))
+        for entry_point in found:
             dist = entry_point.dist
             distribution = dist.name if dist else "(unknown)"
             version = dist.version if dist else ""

@@ -130,7 +130,7 @@ def _duplicate(kind: str, name: str, first: str, info: PluginInfo) -> PluginProb
     return PluginProblem(
         info.name, info.distribution,
         f"{kind} '{name}' is registered by both {first} and {info.distribution}; kept the one from {first}",
-        f"uninstall one of them: pip uninstall {info.distribution}",
+        f"uninstall one of them: pip uninstall {first} or pip uninstall {info.distribution}",
     )
 
 

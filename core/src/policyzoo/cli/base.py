@@ -19,7 +19,20 @@ def fail(message: str, code: int = 2) -> NoReturn:
     sys.exit(code)
 
 
-class ZooGroup(click.Group):
+class SuggestingGroup(click.Group):
+    """A group that answers an unknown sub-command with the closest one."""
+
+    def resolve_command(self, ctx: click.Context, args: list[str]) -> tuple[str | None, click.Command | None,
+                                                                              list[str]]:
+        name = args[0] if args else ""
+        if name and not name.startswith("-") and self.get_command(ctx, name) is None:
+            commands = self.list_commands(ctx)
+            raise click.UsageError(
+                f"no command '{name}'; commands: {', '.join(commands)}." + did_you_mean(name, commands), ctx)
+        return super().resolve_command(ctx, args)
+
+
+class ZooGroup(SuggestingGroup):
     """A group whose sub-commands are imported on use, plus commands that plugins add."""
 
     def __init__(self, *args: Any, lazy_commands: dict[str, tuple[str, str]] | None = None, **kwargs: Any):
@@ -43,15 +56,6 @@ class ZooGroup(click.Group):
             self._add_plugin_commands()
             command = super().get_command(ctx, name)
         return command
-
-    def resolve_command(self, ctx: click.Context, args: list[str]) -> tuple[str | None, click.Command | None,
-                                                                              list[str]]:
-        name = args[0] if args else ""
-        if name and not name.startswith("-") and self.get_command(ctx, name) is None:
-            raise click.UsageError(
-                f"no command '{name}'; commands: {', '.join(self.list_commands(ctx))}."
-                + did_you_mean(name, self.list_commands(ctx)), ctx)
-        return super().resolve_command(ctx, args)
 
     def _add_plugin_commands(self) -> None:
         if self._plugin_commands_added:

@@ -6,12 +6,12 @@ import sys
 
 import click
 
-from policyzoo.cli.base import print_table
+from policyzoo.cli.base import SuggestingGroup, print_table
 from policyzoo.plugins import get_plugins
 from policyzoo.registry import get_registry
 
 
-@click.group()
+@click.group(cls=SuggestingGroup)
 def plugins() -> None:
     """Installed plugins and their problems."""
 

@@ -7,11 +7,11 @@ import json
 import click
 
 from policyzoo.catalogue import FIRST_PARTY
-from policyzoo.cli.base import print_table
+from policyzoo.cli.base import SuggestingGroup, print_table
 from policyzoo.registry import get_registry
 
 
-@click.group()
+@click.group(cls=SuggestingGroup)
 def policies() -> None:
     """Installed and installable policy types."""
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import click
 
-from policyzoo.cli.base import print_table
+from policyzoo.cli.base import SuggestingGroup, print_table
 from policyzoo.registry import get_registry
 
 
-@click.group()
+@click.group(cls=SuggestingGroup)
 def robots() -> None:
     """Installed robot types."""
 

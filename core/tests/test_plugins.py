@@ -1,0 +1,136 @@
+"""Plugin loading: in-process fakes, a real entry point, and every way a plugin can be broken."""
+
+from importlib.metadata import EntryPoint
+
+import pytest
+
+import policyzoo
+from policyzoo import PolicyCard, PolicySpec, Source, hookimpl
+from policyzoo.errors import BadInput
+from policyzoo.plugins import Plugins
+from policyzoo.registry import get_registry
+
+CARD = PolicyCard(title="Fake", summary="a fake policy", architecture="-", training="-", cameras="any",
+                  best_for=[], not_for=[], episodes_needed=Source(value="-", source="-"), train_memory_gb=(0, 0),
+                  train_memory_source="-", inference_memory=Source(value="-", source="-"),
+                  latency=Source(value="-", source="-"), parameters=Source(value="-", source="-"))
+
+
+def fake_plugin(policy_type: str):
+    class Spec(PolicySpec):
+        type = policy_type
+        width: int = 4
+
+    class Plugin:
+        POLICYZOO_CONTRACT = 1
+
+        @hookimpl
+        def register_policies(self, register):
+            register(Spec, CARD, factory="fake.module:factory")
+
+    return Plugin()
+
+
+class RaisingPlugin:
+    @hookimpl
+    def register_policies(self, register):
+        raise RuntimeError("boom")
+
+
+class MisspeltPlugin:
+    @hookimpl
+    def register_policy(self, register):  # the hook is register_policies
+        register(None, None, "")
+
+
+class BadSignaturePlugin:
+    @hookimpl
+    def register_policies(self, register, extra):
+        pass
+
+
+def test_in_process_plugin_is_listed_and_removed_again(register_plugin):
+    assert register_plugin(fake_plugin("fake_a"), "fake-a", "fake-dist")
+    entry = get_registry().policy("fake_a")
+    assert (entry.distribution, entry.factory) == ("fake-dist", "fake.module:factory")
+    assert "fake_a" in [e.type for e in policyzoo.list_policies()]
+    assert policyzoo.get_spec("fake_a")().width == 4
+
+
+def test_fixture_cleaned_up_the_previous_plugin():
+    assert "fake_a" not in get_registry().policies
+
+
+def test_duplicate_policy_type_names_both_distributions_and_keeps_the_first(register_plugin):
+    register_plugin(fake_plugin("twin"), "first", "dist-one")
+    register_plugin(fake_plugin("twin"), "second", "dist-two")
+    registry = get_registry()
+    assert registry.policies["twin"].distribution == "dist-one"
+    [problem] = [p for p in registry.problems if "twin" in p.problem]
+    assert "dist-one" in problem.problem and "dist-two" in problem.problem
+    assert problem.fix == "uninstall one of them: pip uninstall dist-one or pip uninstall dist-two"
+
+
+def test_exception_in_a_hook_is_recorded_and_other_plugins_keep_working(register_plugin):
+    register_plugin(RaisingPlugin(), "raiser", "raising-dist")
+    register_plugin(fake_plugin("survivor"), "ok", "ok-dist")
+    registry = get_registry()
+    assert "survivor" in registry.policies
+    [problem] = [p for p in registry.problems if p.plugin == "raiser"]
+    assert "register_policies raised RuntimeError: boom" in problem.problem
+
+
+def test_misspelt_hook_is_rejected_with_the_right_name(register_plugin):
+    assert not register_plugin(MisspeltPlugin(), "misspelt", "typo-dist")
+    [problem] = [p for p in get_registry().problems if p.plugin == "misspelt"]
+    assert "register_policy" in problem.problem
+    assert problem.fix == "rename 'register_policy' to 'register_policies'"
+
+
+def test_hook_with_a_wrong_signature_is_rejected(register_plugin):
+    assert not register_plugin(BadSignaturePlugin(), "badsig", "sig-dist")
+    [problem] = [p for p in get_registry().problems if p.plugin == "badsig"]
+    assert "extra" in problem.problem
+
+
+def test_import_error_at_load_is_recorded(monkeypatch):
+    broken = EntryPoint(name="broken", value="policyzoo_no_such_module_xyz", group="policyzoo")
+    monkeypatch.setattr("policyzoo.plugins.entry_points", lambda group: [broken])
+    plugins = Plugins()
+    plugins.load_entry_points()
+    [problem] = plugins.problems
+    assert "failed to import policyzoo_no_such_module_xyz: ModuleNotFoundError" in problem.problem
+    assert plugins.info == {}
+
+
+def test_registering_something_that_is_not_a_spec_is_a_problem(register_plugin):
+    class WrongSpec:
+        @hookimpl
+        def register_policies(self, register):
+            register(dict, CARD, factory="x:y")
+
+    register_plugin(WrongSpec(), "wrongspec", "wrong-dist")
+    [problem] = [p for p in get_registry().problems if p.plugin == "wrongspec"]
+    assert "PolicySpec subclass" in problem.problem
+
+
+def test_the_real_tiny_plugin_is_found_through_its_entry_point():
+    from policyzoo.plugins import get_plugins
+
+    info = get_plugins().info["tinyzoo"]
+    assert (info.distribution, info.version, info.contract) == ("tinyzoo", "0.0.1", 1)
+    entry = get_registry().policy("tiny")
+    assert entry.distribution == "tinyzoo" and entry.factory == "tinyzoo.model:factory"
+    assert "tinybot" in get_registry().robots
+
+
+def test_known_but_missing_type_says_what_to_install(monkeypatch):
+    registry = get_registry()
+    monkeypatch.delitem(registry.policies, "diffusion", raising=False)
+    with pytest.raises(BadInput, match=r"pip install policyzoo-diffusion"):
+        policyzoo.get_spec("diffusion")
+
+
+def test_unknown_type_suggests_a_close_one():
+    with pytest.raises(BadInput, match=r"Did you mean 'tiny'\?"):
+        policyzoo.get_spec("tinyy")

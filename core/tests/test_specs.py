@@ -1,0 +1,103 @@
+"""Specs, features read from a dataset's info.json, and the compatibility check."""
+
+import pytest
+from pydantic import ValidationError
+
+from policyzoo import CameraSpec, Features, JointSpec, Mismatch, PolicySpec, RobotSpec, check_compatibility
+
+JOINTS = [f"{side}_{motor}" for side in ("left", "right")
+          for motor in ("shoulder_pan", "shoulder_lift", "elbow_flex", "wrist_flex", "wrist_roll", "gripper")]
+
+
+def info_json(action_dim: int = 12, cameras: tuple[str, ...] = ("top", "front"), reward: bool = False) -> dict:
+    names = [f"{joint}.pos" for joint in JOINTS][:action_dim]
+    features = {
+        "observation.state": {"dtype": "float32", "shape": [action_dim], "names": names},
+        "action": {"dtype": "float32", "shape": [action_dim], "names": names},
+        "timestamp": {"dtype": "float32", "shape": [1], "names": None},
+        "index": {"dtype": "int64", "shape": [1], "names": None},
+        "task_index": {"dtype": "int64", "shape": [1], "names": None},
+    }
+    for camera in cameras:
+        features[f"observation.images.{camera}"] = {
+            "dtype": "video", "shape": [96, 128, 3], "names": ["height", "width", "channels"]}
+    if reward:
+        features["next.reward"] = {"dtype": "float32", "shape": [1], "names": None}
+    return {"codebase_version": "v3.0", "fps": 30, "total_tasks": 1, "features": features}
+
+
+def bimanual(cameras: tuple[str, ...] = ("top", "front")) -> RobotSpec:
+    return RobotSpec(
+        type="bimanual_test",
+        joints=[JointSpec(name=name, unit="percent" if name.endswith("gripper") else "deg", lower=-100, upper=100)
+                for name in JOINTS],
+        cameras=[CameraSpec(name=name, height=96, width=128) for name in cameras],
+    )
+
+
+class OneCameraSpec(PolicySpec):
+    type = "one_camera"
+
+    def check_features(self, features):
+        if len(features.visual) != 1:
+            return [Mismatch(what="cameras", problem=f"needs exactly one camera, got {len(features.visual)}",
+                             fix="pick one with --policy.image_key")]
+        return []
+
+
+def test_features_from_info_reads_shapes_channel_first_and_names():
+    features = Features.from_info(info_json(reward=True))
+    assert features.state == {"observation.state": (12,)}
+    assert features.action == {"action": (12,)}
+    assert features.visual == {"observation.images.top": (3, 96, 128), "observation.images.front": (3, 96, 128)}
+    assert features.has_reward and features.has_language
+    assert features.action_names[0] == "left_shoulder_pan.pos" and features.fps == 30
+    assert "timestamp" not in features.state and "index" not in features.state
+
+
+def test_robot_features_match_what_a_dataset_recorded_on_it_has():
+    assert bimanual().features().model_dump(exclude={"has_language"}) == Features.from_info(
+        info_json()).model_dump(exclude={"has_language"})
+
+
+def test_compatibility_reports_every_mismatch_at_once():
+    dataset = Features.from_info(info_json(action_dim=12, cameras=("top", "front", "wrist")))
+    robot = RobotSpec(type="smaller", joints=bimanual().joints[:7], cameras=[CameraSpec(name="top", height=48,
+                                                                                        width=64)])
+    problems = check_compatibility(OneCameraSpec(), dataset, robot)
+    text = "\n".join(str(p) for p in problems)
+    assert "12 action dims, robot 'smaller' has 7" in text
+    assert "12 state dims" in text
+    assert "camera 'front'" in text and "camera 'wrist'" in text
+    assert "96x128, the robot camera gives 48x64" in text
+    assert "needs exactly one camera, got 3" in text
+    assert len(problems) == 6
+
+
+def test_compatible_data_and_robot_give_no_mismatch():
+    assert check_compatibility(PolicySpec.model_construct(), Features.from_info(info_json()), bimanual()) == []
+
+
+def test_data_without_action_is_reported():
+    info = info_json()
+    del info["features"]["action"]
+    problems = check_compatibility(OneCameraSpec(), Features.from_info(info))
+    assert any("no 'action' feature" in str(p) for p in problems)
+
+
+@pytest.mark.parametrize("field, value", [("device", "gpu"), ("optimizer_lr", 0), ("optimizer_lr", 2.0),
+                                          ("use_amp", "maybe"), ("unknown", 1)])
+def test_base_spec_rejects_bad_values(field, value):
+    with pytest.raises(ValidationError):
+        OneCameraSpec(**{field: value})
+
+
+def test_base_spec_accepts_command_line_strings():
+    spec = OneCameraSpec(device="cuda:1", use_amp="true", optimizer_lr="3e-4")
+    assert spec.use_amp is True and spec.optimizer_lr == pytest.approx(3e-4) and spec.device == "cuda:1"
+
+
+def test_joint_and_camera_names_give_lerobot_feature_names():
+    robot = bimanual()
+    assert robot.joint_names[0] == "left_shoulder_pan.pos" and robot.joint_names[-1] == "right_gripper.pos"
+    assert robot.cameras[0].key == "observation.images.top"
