@@ -24,10 +24,9 @@ venv: $(STAMP)
 
 lint: venv
 	$(BIN)/ruff check .
-	$(BIN)/ruff format --check core plugins hardware tests
 
 test: venv
-	$(UV) pip install --quiet --python $(BIN)/python --no-deps -e tests/plugins/tinyzoo
+	$(UV) pip install --quiet --python $(BIN)/python --no-deps -e tests/plugins/tinyzoo -e examples/mlp_bc
 	$(BIN)/ruff check .
 	HF_HUB_OFFLINE=1 $(BIN)/pytest -n 2 --durations=15
 

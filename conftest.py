@@ -4,17 +4,23 @@ from __future__ import annotations
 
 import os
 import sys
+import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
 os.environ["HF_HUB_OFFLINE"] = "1"
+# Two pytest-xdist workers share two cores: more threads per worker only thrash.
+os.environ.setdefault("OMP_NUM_THREADS", "1")
 os.environ.setdefault("MUJOCO_GL", "egl")
 os.environ["WANDB_MODE"] = "offline"
 os.environ["HF_HUB_DISABLE_TELEMETRY"] = "1"
 for _token_variable in ("HF_TOKEN", "HUGGING_FACE_HUB_TOKEN"):
     os.environ.pop(_token_variable, None)
+# huggingface_hub reads HF_HOME once, at import: point it at a temp folder before anything imports it.
+os.environ["HF_HOME"] = tempfile.mkdtemp(prefix="policyzoo-tests-hf-")
+os.environ["HF_LEROBOT_HOME"] = tempfile.mkdtemp(prefix="policyzoo-tests-lerobot-")
 
 
 @pytest.fixture(autouse=True)
@@ -25,6 +31,12 @@ def _isolated_homes(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytes
     monkeypatch.setenv("HF_LEROBOT_HOME", str(home / "lerobot"))
     monkeypatch.setenv("WANDB_DIR", str(home / "wandb"))
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    constants = sys.modules.get("huggingface_hub.constants")
+    if constants is not None:
+        monkeypatch.setattr(constants, "HF_HOME", str(home / "hf"))
+        monkeypatch.setattr(constants, "HF_HUB_CACHE", str(home / "hf" / "hub"))
+        monkeypatch.setattr(constants, "HF_TOKEN_PATH", str(home / "hf" / "token"))
+        monkeypatch.setattr(constants, "HF_STORED_TOKENS_PATH", str(home / "hf" / "stored_tokens"))
 
 
 @pytest.fixture
@@ -72,3 +84,51 @@ def run_cli(capsys: pytest.CaptureFixture[str]) -> Callable[..., tuple[int, str,
 @pytest.fixture(scope="session")
 def python_bin() -> Path:
     return Path(sys.executable)
+
+
+def write_tiny_dataset(root: Path, episodes: int = 4, frames: int = 40, size: int = 48,
+                       cameras: tuple[str, ...] = ("top", "wrist"), joints: int = 6) -> Path:
+    """A small learnable LeRobot v3 dataset (waves to follow, two square cameras, rewards), no videos."""
+    import numpy as np
+    from lerobot.datasets.lerobot_dataset import LeRobotDataset
+
+    names = [f"joint{i}.pos" for i in range(joints)]
+    features: dict = {"observation.state": {"dtype": "float32", "shape": (joints,), "names": names},
+                      "action": {"dtype": "float32", "shape": (joints,), "names": names},
+                      "next.reward": {"dtype": "float32", "shape": (1,), "names": None}}
+    for camera in cameras:
+        features[f"observation.images.{camera}"] = {"dtype": "image", "shape": (size, size, 3),
+                                                    "names": ["height", "width", "channels"]}
+    dataset = LeRobotDataset.create("test/tiny", fps=10, features=features, root=root, robot_type="test",
+                                    use_videos=False)
+    rng = np.random.default_rng(0)
+    for _ in range(episodes):
+        phase = rng.uniform(0, 2 * np.pi, joints)
+        for t in range(frames):
+            state = np.sin(phase + 0.2 * t).astype(np.float32)
+            action = np.sin(phase + 0.2 * (t + 1)).astype(np.float32)
+            frame = {"observation.state": state, "action": action, "task": "follow the wave",
+                     "next.reward": np.array([-np.abs(action - state).sum()], np.float32)}
+            for index, camera in enumerate(cameras):
+                image = np.zeros((size, size, 3), np.uint8)
+                image[..., index % 3] = int(127 + 120 * state[0])
+                image[: size // 2, :, 2] = int(127 + 120 * state[1])
+                frame[f"observation.images.{camera}"] = image
+            dataset.add_frame(frame)
+        # LeRobot 0.4.4 with numpy >= 2.4 cannot write (1,)-shaped frames into its scalar column.
+        dataset.episode_buffer["next.reward"] = [v.reshape(()) for v in dataset.episode_buffer["next.reward"]]
+        dataset.save_episode()
+    dataset.finalize()
+    return root
+
+
+@pytest.fixture(scope="session")
+def tiny_dataset(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """`write_tiny_dataset` once per session: 4 episodes x 40 frames, 6 joints, cameras top and wrist."""
+    return write_tiny_dataset(tmp_path_factory.mktemp("tiny-dataset") / "data")
+
+
+@pytest.fixture(scope="session")
+def tiny_dataset_one_camera(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """As `tiny_dataset`, with the top camera only."""
+    return write_tiny_dataset(tmp_path_factory.mktemp("tiny-dataset-one-camera") / "data", cameras=("top",))

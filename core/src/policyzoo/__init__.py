@@ -21,6 +21,7 @@ from policyzoo.specs import (
     Source,
     check_compatibility,
 )
+from policyzoo.train.run import TrainRun
 
 try:
     __version__ = version("policyzoo")
@@ -40,6 +41,7 @@ __all__ = [
     "PolicySpec",
     "RobotSpec",
     "Source",
+    "TrainRun",
     "__version__",
     "build_policy",
     "check_compatibility",

@@ -5,7 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from policyzoo.checkpoint import policy_type_of, resolve_pretrained
+from policyzoo.checkpoint import check_saved_policy, load_error, policy_type_of, resolve_pretrained
+from policyzoo.errors import BadInput
 from policyzoo.handle import PolicyHandle
 from policyzoo.registry import PolicyEntry, get_registry
 from policyzoo.specs import Features, PolicySpec, check_compatibility
@@ -37,4 +38,13 @@ def load_policy(path_or_repo_id: str | Path, device: str | None = None) -> Polic
     """A saved policy from a local folder (checkpoint, training output) or a Hub repo id."""
     directory = resolve_pretrained(path_or_repo_id)
     factory = get_registry().policy(policy_type_of(directory), flag="config.json type").load_factory()
-    return factory.load(directory, device=device)
+    check_saved_policy(directory, processors=getattr(factory, "lerobot_loadable", True))
+    try:
+        return factory.load(directory, device=device)
+    except BadInput:
+        raise
+    except (RuntimeError, ValueError) as exc:
+        clear = load_error(directory, exc)
+        if clear is None:
+            raise
+        raise clear from None

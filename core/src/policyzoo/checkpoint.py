@@ -135,3 +135,102 @@ def policy_type_of(directory: Path) -> str:
         raise BadInput(f"{config_path}: has no \"type\" field; add the policy type (e.g. \"type\": \"act\") "
                        f"or re-export with policyzoo export")
     return policy_type
+
+
+PROCESSOR_FILES = ("policy_preprocessor.json", "policy_postprocessor.json")
+
+
+def check_saved_policy(directory: Path, processors: bool = True) -> None:
+    """Raise a clear BadInput when a saved-policy folder is incomplete or damaged; reads no tensors.
+
+    `processors=False` for policies that keep normalization in their own weights (not LeRobot-loadable).
+    """
+    directory = Path(directory)
+    policy_type_of(directory)
+    weights = directory / WEIGHTS_FILE
+    if not weights.is_file():
+        pickles = sorted(p.name for p in directory.iterdir() if p.suffix in PICKLE_SUFFIXES)
+        extra = f" ({', '.join(pickles)} found: pickle files are never loaded)" if pickles else ""
+        raise BadInput(f"{directory}: no {WEIGHTS_FILE}{extra}; save or export the policy again")
+    safetensors_header(weights)
+    features = _config_features(directory)
+    for name in PROCESSOR_FILES if processors else ():
+        path = directory / name
+        if not path.is_file():
+            raise BadInput(f"{directory}: missing {name} (the normalization pipeline); re-save the policy with "
+                           f"policyzoo or LeRobot >= 0.4, which write the processor files")
+        for step in _processor_steps(path):
+            state_file = step.get("state_file")
+            if state_file is None:
+                continue
+            if not (directory / state_file).is_file():
+                raise BadInput(f"{directory}: {name} needs {state_file}, which is missing; copy it from the "
+                               f"original checkpoint or export it again")
+            header = safetensors_header(directory / state_file)
+            _check_stat_shapes(directory / state_file, header, step.get("config", {}).get("features", {}), features)
+
+
+def safetensors_header(path: Path) -> dict[str, Any]:
+    """The JSON header of a safetensors file, after checking the file holds every tensor it declares."""
+    size = path.stat().st_size
+    try:
+        with path.open("rb") as handle:
+            length = int.from_bytes(handle.read(8), "little")
+            if size < 8 or length > size - 8:
+                raise ValueError("header longer than the file")
+            header = json.loads(handle.read(length))
+        end = max((entry["data_offsets"][1] for key, entry in header.items() if key != "__metadata__"), default=0)
+    except (ValueError, KeyError, TypeError, IndexError) as exc:
+        raise BadInput(f"{path}: not a valid safetensors file ({exc}); the download or copy is damaged, "
+                       f"fetch it again") from None
+    if size < 8 + length + end:
+        raise BadInput(f"{path}: truncated ({size} bytes, the header declares {8 + length + end}); the download "
+                       f"or copy is incomplete, fetch it again")
+    return header
+
+
+def _config_features(directory: Path) -> dict[str, list[int]]:
+    config = json.loads((directory / CONFIG_FILE).read_text())
+    found: dict[str, list[int]] = {}
+    for group in ("input_features", "output_features"):
+        for key, feature in (config.get(group) or {}).items():
+            if isinstance(feature, dict) and "shape" in feature:
+                found[key] = list(feature["shape"])
+    return found
+
+
+def _processor_steps(path: Path) -> list[dict[str, Any]]:
+    try:
+        steps = json.loads(path.read_text()).get("steps", [])
+    except (OSError, json.JSONDecodeError, AttributeError) as exc:
+        raise BadInput(f"{path}: unreadable processor file ({exc}); export the policy again") from None
+    return [step for step in steps if isinstance(step, dict)]
+
+
+def _check_stat_shapes(path: Path, header: dict[str, Any], step_features: dict[str, Any],
+                       config_features: dict[str, list[int]]) -> None:
+    """Normalization statistics must have the width of the features config.json declares."""
+    for key, shape in config_features.items():
+        declared = step_features.get(key, {}).get("shape") if isinstance(step_features.get(key), dict) else None
+        if declared is not None and list(declared) != shape:
+            raise BadInput(f"{path.parent}: config.json says {key} has shape {shape}, the processor says "
+                           f"{list(declared)}; the files come from different checkpoints")
+        for stat in ("mean", "std", "min", "max"):
+            entry = header.get(f"{key}.{stat}")
+            if entry is None or len(shape) != 1:
+                continue
+            if entry["shape"][-1:] != shape[-1:]:
+                raise BadInput(f"{path}: {key}.{stat} has shape {entry['shape']}, config.json says {key} has "
+                               f"shape {shape}; the files come from different checkpoints")
+
+
+def load_error(directory: Path, exc: BaseException) -> BadInput | None:
+    """A clear error for a weights file that does not fit its config (e.g. 14 vs 12 action dims)."""
+    text = " ".join(str(exc).split())
+    if "size mismatch" in text or ("shape" in text and "mismatch" in text):
+        detail = text[text.find("size mismatch"):][:240] if "size mismatch" in text else text[:240]
+        return BadInput(f"{directory}: {WEIGHTS_FILE} does not match config.json ({detail}); the files come from "
+                        f"different checkpoints")
+    if "Missing key" in text or "Unexpected key" in text:
+        return BadInput(f"{directory}: {WEIGHTS_FILE} does not fit this policy type ({text[:240]})")
+    return None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from policyzoo.specs import RobotSpec
@@ -49,3 +50,12 @@ class RobotBackendFactory(Protocol):
     """What a registered backend path ('module:object') points at."""
 
     def __call__(self, spec: RobotSpec, options: dict[str, str]) -> RobotBackend: ...
+
+
+@runtime_checkable
+class CapturingRobot(RobotBackend, Protocol):
+    """A backend whose observations are expensive to build (e.g. rendered): optional, used by async deploy."""
+
+    def capture(self) -> Callable[[], dict[str, Any]]:
+        """Freeze the robot's present state, cheaply, in the control thread; the returned function builds the
+        observation of that instant as `observe()` would, and may run in another thread."""

@@ -17,6 +17,7 @@ BENCHES = {
     "policies": ("policyzoo.bench.policies", "command"),
     "train": ("policyzoo.bench.train", "command"),
     "deploy": ("policyzoo.bench.deploy", "command"),
+    "claims": ("policyzoo.bench.claims", "command"),
 }
 
 
@@ -29,7 +30,8 @@ def bench() -> None:
 @OUT_DIR
 @click.pass_context
 def all_command(ctx: click.Context, out_dir: Path) -> None:
-    """Every benchmark this installation can run, one after the other."""
+    """Every benchmark this installation can run, then the guide's claims checked against the figures."""
     for name in bench.list_commands(ctx):
-        if name != "all":
+        if name not in ("all", "claims"):
             ctx.invoke(bench.get_command(ctx, name), out_dir=out_dir)
+    ctx.invoke(bench.get_command(ctx, "claims"), out_dir=out_dir)

@@ -1,0 +1,90 @@
+"""`policyzoo dataset sample|info`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from policyzoo.cli.base import dotted_command, print_table
+from policyzoo.errors import BadInput
+from policyzoo.flags import Flags
+
+
+@click.group()
+def dataset() -> None:
+    """Make the sample dataset; describe a LeRobot dataset."""
+
+
+@dotted_command(dataset, "sample")
+def sample(flags: Flags) -> None:
+    """Record the sample dataset in the simulator: --output DIR [--episodes N] [--seed S].
+
+    The same as the one embedded in policyzoo-so101, which `train` uses when given no dataset.
+    """
+    from policyzoo.datasets import read_meta
+    from policyzoo.plugins import get_plugins
+    from policyzoo.recording import SIM_INSTALL, make_sim, record_episodes
+
+    output = flags.take("output", Path, default=Path("sample_dataset"))
+    found = get_plugins().manager.hook.sample_dataset()
+    if not found:
+        raise BadInput(f"dataset sample: no installed plugin provides a sample dataset; run: {SIM_INSTALL}")
+    repo_id, embedded = found
+    try:
+        meta = read_meta(Path(embedded))
+    except BadInput:
+        raise BadInput(
+            f"dataset sample: the sample shipped with the plugin is missing from {embedded}; "
+            f"reinstall it: {SIM_INSTALL}"
+        ) from None
+    episodes = flags.take("episodes", int, default=meta.episodes)
+    seed = flags.take("seed", int, default=0)
+    flags.finish()
+    if episodes < 1:
+        raise BadInput(f"--episodes={episodes}: must be at least 1")
+    use_videos = any(feature.get("dtype") == "video" for feature in meta.info.get("features", {}).values())
+    robot = make_sim(meta.robot_type or "so101_bimanual")
+    try:
+        result = record_episodes(robot, output, repo_id, episodes, seed, use_videos=use_videos)
+    finally:
+        robot.disconnect()
+    click.echo(
+        f"wrote {result.episodes} episodes, {result.frames} frames ({result.successes} successful) "
+        f"to {result.root} in {result.seconds:.1f} s"
+    )
+
+
+@dotted_command(dataset, "info")
+def info(flags: Flags) -> None:
+    """Episodes, frames, fps, features, cameras, tasks and rewards of a LeRobot v3 dataset.
+
+    --dataset.root=DIR or --dataset.repo_id=USER/NAME (looked up in LeRobot's local cache); without
+    either, the sample dataset.
+    """
+    from policyzoo.datasets import read_meta, resolve_root
+    from policyzoo.plugins import get_plugins
+
+    values = flags.section("dataset", known=("root", "repo_id"))
+    root, repo_id = values.pop("root", None), values.pop("repo_id", None)
+    for name in values:
+        raise BadInput(
+            f"--dataset.{name}: unknown flag; dataset info takes --dataset.root or --dataset.repo_id"
+        )
+    flags.finish()
+    flag = "--dataset.repo_id" if repo_id and not root else "--dataset.root"
+    if not root and not repo_id:  # the embedded sample, as `train` uses when given no dataset
+        found = get_plugins().manager.hook.sample_dataset()
+        root = found[1] if found else None
+    meta = read_meta(resolve_root(root, repo_id), flag=flag)
+    click.echo(f"{meta.root}: LeRobot {meta.info.get('codebase_version')}, robot {meta.robot_type or '-'}")
+    click.echo(f"episodes: {meta.episodes}  frames: {meta.frames}  fps: {meta.fps}")
+    click.echo(f"cameras: {', '.join(meta.cameras) or 'none'}")
+    click.echo(f"rewards: {'yes (next.reward)' if meta.has_reward else 'no'}")
+    click.echo(f"tasks: {'; '.join(meta.tasks) or '-'}")
+    rows = [
+        [key, feature.get("dtype", ""), "x".join(str(n) for n in feature.get("shape", ()))]
+        for key, feature in meta.info.get("features", {}).items()
+    ]
+    click.echo()
+    print_table(["FEATURE", "DTYPE", "SHAPE"], rows)

@@ -1,0 +1,119 @@
+"""`policyzoo record` (scripted expert in the simulator -> LeRobot v3.0) and `policyzoo replay`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from policyzoo.cli.base import dotted_command
+from policyzoo.errors import BadInput
+from policyzoo.flags import Flags, parse_bool
+
+
+@click.group()
+def _commands() -> None:
+    """Not a command: `dotted_command` needs a group; the top-level CLI imports `record` and `replay`."""
+
+
+def _robot_flags(flags: Flags, command: str) -> str:
+    robot = flags.section("robot", known=("type", "backend"))
+    robot_type = robot.pop("type", "so101_bimanual")
+    backend = robot.pop("backend", "sim")
+    for name in robot:
+        raise BadInput(f"--robot.{name}: {command} takes --robot.type and --robot.backend only")
+    if backend != "sim":
+        raise BadInput(
+            f"--robot.backend={backend}: {command} drives the simulator only; use --robot.backend=sim "
+            "(recording with a leader arm on the real robot is not supported yet)"
+        )
+    return robot_type
+
+
+@dotted_command(_commands, "record")
+def record(flags: Flags) -> None:
+    """Record scripted-expert episodes in the simulator into a LeRobot v3.0 dataset.
+
+    --robot.type=so101_bimanual --robot.backend=sim --dataset.root=DIR [--dataset.repo_id=ID]
+    [--episodes=N (or --dataset.num_episodes=N)] [--seed=S] [--dataset.video=true|false]
+
+    Cameras are stored as AV1 video by default, as LeRobot does; load them with video_backend="pyav".
+    """
+    from policyzoo.recording import make_sim, record_episodes
+
+    robot_type = _robot_flags(flags, "record")
+    data = flags.section("dataset", known=("root", "repo_id", "num_episodes", "video"))
+    use_videos = _boolean("--dataset.video", data.pop("video", "true"))
+    episodes = flags.take("episodes", int, default=None)
+    if "num_episodes" in data:
+        episodes = _integer("--dataset.num_episodes", data.pop("num_episodes"))
+    seed = flags.take("seed", int, default=0)
+    root, repo_id = data.pop("root", None), data.pop("repo_id", None)
+    for name in data:
+        raise BadInput(
+            f"--dataset.{name}: unknown flag; record takes --dataset.root, --dataset.repo_id, "
+            "--dataset.num_episodes"
+        )
+    flags.finish()
+    if not root:
+        raise BadInput("--dataset.root: required; the folder to write the dataset to (must not exist)")
+    episodes = 1 if episodes is None else episodes
+    if episodes < 1:
+        raise BadInput(f"--episodes={episodes}: must be at least 1")
+    root_path = Path(root).expanduser()
+    robot = make_sim(robot_type)
+    try:
+        result = record_episodes(
+            robot, root_path, repo_id or f"local/{root_path.name}", episodes, seed, use_videos=use_videos
+        )
+    finally:
+        robot.disconnect()
+    click.echo(
+        f"recorded {result.episodes} episodes, {result.frames} frames ({result.successes} successful) "
+        f"to {result.root} in {result.seconds:.1f} s"
+    )
+
+
+@dotted_command(_commands, "replay")
+def replay(flags: Flags) -> None:
+    """Replay the actions of one recorded episode in the simulator and report whether it succeeds.
+
+    --dataset.root=DIR --episode=N [--robot.type=so101_bimanual] --robot.backend=sim [--seed=S]
+    """
+    from policyzoo.datasets import read_meta
+    from policyzoo.recording import make_sim, replay_episode
+
+    data = flags.section("dataset", known=("root",))
+    episode = flags.take("episode", int, default=0)
+    seed = flags.take("seed", int, default=None)
+    root = data.pop("root", None)
+    for name in data:
+        raise BadInput(f"--dataset.{name}: unknown flag; replay takes --dataset.root")
+    if not root:
+        raise BadInput("--dataset.root: required; the dataset whose episode to replay")
+    meta = read_meta(Path(root).expanduser())
+    robot_flags = flags.values.get("robot.type")
+    robot_type = _robot_flags(flags, "replay")
+    if robot_flags is None and meta.robot_type:
+        robot_type = meta.robot_type
+    flags.finish()
+    robot = make_sim(robot_type)
+    try:
+        frames, success = replay_episode(robot, meta.root, episode, seed)
+    finally:
+        robot.disconnect()
+    click.echo(f"replayed episode {episode}: {frames} frames, success: {success}")
+
+
+def _boolean(flag: str, text: str) -> bool:
+    try:
+        return parse_bool(text)
+    except ValueError:
+        raise BadInput(f"{flag}={text}: expected true or false") from None
+
+
+def _integer(flag: str, text: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        raise BadInput(f"{flag}={text}: expected an integer") from None

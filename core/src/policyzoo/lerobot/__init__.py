@@ -1,0 +1,20 @@
+"""Adapter from LeRobot's policies to policyzoo's `PolicyHandle` / `PolicyFactory` contracts.
+
+Imported only when a policy is built or loaded (it imports torch and LeRobot). A plugin for a LeRobot
+policy type subclasses `LeRobotFactory`, sets `policy_type` and `spec_class`, and overrides the small
+hooks documented there where its type needs it; runtime adaptations go in a `LeRobotHandle` subclass
+named by the factory's `handle_class`.
+"""
+
+from policyzoo.lerobot.convert import features_from_config, policy_features, resolve_device, tensor_stats
+from policyzoo.lerobot.factory import LeRobotFactory
+from policyzoo.lerobot.handle import LeRobotHandle
+
+__all__ = [
+    "LeRobotFactory",
+    "LeRobotHandle",
+    "features_from_config",
+    "policy_features",
+    "resolve_device",
+    "tensor_stats",
+]

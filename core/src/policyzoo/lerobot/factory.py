@@ -1,0 +1,194 @@
+"""`LeRobotFactory`: builds and loads `LeRobotHandle`s for one LeRobot policy type.
+
+A plugin subclasses it, sets `policy_type` and `spec_class`, and overrides only what its type needs:
+
+- `fixed_config`: LeRobot config values policyzoo always sets (nothing may download).
+- `spec_only_fields`: spec fields with no LeRobot config field of the same name.
+- `config_fields(spec)` / `spec_fields(config)`: spec <-> LeRobot config field values.
+- `input_features(spec, features)` / `output_features(spec, features)`: the LeRobot features to build with.
+- `features_from_config(config)`: the dataset features a config was built for (loading LeRobot folders).
+- `processor_stats(spec, features, stats)`: the stats the processors get, e.g. with renamed keys.
+- `make_policy(config)`: the `PreTrainedPolicy`; override to patch it after construction.
+- `make_processors(config, stats)` / `load_processors(config, directory)`: the processor pipelines.
+- `handle_class`: a `LeRobotHandle` subclass for run-time adaptations of observations and batches.
+- `quick_settings` / `bench_settings(quick, workdir)`: spec settings for `policyzoo bench policies`.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any, ClassVar
+
+from lerobot.configs.policies import PreTrainedConfig
+from lerobot.configs.types import PolicyFeature
+from lerobot.policies.factory import get_policy_class, make_policy_config, make_pre_post_processors
+from lerobot.policies.pretrained import PreTrainedPolicy
+from pydantic import ValidationError
+from safetensors.torch import load_model
+
+from policyzoo.checkpoint import CONFIG_FILE, WEIGHTS_FILE, read_meta
+from policyzoo.errors import BadInput
+from policyzoo.lerobot import convert
+from policyzoo.lerobot.handle import LeRobotHandle
+from policyzoo.specs import Features, PolicySpec
+
+PREPROCESSOR_FILE = "policy_preprocessor.json"
+POSTPROCESSOR_FILE = "policy_postprocessor.json"
+
+
+class LeRobotFactory:
+    """Builds a LeRobot policy of `policy_type` from a spec, or loads one from a saved folder."""
+
+    policy_type: ClassVar[str]
+    spec_class: ClassVar[type[PolicySpec]]
+    handle_class: ClassVar[type[LeRobotHandle]] = LeRobotHandle
+    lerobot_loadable: ClassVar[bool] = True
+    fixed_config: ClassVar[dict[str, Any]] = {}
+    """Config values set on every build and load, on top of `push_to_hub=False`."""
+    spec_only_fields: ClassVar[frozenset[str]] = frozenset()
+    quick_settings: ClassVar[dict[str, Any]] = {}
+    """Spec settings of a small model of this type, for `policyzoo bench policies --quick`."""
+
+    # -- spec <-> LeRobot config ----------------------------------------------------------------
+
+    def config_fields(self, spec: PolicySpec) -> dict[str, Any]:
+        """LeRobot config fields for `spec`: every spec field of the same name, device resolved."""
+        fields = spec.model_dump(exclude=set(self.spec_only_fields))
+        fields["device"] = convert.resolve_device(spec.device)
+        return fields
+
+    def spec_fields(self, config: PreTrainedConfig) -> dict[str, Any]:
+        """Spec field values read back from a LeRobot config (the inverse of `config_fields`)."""
+        return {name: getattr(config, name) for name in self.spec_class.model_fields
+                if name not in self.spec_only_fields and hasattr(config, name)}
+
+    def input_features(self, spec: PolicySpec, features: Features) -> dict[str, PolicyFeature]:
+        return convert.policy_features(features)[0]
+
+    def output_features(self, spec: PolicySpec, features: Features) -> dict[str, PolicyFeature]:
+        return convert.policy_features(features)[1]
+
+    def features_from_config(self, config: PreTrainedConfig) -> Features:
+        return convert.features_from_config(config)
+
+    def make_config(self, spec: PolicySpec, features: Features) -> PreTrainedConfig:
+        """The LeRobot config of `spec` for `features`; never set up to download anything."""
+        fields = {**self.config_fields(spec), **self.fixed_config, "push_to_hub": False,
+                  "input_features": self.input_features(spec, features),
+                  "output_features": self.output_features(spec, features)}
+        try:
+            config = make_policy_config(self.policy_type, **fields)
+            config.validate_features()
+        except (ValueError, NotImplementedError) as exc:
+            raise BadInput(f"--policy.type={self.policy_type}: LeRobot rejects these settings: {exc}") from None
+        return config
+
+    def spec_from_config(self, config: PreTrainedConfig, **extra: Any) -> PolicySpec:
+        """The spec a LeRobot config corresponds to; `extra` sets spec-only fields."""
+        try:
+            return self.spec_class.model_validate({**self.spec_fields(config), **extra})
+        except ValidationError as exc:
+            raise BadInput(f"the {self.policy_type} config.json has settings policyzoo does not accept: "
+                           f"{_first_error(exc)}") from None
+
+    def bench_settings(self, quick: bool, workdir: Path) -> dict[str, Any]:
+        """Spec settings to benchmark with; override when a default needs local files (a model folder)."""
+        return dict(self.quick_settings) if quick else {}
+
+    # -- building blocks ------------------------------------------------------------------------
+
+    def processor_stats(self, spec: PolicySpec, features: Features, stats: dict[str, dict[str, Any]] | None
+                        ) -> dict[str, dict[str, Any]] | None:
+        return convert.tensor_stats(stats)
+
+    def make_policy(self, config: PreTrainedConfig) -> PreTrainedPolicy:
+        """A new (randomly initialised) policy on `config.device`."""
+        return get_policy_class(self.policy_type)(config).to(config.device)
+
+    def make_processors(self, config: PreTrainedConfig, stats: dict[str, dict[str, Any]] | None) -> tuple[Any, Any]:
+        return make_pre_post_processors(config, dataset_stats=stats)
+
+    def load_processors(self, config: PreTrainedConfig, directory: Path) -> tuple[Any, Any]:
+        return make_pre_post_processors(
+            config, pretrained_path=str(directory),
+            preprocessor_overrides={"device_processor": {"device": config.device}},
+        )
+
+    def make_handle(self, spec: PolicySpec, features: Features, policy: PreTrainedPolicy, preprocessor: Any,
+                    postprocessor: Any) -> LeRobotHandle:
+        distribution, version = self.provenance()
+        return self.handle_class(spec, features, policy, preprocessor, postprocessor, distribution, version)
+
+    def provenance(self) -> tuple[str, str]:
+        """(distribution, version) of the plugin that registered this policy type."""
+        from policyzoo.registry import get_registry
+
+        entry = get_registry().policies.get(self.policy_type)
+        return (entry.distribution, entry.version) if entry else ("(unregistered)", "0")
+
+    # -- PolicyFactory --------------------------------------------------------------------------
+
+    def build(self, spec: PolicySpec, features: Features, stats: dict[str, dict[str, Any]] | None
+              ) -> LeRobotHandle:
+        config = self.make_config(spec, features)
+        policy = self.make_policy(config)
+        preprocessor, postprocessor = self.make_processors(config, self.processor_stats(spec, features, stats))
+        return self.make_handle(spec, features, policy, preprocessor, postprocessor)
+
+    def load(self, directory: Path, device: str | None = None) -> LeRobotHandle:
+        """A saved folder: policyzoo's (with policyzoo.json) or one written by LeRobot alone."""
+        directory = Path(directory)
+        config = self.read_config(directory)
+        meta = read_meta(directory)
+        if meta is not None:
+            if meta.policy_type != self.policy_type:
+                raise BadInput(f"{directory}/policyzoo.json: policy type '{meta.policy_type}' does not match "
+                               f"config.json type '{self.policy_type}'; re-export the checkpoint")
+            try:
+                spec = self.spec_class.model_validate(meta.spec)
+            except ValidationError as exc:
+                raise BadInput(f"{directory}/policyzoo.json: invalid spec: {_first_error(exc)}") from None
+        else:
+            spec = self.spec_from_config(config)
+        if device is not None:
+            try:
+                spec = self.spec_class.model_validate({**spec.model_dump(), "device": device})
+            except ValidationError as exc:
+                raise BadInput(f"--policy.device={device}: {_first_error(exc)}") from None
+        config.device = convert.resolve_device(spec.device)
+        for name, value in self.fixed_config.items():
+            setattr(config, name, value)
+        policy = self.make_policy(config)
+        self.load_weights(policy, directory)
+        policy.eval()
+        for name in (PREPROCESSOR_FILE, POSTPROCESSOR_FILE):
+            if not (directory / name).is_file():
+                raise BadInput(f"{directory}: no {name}, so the normalization stats are missing; save the "
+                               f"checkpoint with LeRobot >= 0.4 or policyzoo")
+        preprocessor, postprocessor = self.load_processors(config, directory)
+        return self.make_handle(spec, self.features_from_config(config), policy, preprocessor, postprocessor)
+
+    def read_config(self, directory: Path) -> PreTrainedConfig:
+        try:
+            return PreTrainedConfig.from_pretrained(str(directory))
+        except (ValueError, TypeError, KeyError, json.JSONDecodeError) as exc:
+            raise BadInput(f"{directory / CONFIG_FILE}: LeRobot cannot read it ({' '.join(str(exc).split())[:200]})"
+                           ) from None
+
+    def load_weights(self, policy: PreTrainedPolicy, directory: Path) -> None:
+        """Load model.safetensors strictly: a missing weight is an error naming it, never a random init."""
+        weights = directory / WEIGHTS_FILE
+        if not weights.is_file():
+            raise BadInput(f"{directory}: no {WEIGHTS_FILE}; point at a saved policy folder")
+        missing, _unexpected = load_model(policy, str(weights), strict=False, device=str(policy.config.device))
+        if missing:
+            shown = ", ".join(sorted(missing)[:5]) + (f" and {len(missing) - 5} more" if len(missing) > 5 else "")
+            raise BadInput(f"{weights}: weights missing for {shown}; the checkpoint does not match its "
+                           f"config.json (re-save it from the same policy)")
+
+
+def _first_error(exc: ValidationError) -> str:
+    error = exc.errors()[0]
+    where = ".".join(str(part) for part in error["loc"]) or "spec"
+    return f"{where}: {error['msg']}"

@@ -1,0 +1,188 @@
+"""Recording episodes from a simulated robot and its scripted expert into a LeRobot v3.0 dataset.
+
+Imports LeRobot when called; datasets get the feature layout a LeRobot recording on the real robot has,
+plus `next.reward`, `next.success` and `next.done`. The seed of every episode is kept in
+`meta/policyzoo_sim.json` so that `replay` can restart the simulator exactly where the episode started.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from policyzoo.errors import BadInput
+from policyzoo.registry import get_registry
+from policyzoo.robot import SimulatedRobot
+from policyzoo.specs import ACTION_KEY, REWARD_KEY, STATE_KEY, RobotSpec
+
+SIM_META = "meta/policyzoo_sim.json"
+SIM_INSTALL = "pip install 'policyzoo-so101[sim]'"
+
+
+@dataclass
+class Recorded:
+    root: Path
+    episodes: int
+    frames: int
+    successes: int
+    seconds: float
+
+
+def dataset_features(spec: RobotSpec, use_videos: bool = False) -> dict[str, dict[str, Any]]:
+    """LeRobot features of a dataset recorded on `spec`, with the reward and success signals of a simulator."""
+    joints = {"dtype": "float32", "shape": (len(spec.joints),), "names": spec.joint_names}
+    features: dict[str, dict[str, Any]] = {STATE_KEY: dict(joints), ACTION_KEY: dict(joints)}
+    for camera in spec.cameras:
+        features[camera.key] = {
+            "dtype": "video" if use_videos else "image",
+            "shape": (camera.height, camera.width, 3),
+            "names": ["height", "width", "channels"],
+        }
+    features[REWARD_KEY] = {"dtype": "float32", "shape": (1,), "names": None}
+    features["next.success"] = {"dtype": "bool", "shape": (1,), "names": None}
+    features["next.done"] = {"dtype": "bool", "shape": (1,), "names": None}
+    return features
+
+
+def make_sim(robot_type: str, options: dict[str, str] | None = None) -> SimulatedRobot:
+    """The registered simulator backend of `robot_type`, or a BadInput saying what to install."""
+    entry = get_registry().robot(robot_type)
+    if "sim" not in entry.backends:
+        raise BadInput(f"--robot.type={robot_type}: this robot has no simulator backend")
+    try:
+        factory = entry.load_backend("sim")
+    except ImportError as exc:
+        raise BadInput(
+            f"--robot.backend=sim: the simulator is not installed ({exc.name or exc}); run: {SIM_INSTALL}"
+        ) from None
+    robot = factory(entry.spec, dict(options or {}))
+    if not isinstance(robot, SimulatedRobot):
+        raise BadInput(f"--robot.backend=sim: the '{robot_type}' backend is not a simulator")
+    return robot
+
+
+def record_episodes(
+    robot: SimulatedRobot,
+    root: Path,
+    repo_id: str,
+    episodes: int,
+    seed: int = 0,
+    progress: bool = True,
+    use_videos: bool = False,
+) -> Recorded:
+    """Record `episodes` scripted-expert episodes (seeds seed, seed+1, ...) into a new dataset at `root`."""
+    from lerobot.datasets.lerobot_dataset import LeRobotDataset
+
+    if not hasattr(robot, "expert"):
+        raise BadInput(f"--robot.type={robot.spec.type}: its simulator has no scripted expert to record")
+    if root.exists() and any(root.iterdir()):
+        raise BadInput(f"--dataset.root={root}: the folder exists and is not empty; choose a new one")
+    if root.exists():
+        root.rmdir()
+    start = time.perf_counter()
+    dataset = LeRobotDataset.create(
+        repo_id=repo_id,
+        fps=robot.spec.fps,
+        features=dataset_features(robot.spec, use_videos),
+        root=root,
+        robot_type=robot.spec.type,
+        use_videos=use_videos,
+    )
+    seeds, successes, frames = [], [], 0
+    for index in range(episodes):
+        episode_seed = seed + index
+        count, success = _record_one(robot, dataset, episode_seed)
+        dataset.save_episode()
+        seeds.append(episode_seed)
+        successes.append(success)
+        frames += count
+        if progress:
+            print(f"episode {index}: {count} frames, seed {episode_seed}, success {success}", flush=True)
+    dataset.finalize()
+    _remove_empty_dirs(root / "images")  # LeRobot's image writer leaves its (emptied) folders behind
+    (root / SIM_META).write_text(
+        json.dumps(
+            {"robot_type": robot.spec.type, "task": robot.task, "seeds": seeds, "successes": successes},
+            indent=2,
+        )
+    )
+    return Recorded(root, episodes, frames, sum(successes), time.perf_counter() - start)
+
+
+def _record_one(robot: SimulatedRobot, dataset: Any, seed: int) -> tuple[int, bool]:
+    observation = robot.reset(seed=seed)
+    expert = robot.expert()
+    count = 0
+    while not expert.done:
+        # float32 as stored, so that replaying the stored actions repeats the episode exactly
+        action = np.asarray(expert(observation), dtype=np.float32)
+        robot.act(action)
+        done = expert.done
+        frame = {
+            key: value
+            for key, value in observation.items()
+            if key == STATE_KEY or key.startswith("observation.images.")
+        }
+        frame.update(
+            {
+                ACTION_KEY: action,
+                REWARD_KEY: np.array([robot.reward()], dtype=np.float32),
+                "next.success": np.array([robot.success()]),
+                "next.done": np.array([done]),
+                "task": robot.task,
+            }
+        )
+        dataset.add_frame(frame)
+        count += 1
+        observation = robot.observe()
+    # LeRobot 0.4.4 checks a (1,)-shaped float feature per frame, then stores it with float(row), which
+    # numpy >= 2.4 refuses for a 1-element array: hand it 0-d values (stats and loading are unchanged)
+    dataset.episode_buffer[REWARD_KEY] = [value.reshape(()) for value in dataset.episode_buffer[REWARD_KEY]]
+    return count, robot.success()
+
+
+def _remove_empty_dirs(folder: Path) -> None:
+    if folder.is_dir() and not any(path.is_file() for path in folder.rglob("*")):
+        shutil.rmtree(folder)
+
+
+def replay_episode(
+    robot: SimulatedRobot, root: Path, episode: int, seed: int | None = None
+) -> tuple[int, bool]:
+    """Play the stored actions of `episode` in the simulator from its recorded seed; (frames, success)."""
+    import pyarrow.parquet as pq
+
+    sim_meta = root / SIM_META
+    if seed is None:
+        if not sim_meta.is_file():
+            raise BadInput(
+                f"--dataset.root={root}: no {SIM_META} with episode seeds (not recorded in the "
+                "simulator); pass --seed=N to pick the starting scene"
+            )
+        seeds = json.loads(sim_meta.read_text())["seeds"]
+        if not 0 <= episode < len(seeds):
+            raise BadInput(f"--episode={episode}: the dataset has episodes 0 to {len(seeds) - 1}")
+        seed = seeds[episode]
+    files = sorted((root / "data").glob("chunk-*/file-*.parquet"))
+    table = pq.read_table(files, columns=["episode_index", "frame_index", ACTION_KEY]) if files else None
+    if table is None:
+        raise BadInput(f"--dataset.root={root}: no data files under data/")
+    rows = table.filter(_equals(table["episode_index"], episode)).sort_by("frame_index")
+    if rows.num_rows == 0:
+        raise BadInput(f"--episode={episode}: the dataset has no such episode")
+    robot.reset(seed=seed)
+    for action in rows[ACTION_KEY].to_pylist():
+        robot.act(np.asarray(action, dtype=np.float32))
+    return rows.num_rows, robot.success()
+
+
+def _equals(column: Any, value: int) -> Any:
+    import pyarrow.compute as pc
+
+    return pc.equal(column, value)

@@ -1,0 +1,174 @@
+"""The training configuration: LeRobot-style flags in, a JSON-serializable dataclass out (no torch)."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from policyzoo.errors import BadInput
+from policyzoo.flags import Flags, parse_bool
+
+CONFIG_FILE = "train_config.json"
+WANDB_MODES = ("online", "offline", "disabled")
+# Flags that describe the run itself; `--resume=true` keeps the stored values and refuses new ones.
+FIXED_ON_RESUME = ("dataset_repo_id", "dataset_root", "policy_type", "policy_path", "seed")
+RUNTIME_POLICY_FLAGS = ("device", "use_amp")
+"""Spec fields that do not change the model: a resumed or fine-tuned run may set them."""
+
+
+def default_num_workers() -> int:
+    """Background data workers: LeRobot uses 4; leave one core to the model on small machines."""
+    return max(0, min(4, (os.cpu_count() or 1) - 1))
+
+
+def _at_least(minimum: int):
+    def parse(text: str) -> int:
+        value = int(text)
+        if value < minimum:
+            raise ValueError(f"must be at least {minimum}")
+        return value
+
+    return parse
+
+
+_AT_LEAST_1 = "an integer of at least 1"
+
+
+def _positive_float(text: str) -> float:
+    value = float(text)
+    if not value > 0:
+        raise ValueError("must be greater than 0")
+    return value
+
+
+@dataclass
+class TrainConfig:
+    """Everything a run needs, stored as `OUTPUT/train_config.json` so that `--resume=true` can continue."""
+
+    dataset_repo_id: str | None = None
+    dataset_root: str | None = None
+    policy_type: str | None = None
+    policy_path: str | None = None
+    policy: dict[str, str] = field(default_factory=dict)
+    """`--policy.X` spec overrides, as given on the command line."""
+    batch_size: int = 8
+    steps: int = 100_000
+    lr: float | None = None
+    output_dir: str | None = None
+    job_name: str | None = None
+    save_freq: int = 20_000
+    log_freq: int = 200
+    seed: int = 1000
+    num_workers: int = field(default_factory=default_num_workers)
+    resume: bool = False
+    wandb_enable: bool = False
+    wandb_project: str = "policyzoo"
+    wandb_entity: str | None = None
+    wandb_mode: str | None = None
+    push_to_hub: bool = False
+    repo_id: str | None = None
+    command: str = ""
+
+    def to_json(self) -> str:
+        return json.dumps(dataclasses.asdict(self), indent=2) + "\n"
+
+    @classmethod
+    def read(cls, path: Path) -> TrainConfig:
+        known = {f.name for f in dataclasses.fields(cls)}
+        data = json.loads(Path(path).read_text())
+        return cls(**{key: value for key, value in data.items() if key in known})
+
+
+def parse_flags(flags: Flags) -> dict[str, Any]:
+    """The flags given, as {TrainConfig field: typed value}; rejects unknown flags."""
+    given: dict[str, Any] = {}
+
+    def take(flag: str, name: str, parse: Any = str, **kwargs: Any) -> None:
+        value = flags.take(flag, parse, **kwargs)
+        if value is not None:
+            given[name] = value
+
+    take("dataset.repo_id", "dataset_repo_id")
+    take("dataset.root", "dataset_root")
+    take("batch_size", "batch_size", _at_least(1), help_value=_AT_LEAST_1)
+    take("steps", "steps", _at_least(1), help_value=_AT_LEAST_1)
+    take("optimizer.lr", "lr", _positive_float, help_value="a number greater than 0")
+    take("output_dir", "output_dir")
+    take("job_name", "job_name")
+    take("save_freq", "save_freq", _at_least(1), help_value=_AT_LEAST_1)
+    take("log_freq", "log_freq", _at_least(1), help_value=_AT_LEAST_1)
+    take("seed", "seed", int)
+    take("num_workers", "num_workers", _at_least(0), help_value="an integer of at least 0")
+    take("resume", "resume", parse_bool)
+    take("wandb.enable", "wandb_enable", parse_bool)
+    take("wandb.project", "wandb_project")
+    take("wandb.entity", "wandb_entity")
+    take("wandb.mode", "wandb_mode", choices=WANDB_MODES)
+    policy = flags.section("policy", known=("type", "path", "push_to_hub", "repo_id", "device", "use_amp"))
+    for key, name in (("type", "policy_type"), ("path", "policy_path"), ("repo_id", "repo_id")):
+        if key in policy:
+            given[name] = policy.pop(key)
+    if "push_to_hub" in policy:
+        text = policy.pop("push_to_hub")
+        try:
+            given["push_to_hub"] = parse_bool(text)
+        except ValueError:
+            raise BadInput(f"--policy.push_to_hub={text}: expected true or false") from None
+    if policy:
+        given["policy"] = policy
+    flags.finish()
+    return given
+
+
+def resolve(given: dict[str, Any], command: str) -> TrainConfig:
+    """A new run's config, or the stored config of the run being resumed with the allowed overrides."""
+    if given.get("push_to_hub") and not given.get("repo_id"):
+        raise BadInput(
+            "--policy.push_to_hub=true needs --policy.repo_id=USER/NAME (or drop "
+            "--policy.push_to_hub and push later with: policyzoo push)"
+        )
+    if not given.get("resume"):
+        if given.get("policy_type") is None and given.get("policy_path") is None:
+            raise BadInput(
+                "--policy.type: which policy to train? e.g. --policy.type=act (see: policyzoo policies "
+                "list), or --policy.path=DIR_OR_REPO to fine-tune a saved policy"
+            )
+        return TrainConfig(**given, command=command)
+    output_dir = given.get("output_dir")
+    if not output_dir:
+        raise BadInput("--resume=true needs --output_dir=DIR, the output folder of the run to continue")
+    stored_path = Path(output_dir) / CONFIG_FILE
+    if not stored_path.is_file():
+        raise BadInput(
+            f"--output_dir={output_dir}: nothing to resume here (no {CONFIG_FILE}); "
+            f"start a new run without --resume"
+        )
+    stored = TrainConfig.read(stored_path)
+    for name in FIXED_ON_RESUME:
+        if name in given and given[name] != getattr(stored, name):
+            flag = _flag_name(name)
+            raise BadInput(
+                f"{flag}: cannot change when resuming (the run used {getattr(stored, name)!r}); "
+                f"drop the flag, or start a new run with another --output_dir"
+            )
+    policy = dict(stored.policy)
+    for key, value in given.pop("policy", {}).items():
+        if key not in RUNTIME_POLICY_FLAGS and policy.get(key) != value:
+            raise BadInput(
+                f"--policy.{key}: cannot change when resuming; only --policy.device and --policy.use_amp can"
+            )
+        policy[key] = value
+    return dataclasses.replace(stored, **given, policy=policy, command=command)
+
+
+def _flag_name(name: str) -> str:
+    return {
+        "dataset_repo_id": "--dataset.repo_id",
+        "dataset_root": "--dataset.root",
+        "policy_type": "--policy.type",
+        "policy_path": "--policy.path",
+    }.get(name, f"--{name}")

@@ -1,0 +1,122 @@
+"""Training metrics: `metrics.jsonl`, the loss-curve PNG and the guide's loss indicators per policy."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+METRICS_FILE = "metrics.jsonl"
+PLOT_FILE = "loss.png"
+DATA_BOUND_SHARE = 0.5
+"""Warn when waiting for data takes more than this share of a step."""
+
+
+@dataclass(frozen=True)
+class Indicator:
+    """What a healthy loss curve looks like for one policy type."""
+
+    start: float | None
+    goal: float | None
+    note: str
+
+
+INDICATORS: dict[str, Indicator] = {
+    "act": Indicator(1.0, 0.1, "the guide: about 1.0 at the start, below 0.1 when trained (~100k steps)"),
+    "diffusion": Indicator(10.0, 1.0, "the guide: about 10 at the start, below 1 when trained"),
+    "tdmpc": Indicator(
+        None,
+        None,
+        "a sum of consistency, reward, value and policy terms; no reference figure: "
+        "judge it by evaluation (policyzoo eval)",
+    ),
+    "vqbet": Indicator(
+        None,
+        None,
+        "the first n_vqvae_training_steps train only the action quantiser, so the loss "
+        "changes meaning after them; no reference figure: judge it by evaluation",
+    ),
+    "smolvla": Indicator(None, None, "a flow-matching error; no reference figure: judge it by evaluation"),
+}
+
+
+class MetricsLog:
+    """Rows of `metrics.jsonl` in OUTPUT; a resumed run drops the rows after its checkpoint."""
+
+    def __init__(self, output_dir: Path, resume_step: int | None = None) -> None:
+        self.path = Path(output_dir) / METRICS_FILE
+        self.rows: list[dict[str, Any]] = []
+        if self.path.is_file():
+            self.rows = [json.loads(line) for line in self.path.read_text().splitlines() if line.strip()]
+        if resume_step is not None:
+            kept = [row for row in self.rows if row["step"] <= resume_step]
+            if len(kept) != len(self.rows):
+                self.rows = kept
+                self.path.write_text("".join(json.dumps(row) + "\n" for row in kept))
+
+    def append(self, row: dict[str, Any]) -> None:
+        self.rows.append(row)
+        with self.path.open("a") as out:
+            out.write(json.dumps(row) + "\n")
+
+    def plot(self, policy_type: str) -> Path:
+        """Write (replace) the loss-curve PNG beside metrics.jsonl."""
+        import matplotlib
+
+        matplotlib.use("Agg")
+        from matplotlib import pyplot as plt
+
+        path = self.path.parent / PLOT_FILE
+        steps = [row["step"] for row in self.rows]
+        losses = [row["loss"] for row in self.rows]
+        figure, axes = plt.subplots(figsize=(6, 3.5), dpi=100)
+        axes.plot(steps, losses, marker="." if len(steps) < 50 else None)
+        if losses and min(losses) > 0 and max(losses) / min(losses) > 20:
+            axes.set_yscale("log")
+        indicator = INDICATORS.get(policy_type)
+        if indicator and indicator.goal is not None:
+            axes.axhline(indicator.goal, color="grey", linestyle="--", linewidth=1, label="guide's goal")
+            axes.legend()
+        axes.set_xlabel("step")
+        axes.set_ylabel("loss")
+        axes.set_title(f"{policy_type} training loss")
+        axes.grid(alpha=0.3)
+        figure.tight_layout()
+        temporary = path.with_name(f".{path.name}.{os.getpid()}.png")
+        figure.savefig(temporary)
+        plt.close(figure)
+        temporary.replace(path)
+        return path
+
+
+def data_share(data_s: float, update_s: float) -> float:
+    total = data_s + update_s
+    return data_s / total if total > 0 else 0.0
+
+
+def verdict(policy_type: str, first_loss: float | None, final_loss: float | None) -> str:
+    """One line comparing the loss drop with what the guide says a good run of this policy looks like."""
+    if first_loss is None or final_loss is None:
+        return "no loss was logged"
+    if not (math.isfinite(first_loss) and math.isfinite(final_loss)):
+        return f"the loss went from {first_loss} to {final_loss}"
+    drop = f"loss {first_loss:.4g} -> {final_loss:.4g} ({_change(first_loss, final_loss)})"
+    indicator = INDICATORS.get(policy_type)
+    if indicator is None:
+        return f"{drop}; no reference figures for {policy_type}"
+    if indicator.goal is None:
+        return f"{drop}; {policy_type}: {indicator.note}"
+    reached = "goal reached" if final_loss < indicator.goal else "goal not reached yet"
+    return (
+        f"{drop}; guide for {policy_type}: about {indicator.start:g} -> below {indicator.goal:g}: "
+        f"{reached} ({indicator.note})"
+    )
+
+
+def _change(first: float, final: float) -> str:
+    if first == 0:
+        return "no change" if final == 0 else "up"
+    return f"{(final - first) / abs(first) * 100:+.0f}%"

@@ -1,0 +1,248 @@
+"""Everything checked before torch is imported: the dataset's place and features, the spec, the output."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from policyzoo.checkpoint import CONFIG_FILE, policy_type_of, read_meta, resolve_pretrained
+from policyzoo.datasets import lerobot_home
+from policyzoo.datasets import read_meta as read_dataset_meta
+from policyzoo.errors import BadInput
+from policyzoo.flags import make_spec
+from policyzoo.registry import get_registry
+from policyzoo.specs import Features, PolicySpec, RobotSpec, check_compatibility
+from policyzoo.train.config import RUNTIME_POLICY_FLAGS, TrainConfig
+
+INFO_FILE = Path("meta") / "info.json"
+STATS_FILE = Path("meta") / "stats.json"
+
+
+@dataclass
+class DatasetPlace:
+    repo_id: str
+    root: Path
+    info: dict[str, Any]
+    features: Features
+
+    @property
+    def robot(self) -> RobotSpec | None:
+        """The registered robot the dataset was recorded on, when its `robot_type` is one."""
+        entry = get_registry().robots.get(str(self.info.get("robot_type")))
+        return entry.spec if entry else None
+
+
+def locate_dataset(config: TrainConfig) -> DatasetPlace:
+    """The dataset to train on: `--dataset.root`, a Hub id (cached, or fetched when online), or the sample."""
+    if config.dataset_root:
+        root = Path(config.dataset_root).expanduser()
+        repo_id = config.dataset_repo_id or f"local/{root.resolve().name}"
+        return _read(repo_id, root, "--dataset.root")
+    if config.dataset_repo_id:
+        repo_id = config.dataset_repo_id
+        if repo_id.count("/") != 1 or repo_id.startswith("/") or repo_id.endswith("/"):
+            raise BadInput(
+                f"--dataset.repo_id={repo_id}: expected USER/NAME (a local folder goes in --dataset.root)"
+            )
+        root = lerobot_home() / repo_id
+        if not (root / INFO_FILE).is_file():
+            _download(repo_id, root)
+        return _read(repo_id, root, "--dataset.repo_id")
+    return _sample()
+
+
+def _sample() -> DatasetPlace:
+    from policyzoo.plugins import get_plugins
+
+    found = get_plugins().manager.hook.sample_dataset()
+    if not found:
+        raise BadInput(
+            "--dataset.repo_id: no dataset given and no installed plugin provides a sample dataset; "
+            "pass --dataset.repo_id=USER/DATA or --dataset.root=DIR (or pip install policyzoo-so101)"
+        )
+    repo_id, root = found
+    return _read(str(repo_id), Path(root), "the sample dataset")
+
+
+def _download(repo_id: str, root: Path) -> None:
+    from huggingface_hub import constants
+
+    if constants.HF_HUB_OFFLINE:
+        raise BadInput(
+            f"--dataset.repo_id={repo_id}: not in the local cache ({root}) and HF_HUB_OFFLINE is set; "
+            f"download it first, or pass a local copy with --dataset.root=DIR"
+        )
+    from lerobot.datasets.lerobot_dataset import LeRobotDatasetMetadata
+
+    try:
+        LeRobotDatasetMetadata(repo_id, root=root)
+    except Exception as exc:  # any Hub or network failure is the user's to fix
+        raise BadInput(
+            f"--dataset.repo_id={repo_id}: cannot fetch it from the Hub "
+            f"({type(exc).__name__}: {' '.join(str(exc).split())[:160]})"
+        ) from None
+
+
+def _read(repo_id: str, root: Path, flag: str) -> DatasetPlace:
+    meta = read_dataset_meta(root, flag)
+    return DatasetPlace(repo_id, root, meta.info, meta.features)
+
+
+def spec_to_train(config: TrainConfig) -> tuple[PolicySpec | None, Path | None]:
+    """(spec, pretrained folder to fine-tune or None); the spec is None when the folder has no policyzoo.json."""
+    if config.policy_path is None:
+        entry = get_registry().policy(config.policy_type or "")
+        return make_spec(entry.spec, dict(config.policy)), None
+    directory = resolve_pretrained(config.policy_path)
+    policy_type = policy_type_of(directory)
+    if config.policy_type and config.policy_type != policy_type:
+        raise BadInput(
+            f"--policy.type={config.policy_type}: --policy.path holds a '{policy_type}' policy; drop "
+            f"--policy.type when fine-tuning"
+        )
+    fixed = sorted(set(config.policy) - set(RUNTIME_POLICY_FLAGS))
+    if fixed:
+        raise BadInput(
+            f"--policy.{fixed[0]}: the checkpoint in --policy.path decides it; only --policy.device "
+            f"and --policy.use_amp can be set when fine-tuning"
+        )
+    return saved_spec(directory, config.policy)
+
+
+def saved_spec(directory: Path, overrides: dict[str, str]) -> tuple[PolicySpec | None, Path]:
+    """The spec of a saved policy folder (from its policyzoo.json), with run-time overrides."""
+    meta = read_meta(directory)
+    if meta is None:
+        return None, directory
+    entry = get_registry().policy(meta.policy_type, flag="--policy.path type")
+    return make_spec(entry.spec, {**meta.spec, **overrides}), directory
+
+
+def check_same_features(directory: Path, dataset: DatasetPlace) -> None:
+    """A saved policy fine-tunes only on data with its state/action shapes and its cameras."""
+    try:
+        config = json.loads((directory / CONFIG_FILE).read_text())
+    except (OSError, ValueError):
+        return  # loading the policy reports an unreadable config.json
+    have = {**dataset.features.state, **dataset.features.visual, **dataset.features.action}
+    wanted = {**(config.get("input_features") or {}), **(config.get("output_features") or {})}
+    for key, feature in wanted.items():
+        shape = tuple(feature.get("shape", ()))
+        if key not in have:
+            raise BadInput(
+                f"--policy.path: the policy needs '{key}', dataset {dataset.repo_id} has no such feature "
+                f"(it has: {', '.join(have)}); fine-tune on data recorded the same way"
+            )
+        if feature.get("type") != "VISUAL" and tuple(have[key]) != shape:
+            raise BadInput(
+                f"--policy.path: the policy's '{key}' has shape {list(shape)}, dataset {dataset.repo_id} "
+                f"has {list(have[key])}; fine-tune on data with the same joints"
+            )
+
+
+def check_extras(config: TrainConfig) -> None:
+    """Optional parts a run asks for must be installed before hours of training."""
+    if config.wandb_enable and importlib.util.find_spec("wandb") is None:
+        raise BadInput("--wandb.enable=true: wandb is not installed; pip install 'policyzoo[wandb]'")
+    if config.push_to_hub:
+        if importlib.util.find_spec("policyzoo.hub") is None:
+            raise BadInput(
+                "--policy.push_to_hub=true: this policyzoo has no Hub support (policyzoo.hub is missing)"
+            )
+        from policyzoo.hub.push import check_repo_id, find_token
+
+        check_repo_id(config.repo_id or "", flag="--policy.repo_id")
+        find_token()
+
+
+def check_fit(spec: PolicySpec, dataset: DatasetPlace, flag: str = "--policy.type") -> None:
+    """Every reason the policy cannot learn from the dataset, in one BadInput."""
+    problems = check_compatibility(spec, dataset.features)
+    if problems:
+        raise BadInput(
+            f"{flag}={spec.type} cannot train on {dataset.repo_id}: "
+            + "; ".join(str(problem) for problem in problems)
+        )
+
+
+def output_dir(config: TrainConfig, policy_type: str) -> Path:
+    """The run's output folder; a new run never reuses an existing one."""
+    if config.resume:
+        return Path(config.output_dir or "")
+    if config.output_dir:
+        path = Path(config.output_dir)
+        if path.exists():
+            raise BadInput(
+                f"--output_dir={config.output_dir}: already exists; continue that run with "
+                f"--resume=true, or pick a new --output_dir (nothing is overwritten)"
+            )
+        return path
+    return (
+        Path("outputs/train")
+        / time.strftime("%Y-%m-%d")
+        / time.strftime(f"%H-%M-%S_{config.job_name or policy_type}")
+    )
+
+
+def read_stats(root: Path) -> dict[str, dict[str, Any]]:
+    """The normalization statistics in `meta/stats.json` (lists of numbers per feature and statistic)."""
+    path = Path(root) / STATS_FILE
+    if not path.is_file():
+        raise BadInput(
+            f"--dataset.root: {root} has no {STATS_FILE}; finish the dataset with LeRobot's "
+            f"dataset.finalize() (or recompute its statistics)"
+        )
+    try:
+        return json.loads(path.read_text())
+    except ValueError as exc:
+        raise BadInput(f"--dataset.root: {path} is not valid JSON ({exc})") from None
+
+
+@dataclass
+class Plan:
+    """A checked training run: everything known before torch is imported."""
+
+    config: TrainConfig
+    place: DatasetPlace
+    spec: PolicySpec | None
+    """None only when fine-tuning a folder without policyzoo.json (known once loaded)."""
+    pretrained: Path | None
+    """The saved policy to start from: `--policy.path`, or the `last` checkpoint when resuming."""
+    last: Path | None
+    """The checkpoint being resumed."""
+    output_dir: Path
+    stats: dict[str, dict[str, Any]]
+
+
+def plan(config: TrainConfig) -> Plan:
+    """Check the whole run (dataset, policy, fit, output folder, extras) without building anything."""
+    from policyzoo.train.checkpoints import PRETRAINED, STEP_FILE, TRAINING_STATE, require_last
+
+    place = locate_dataset(config)
+    last = None
+    if config.resume:
+        output = Path(config.output_dir or "")
+        last = require_last(output)
+        done = json.loads((last / TRAINING_STATE / STEP_FILE).read_text())["step"]
+        if config.steps <= done:
+            raise BadInput(
+                f"--steps={config.steps}: the run in {output} is already at step {done}; raise --steps "
+                f"to train further"
+            )
+        runtime = {key: value for key, value in config.policy.items() if key in RUNTIME_POLICY_FLAGS}
+        spec, pretrained = saved_spec(last / PRETRAINED, runtime)
+    else:
+        spec, pretrained = spec_to_train(config)
+        output = output_dir(config, spec.type if spec else "finetune")
+    if spec is not None:
+        check_fit(
+            spec, place, "--policy.path" if pretrained is not None and not config.resume else "--policy.type"
+        )
+    if pretrained is not None:
+        check_same_features(pretrained, place)
+    check_extras(config)
+    return Plan(config, place, spec, pretrained, last, output, read_stats(place.root))

@@ -1,0 +1,53 @@
+"""Weights & Biases logging as a lifecycle-hook implementation, registered by `--wandb.enable=true`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from policyzoo.hookspecs import hookimpl
+
+NAME = "policyzoo-wandb"
+RUN_ID_FILE = "wandb_run_id.txt"
+
+
+class WandbLogger:
+    """Logs every training row and the final summary to one W&B run; a resumed run continues the same run."""
+
+    def __init__(self, project: str, entity: str | None = None, mode: str | None = None) -> None:
+        self.project, self.entity, self.mode = project, entity, mode
+        self.run: Any = None
+
+    @hookimpl
+    def on_train_start(self, run: Any) -> None:
+        import wandb
+
+        id_file = Path(run.output_dir) / RUN_ID_FILE
+        run_id = id_file.read_text().strip() if id_file.is_file() else wandb.util.generate_id()
+        id_file.write_text(run_id + "\n")
+        self.run = wandb.init(
+            project=self.project,
+            entity=self.entity,
+            mode=self.mode,
+            id=run_id,
+            resume="allow",
+            name=Path(run.output_dir).name,
+            dir=str(run.output_dir),
+            config=run.flags,
+            job_type="train",
+            tags=[run.policy_type],
+        )
+
+    @hookimpl
+    def on_train_step(self, step: int, metrics: dict[str, float]) -> None:
+        self.run.log({f"train/{key}": value for key, value in metrics.items() if key != "step"}, step=step)
+
+    @hookimpl
+    def on_checkpoint_saved(self, step: int, path: Path) -> None:
+        self.run.summary["checkpoint_step"] = step
+        self.run.summary["checkpoint"] = str(path)
+
+    @hookimpl
+    def on_train_end(self, summary: dict[str, Any]) -> None:
+        self.run.summary.update({key: value for key, value in summary.items() if value is not None})
+        self.run.finish()

@@ -1,0 +1,142 @@
+"""`policyzoo recommend`: the decision matrix over the policy cards and the facts of data, GPU and goal."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from policyzoo.cards import CARDS
+from policyzoo.catalogue import FIRST_PARTY
+from policyzoo.recommend import Candidate, Facts, episodes_wanted, facts_from, recommend, train_command
+
+
+def first_party() -> list[Candidate]:
+    return [Candidate(t, CARDS[t], True, FIRST_PARTY[t].distribution) for t in FIRST_PARTY]
+
+
+def by_type(ranking: list[Candidate]) -> dict[str, Candidate]:
+    return {candidate.type: candidate for candidate in ranking}
+
+
+def write_dataset(root: Path, *, cameras: dict[str, tuple[int, int]], reward: bool, episodes: int,
+                  tasks: int) -> Path:
+    features = {"observation.state": {"dtype": "float32", "shape": [12], "names": None},
+                "action": {"dtype": "float32", "shape": [12], "names": None},
+                "task_index": {"dtype": "int64", "shape": [1], "names": None}}
+    for name, (height, width) in cameras.items():
+        features[f"observation.images.{name}"] = {"dtype": "video", "shape": [height, width, 3],
+                                                  "names": ["height", "width", "channels"]}
+    if reward:
+        features["next.reward"] = {"dtype": "float32", "shape": [1], "names": None}
+    (root / "meta").mkdir(parents=True)
+    (root / "meta" / "info.json").write_text(json.dumps({
+        "codebase_version": "v3.0", "robot_type": "so101_bimanual", "total_episodes": episodes,
+        "total_frames": episodes * 300, "total_tasks": tasks, "fps": 30, "features": features}))
+    return root
+
+
+def test_research_with_language_on_24_gb_ranks_smolvla_first():
+    ranking = recommend(Facts(goal="research", language=True, gpu_memory_gb=24), first_party())
+    assert ranking[0].type == "smolvla" and ranking[0].eligible
+    assert all(candidate.eligible for candidate in ranking)
+    assert any("follows the task text" in reason for reason in ranking[0].reasons)
+
+
+def test_production_on_4_gb_ranks_act_first_and_rules_smolvla_out():
+    ranking = recommend(Facts(goal="production", gpu_memory_gb=4), first_party())
+    assert ranking[0].type == "act"
+    smolvla = by_type(ranking)["smolvla"]
+    assert not smolvla.eligible
+    assert "ruled out: needs about 10–16 GB to train, 4 GB available" in smolvla.reasons
+    assert not by_type(ranking)["diffusion"].eligible
+    assert [c.eligible for c in ranking] == sorted((c.eligible for c in ranking), reverse=True)
+
+
+def test_dataset_facts_rule_out_and_penalize(tmp_path):
+    root = write_dataset(tmp_path / "data", cameras={"left_top": (96, 128), "right_front": (96, 128)},
+                         reward=False, episodes=20, tasks=1)
+    facts = facts_from("limited-data", None, 12.0, None, str(root))
+    assert facts.episodes == 20 and facts.tasks == 1 and not facts.wants_language
+    ranking = by_type(recommend(facts, first_party()))
+    assert "ruled out: the dataset has no rewards (next.reward)" in ranking["tdmpc"].reasons
+    assert "ruled out: needs square images, the dataset's are 96x128" in ranking["tdmpc"].reasons
+    assert any("takes at most 1 camera(s), the dataset has 2: train on one with "
+               "--policy.image_key=observation.images.left_top"
+               in reason for reason in ranking["vqbet"].reasons)
+    assert any("the dataset has 20 episodes; its card suggests about 50 per task" in reason
+               for reason in ranking["act"].reasons)
+    assert ranking["act"].eligible and ranking["vqbet"].eligible
+
+
+def test_many_tasks_mean_language():
+    facts = Facts(goal="long-horizon", gpu_memory_gb=None, tasks=5)
+    ranking = recommend(facts, first_party())
+    assert facts.wants_language and ranking[0].type == "smolvla"
+    assert any("the dataset has 5 tasks" in reason for reason in ranking[0].reasons)
+    assert any("no GPU detected" in reason for reason in by_type(ranking)["diffusion"].reasons)
+
+
+def test_train_command_for_the_winner(tmp_path):
+    root = write_dataset(tmp_path / "data", cameras={"top": (96, 96), "wrist": (96, 96)}, reward=True,
+                         episodes=200, tasks=1)
+    facts = facts_from("production", False, 5.0, None, str(root))
+    winner = recommend(facts, first_party())[0]
+    assert winner.type == "act"
+    assert train_command(winner, facts) == (
+        f"policyzoo train --dataset.root={root} --policy.type=act --policy.device=cuda --batch_size=4 "
+        f"--policy.use_amp=true --output_dir=outputs/train/act")
+
+
+def test_episode_counts_read_from_cards():
+    assert episodes_wanted(CARDS["act"].episodes_needed.value) == 50
+    assert episodes_wanted(CARDS["diffusion"].episodes_needed.value) == 100
+    assert episodes_wanted("no published figure") is None
+
+
+def test_cli_json(run_cli, tmp_path):
+    root = write_dataset(tmp_path / "data", cameras={"top": (96, 96)}, reward=False, episodes=60, tasks=1)
+    code, out, err = run_cli("recommend", f"--dataset.root={root}", "--gpu-memory-gb=4", "--goal=production",
+                             "--json")
+    assert code == 0, err
+    result = json.loads(out)
+    first = result["ranking"][0]
+    assert set(first) >= {"type", "eligible", "score", "reasons"}
+    assert first["type"] == "act" and first["eligible"]
+    smolvla = next(row for row in result["ranking"] if row["type"] == "smolvla")
+    assert not smolvla["eligible"] and smolvla["score"] is None
+    assert result["train_command"].startswith(f"policyzoo train --dataset.root={root} --policy.type=act ")
+
+
+def test_cli_table(run_cli):
+    code, out, _ = run_cli("recommend", "--goal=research", "--language=true", "--gpu-memory-gb=24")
+    assert code == 0
+    assert out.splitlines()[2].startswith("1. SmolVLA (smolvla), score")
+    assert "train the winner:\n  policyzoo train --policy.type=smolvla --policy.device=cuda" in out
+    code, out, _ = run_cli("recommend", "--goal=production", "--gpu-memory-gb=4")
+    assert "ruled out:\n" in out and "  SmolVLA: needs about 10–16 GB to train, 4 GB available" in out
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["--goal=fast"], "--goal=fast: allowed values are production, research"),
+    (["--gpu-memory-gb=lots"], "--gpu-memory-gb=lots: expected a number of GB"),
+    (["--language=maybe"], "--language=maybe: expected true or false"),
+    (["--dataset.root=/nonexistent/data"], "--dataset.root=/nonexistent/data: no meta/info.json"),
+    (["--dataset.episodes=3"], "--dataset.episodes: unknown flag"),
+    (["--gaol=research"], "--gaol: unknown flag. Did you mean --goal?"),
+])
+def test_cli_bad_input(run_cli, args, message):
+    code, _, err = run_cli("recommend", *args)
+    assert code == 2 and message in err and err.count("\n") == 1
+
+
+def test_recommend_never_imports_torch():
+    code = ("import sys\nfrom policyzoo.cli import main\n"
+            "try:\n    main(['recommend', '--goal=research', '--gpu-memory-gb=8', '--json'])\n"
+            "except SystemExit:\n    pass\n"
+            "print(sorted(m for m in ('torch', 'lerobot', 'transformers') if m in sys.modules))")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout.strip().splitlines()[-1] == "[]"

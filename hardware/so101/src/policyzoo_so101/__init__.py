@@ -1,0 +1,28 @@
+"""policyzoo plugin for the SO101: robot specs, backends and the embedded sample dataset.
+
+This entry module stays light: the simulator (mujoco) and the real backend (Feetech SDK) are imported
+only when a backend is built.
+"""
+
+from __future__ import annotations
+
+from importlib.resources import files
+
+from policyzoo import hookimpl
+from policyzoo_so101.specs import SO101, SO101_BIMANUAL
+
+POLICYZOO_CONTRACT = 1
+BACKENDS = {"sim": "policyzoo_so101.sim:SimSO101", "real": "policyzoo_so101.real:RealSO101"}
+SAMPLE_REPO_ID = "policyzoo/so101_bimanual_transfer_cube_sample"
+
+
+@hookimpl
+def register_robots(register):
+    register(SO101, backends=BACKENDS)
+    register(SO101_BIMANUAL, backends=BACKENDS)
+
+
+@hookimpl
+def sample_dataset():
+    """The sample recorded in the simulator by the scripted expert, shipped with this package."""
+    return SAMPLE_REPO_ID, str(files("policyzoo_so101") / "sample_data")

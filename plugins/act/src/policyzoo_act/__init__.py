@@ -1,0 +1,14 @@
+"""policyzoo plugin: LeRobot's ACT. This entry module holds the spec and registration only (no torch)."""
+
+from policyzoo import hookimpl
+from policyzoo.cards import CARDS
+from policyzoo_act.spec import ACTSpec
+
+POLICYZOO_CONTRACT = 1
+
+__all__ = ["POLICYZOO_CONTRACT", "ACTSpec", "register_policies"]
+
+
+@hookimpl
+def register_policies(register):
+    register(ACTSpec, CARDS["act"], factory="policyzoo_act.model:factory")

@@ -1,0 +1,14 @@
+"""policyzoo plugin: LeRobot's SmolVLA. This entry module holds the spec and registration only (no torch)."""
+
+from policyzoo import hookimpl
+from policyzoo.cards import CARDS
+from policyzoo_smolvla.spec import SmolVLASpec
+
+POLICYZOO_CONTRACT = 1
+
+__all__ = ["POLICYZOO_CONTRACT", "SmolVLASpec", "register_policies"]
+
+
+@hookimpl
+def register_policies(register):
+    register(SmolVLASpec, CARDS["smolvla"], factory="policyzoo_smolvla.model:factory")

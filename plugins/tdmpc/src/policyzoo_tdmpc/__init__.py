@@ -1,0 +1,14 @@
+"""policyzoo plugin: LeRobot's TD-MPC. This entry module holds the spec and registration only (no torch)."""
+
+from policyzoo import hookimpl
+from policyzoo.cards import CARDS
+from policyzoo_tdmpc.spec import TDMPCSpec
+
+POLICYZOO_CONTRACT = 1
+
+__all__ = ["POLICYZOO_CONTRACT", "TDMPCSpec", "register_policies"]
+
+
+@hookimpl
+def register_policies(register):
+    register(TDMPCSpec, CARDS["tdmpc"], factory="policyzoo_tdmpc.model:factory")
