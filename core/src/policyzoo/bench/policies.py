@@ -250,7 +250,7 @@ def run(types: tuple[str, ...], quick: bool, repeats: int | None, out_dir: Path)
     from policyzoo.registry import get_registry
 
     registry = get_registry()
-    chosen = list(types) or sorted(registry.policies)
+    chosen = list(types) or [t for t, entry in sorted(registry.policies.items()) if _buildable(entry)]
     repeats = repeats or (10 if quick else 2)
     results: list[dict[str, Any]] = []
     with tempfile.TemporaryDirectory(prefix="policyzoo-bench-") as workdir:
@@ -279,6 +279,14 @@ def run(types: tuple[str, ...], quick: bool, repeats: int | None, out_dir: Path)
     click.echo(f"\nhandle / LeRobot: train step goal <= {TRAIN_GOAL} {'met' if verdict['train_ok'] else 'MISSED'}; "
                f"select_action goal <= {SELECT_GOAL} {'met' if verdict['select_ok'] else 'MISSED'}")
     return results
+
+
+def _buildable(entry: Any) -> bool:
+    """Whether a registered type points at a factory that builds policies (test plugins may not)."""
+    if hasattr(entry.load_factory(), "build"):
+        return True
+    click.echo(f"skipping {entry.type} ({entry.distribution}): its factory builds no policy", err=True)
+    return False
 
 
 def _row(result: dict[str, Any]) -> list[Any]:
