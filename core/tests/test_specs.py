@@ -101,3 +101,16 @@ def test_joint_and_camera_names_give_lerobot_feature_names():
     robot = bimanual()
     assert robot.joint_names[0] == "left_shoulder_pan.pos" and robot.joint_names[-1] == "right_gripper.pos"
     assert robot.cameras[0].key == "observation.images.top"
+
+
+def test_single_camera_spec_picks_the_first_camera_or_the_named_one():
+    from policyzoo.specs import SingleCameraSpec
+
+    class OneCam(SingleCameraSpec):
+        type = "onecam"
+
+    features = Features.from_info(info_json())
+    assert OneCam().camera(features) == "observation.images.top"
+    assert OneCam(image_key="front").camera(features) == "observation.images.front"
+    [problem] = OneCam(image_key="frnt").check_features(features)
+    assert "no such camera" in problem.problem and "Did you mean 'observation.images.front'?" in problem.fix

@@ -7,6 +7,8 @@ from typing import ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from policyzoo.errors import did_you_mean
+
 STATE_KEY = "observation.state"
 ACTION_KEY = "action"
 REWARD_KEY = "next.reward"
@@ -50,6 +52,33 @@ class PolicySpec(BaseModel):
     def check_features(self, features: Features) -> list[Mismatch]:
         """Rules of this policy type about the data it can learn from. Pure Python: no torch."""
         return []
+
+
+class SingleCameraSpec(PolicySpec):
+    """Base spec of policies that see one camera: `image_key` picks it, else the dataset's first camera."""
+
+    image_key: str | None = Field(
+        None, description="The one camera the policy sees, e.g. top or observation.images.top; default: the "
+                          "dataset's first camera.")
+
+    @field_validator("image_key")
+    @classmethod
+    def _full_key(cls, value: str | None) -> str | None:
+        if value is None or value.startswith("observation."):
+            return value
+        return IMAGE_PREFIX + value
+
+    def camera(self, features: Features) -> str | None:
+        """The camera the model sees (None when the data has none)."""
+        return self.image_key or next(iter(features.visual), None)
+
+    def check_features(self, features: Features) -> list[Mismatch]:
+        if self.image_key is None or self.image_key in features.visual:
+            return []
+        cameras = ", ".join(features.visual) or "none"
+        return [Mismatch(what=f"--policy.image_key={self.image_key}", problem=f"no such camera; the data has: "
+                         f"{cameras}", fix="pick one of those cameras." + did_you_mean(self.image_key,
+                                                                                       features.visual))]
 
 
 class Source(BaseModel):

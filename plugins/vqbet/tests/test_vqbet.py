@@ -59,9 +59,11 @@ def problems(spec: VQBeTSpec, **features) -> list[str]:
     return [str(problem) for problem in spec.check_features(bimanual_so101_features(**features))]
 
 
-def test_takes_exactly_one_camera() -> None:
-    found = problems(VQBeTSpec(crop_shape=None))
-    assert len(found) == 1 and "--policy.image_key=observation.images.top" in found[0]
+def test_takes_exactly_one_camera_the_first_unless_image_key_picks_one() -> None:
+    features = bimanual_so101_features()
+    assert VQBeTSpec().camera(features) == "observation.images.top"
+    assert VQBeTSpec(image_key="wrist").camera(features) == "observation.images.wrist"
+    assert problems(VQBeTSpec(crop_shape=None)) == []
     assert problems(VQBeTSpec(crop_shape=None), cameras=("top",)) == []
     assert problems(VQBeTSpec(crop_shape=None, image_key="wrist")) == []
     assert "none" in problems(VQBeTSpec(crop_shape=None), cameras=())[0]

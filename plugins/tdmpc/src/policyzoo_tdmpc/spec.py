@@ -4,32 +4,21 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, model_validator
 
-from policyzoo.errors import did_you_mean
-from policyzoo.specs import IMAGE_PREFIX, REWARD_KEY, Features, Mismatch, PolicySpec
+from policyzoo.specs import REWARD_KEY, Features, Mismatch, SingleCameraSpec
 
 ENV_STATE_KEY = "observation.environment_state"
 MIN_IMAGE_SIZE = 39
 """The smallest side TD-MPC's image encoder (convolutions 7/2, 5/2, 3/2, 3/2) accepts."""
 
 
-def camera_key(value: str | None) -> str | None:
-    """A camera given as 'top' or as 'observation.images.top', as the dataset key."""
-    if value is None or value.startswith("observation."):
-        return value
-    return IMAGE_PREFIX + value
-
-
-class TDMPCSpec(PolicySpec):
+class TDMPCSpec(SingleCameraSpec):
     """TD-MPC: a task-oriented latent world model trained with rewards; plans with MPPI at every step."""
 
     type: ClassVar[str] = "tdmpc"
 
     optimizer_lr: float = Field(3e-4, gt=0, lt=1, description="Adam learning rate.")
-    image_key: str | None = Field(
-        None, description="The camera TD-MPC sees (it takes one square image), e.g. observation.images.top; "
-                          "default: the dataset's first camera.")
     horizon: int = Field(5, ge=1, le=100, description="Planning horizon (steps) of model predictive control.")
     n_action_steps: int = Field(1, ge=1, description="Actions executed from each plan (<= horizon).")
     n_action_repeats: int = Field(2, ge=1, description="Times each planned action is repeated; 1 when "
@@ -48,11 +37,6 @@ class TDMPCSpec(PolicySpec):
     max_random_shift_ratio: float = Field(0.0476, ge=0, lt=0.5,
                                           description="Random-shift image augmentation, as a share of the size.")
 
-    @field_validator("image_key")
-    @classmethod
-    def _full_key(cls, value: str | None) -> str | None:
-        return camera_key(value)
-
     @model_validator(mode="after")
     def _consistent(self) -> TDMPCSpec:
         if self.n_action_steps > self.horizon:
@@ -66,22 +50,15 @@ class TDMPCSpec(PolicySpec):
                              f"({self.n_gaussian_samples + self.n_pi_samples})")
         return self
 
-    def camera(self, features: Features) -> str | None:
-        """The dataset camera the model sees: `image_key`, else the first camera (None without cameras)."""
-        return self.image_key or next(iter(features.visual), None)
-
     def check_features(self, features: Features) -> list[Mismatch]:
         problems = []
         if not features.has_reward:
             problems.append(Mismatch(
                 what=REWARD_KEY, problem="TD-MPC learns from rewards and the dataset has none",
                 fix="record a reward per frame as 'next.reward', or pick an imitation policy (act, diffusion)"))
-        if self.image_key is not None and self.image_key not in features.visual:
-            cameras = ", ".join(features.visual) or "none"
-            problems.append(Mismatch(
-                what=f"--policy.image_key={self.image_key}", problem=f"no such camera; the data has: {cameras}",
-                fix="pick one of those cameras." + did_you_mean(self.image_key, features.visual)))
-            return problems
+        unknown_camera = super().check_features(features)
+        if unknown_camera:
+            return problems + unknown_camera
         camera = self.camera(features)
         if camera is None and ENV_STATE_KEY not in features.state:
             problems.append(Mismatch(

@@ -6,18 +6,10 @@ from typing import ClassVar, Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from policyzoo.errors import did_you_mean
-from policyzoo.specs import IMAGE_PREFIX, STATE_KEY, Features, Mismatch, PolicySpec
+from policyzoo.specs import STATE_KEY, Features, Mismatch, SingleCameraSpec
 
 
-def camera_key(value: str | None) -> str | None:
-    """A camera given as 'top' or as 'observation.images.top', as the dataset key."""
-    if value is None or value.startswith("observation."):
-        return value
-    return IMAGE_PREFIX + value
-
-
-class VQBeTSpec(PolicySpec):
+class VQBeTSpec(SingleCameraSpec):
     """VQ-BeT: a GPT over observation tokens predicting residual-VQ action codes plus offsets."""
 
     type: ClassVar[str] = "vqbet"
@@ -26,9 +18,6 @@ class VQBeTSpec(PolicySpec):
     optimizer_vqvae_lr: float = Field(1e-3, gt=0, lt=1, description="Adam learning rate of the residual VQ.")
     scheduler_warmup_steps: int = Field(500, ge=0, description="Warm-up steps of the learning rate after the "
                                                                "VQ phase.")
-    image_key: str | None = Field(
-        None, description="The one camera VQ-BeT sees, e.g. observation.images.top; needed when the data has "
-                          "several cameras.")
     n_obs_steps: int = Field(5, ge=1, description="Observation steps in the context (current and past).")
     n_action_pred_token: int = Field(3, ge=1, description="Action tokens predicted (current and future).")
     action_chunk_size: int = Field(5, ge=1, description="Actions per predicted token; executed per chunk.")
@@ -53,11 +42,6 @@ class VQBeTSpec(PolicySpec):
     dropout: float = Field(0.1, ge=0, lt=1, description="Dropout in the GPT.")
     bet_softmax_temperature: float = Field(0.1, gt=0, description="Sampling temperature of the codes.")
     sequentially_select: bool = Field(False, description="Pick the primary code, then the secondary one.")
-
-    @field_validator("image_key")
-    @classmethod
-    def _full_key(cls, value: str | None) -> str | None:
-        return camera_key(value)
 
     @field_validator("crop_shape", mode="before")
     @classmethod
@@ -96,33 +80,19 @@ class VQBeTSpec(PolicySpec):
         """Actions executed per prediction: VQ-BeT runs its whole chunk (the name other policies use)."""
         return self.action_chunk_size
 
-    def camera(self, features: Features) -> str | None:
-        """The dataset camera the model sees: `image_key`, else the only camera."""
-        if self.image_key is not None:
-            return self.image_key
-        return next(iter(features.visual)) if len(features.visual) == 1 else None
-
     def check_features(self, features: Features) -> list[Mismatch]:
         problems = []
         cameras = list(features.visual)
         if STATE_KEY not in features.state:
             problems.append(Mismatch(what=STATE_KEY, problem="VQ-BeT needs the robot state and the data has none",
                                      fix="record the joint positions as observation.state"))
-        if self.image_key is not None and self.image_key not in features.visual:
-            problems.append(Mismatch(
-                what=f"--policy.image_key={self.image_key}",
-                problem=f"no such camera; the data has: {', '.join(cameras) or 'none'}",
-                fix="pick one of those cameras." + did_you_mean(self.image_key, cameras)))
-        elif not cameras:
+        unknown_camera = super().check_features(features)
+        problems.extend(unknown_camera)
+        if not cameras:
             problems.append(Mismatch(what="policy.type=vqbet", problem="VQ-BeT needs exactly one camera, the data "
                                      "has none", fix="record a camera (observation.images.NAME)"))
-        elif self.image_key is None and len(cameras) > 1:
-            problems.append(Mismatch(
-                what="--policy.image_key", problem=f"VQ-BeT takes exactly one camera and the data has "
-                                                   f"{len(cameras)}: {', '.join(cameras)}",
-                fix=f"pick one, e.g. --policy.image_key={cameras[0]}"))
         camera = self.camera(features)
-        if camera is not None and camera in features.visual and self.crop_shape is not None:
+        if not unknown_camera and camera is not None and self.crop_shape is not None:
             _, height, width = features.visual[camera]
             if self.crop_shape[0] > height or self.crop_shape[1] > width:
                 problems.append(Mismatch(
