@@ -128,3 +128,10 @@ def test_doctor_is_clean_without_problems(run_cli):
 def test_plugins_list(run_cli):
     code, out, _ = run_cli("plugins", "list")
     assert code == 0 and "tinyzoo 0.0.1" in out and "policy tiny, robot tinybot" in out
+
+
+def test_plugin_commands_join_only_the_top_level(run_cli):
+    code, out, _ = run_cli("bench", "--help")
+    assert code == 0 and "tiny-hello" not in out and "cli" in out
+    code, out, _ = run_cli("--help")
+    assert code == 0 and "tiny-hello" in out

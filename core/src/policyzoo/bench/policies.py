@@ -8,8 +8,11 @@ so drift in machine load hits both alike. Torch and LeRobot are imported when th
 from __future__ import annotations
 
 import gc
+import json
 import resource
 import statistics
+import subprocess
+import sys
 import tempfile
 import time
 from collections.abc import Callable
@@ -252,19 +255,10 @@ def run(types: tuple[str, ...], quick: bool, repeats: int | None, out_dir: Path)
     registry = get_registry()
     chosen = list(types) or [t for t, entry in sorted(registry.policies.items()) if _buildable(entry)]
     repeats = repeats or (10 if quick else 2)
-    results: list[dict[str, Any]] = []
-    with tempfile.TemporaryDirectory(prefix="policyzoo-bench-") as workdir:
-        for policy_type in chosen:
-            entry = registry.policy(policy_type, flag="--policy")
-            click.echo(f"bench {policy_type} ({'quick' if quick else 'default'} size, {repeats} repeats) ...",
-                       err=True)
-            torch.manual_seed(0)
-            try:
-                results.append(bench_policy(entry, quick, repeats, Path(workdir)))
-            except Exception as exc:  # one policy failing must not lose the others' numbers
-                message = " ".join(str(exc).split())
-                results.append({"type": policy_type, "error": f"{type(exc).__name__}: {message}"[:300]})
-            gc.collect()
+    if len(chosen) > 1:  # one process per policy, so no policy's memory figure inherits another's allocations
+        results = [_measure_in_child(policy_type, quick, repeats) for policy_type in chosen]
+    else:
+        results = [_measure(registry.policy(chosen[0], flag="--policy"), quick, repeats)]
     rows = [_row(result) for result in results]
     measured = [r for r in results if "error" not in r]
     verdict = {
@@ -279,6 +273,31 @@ def run(types: tuple[str, ...], quick: bool, repeats: int | None, out_dir: Path)
     click.echo(f"\nhandle / LeRobot: train step goal <= {TRAIN_GOAL} {'met' if verdict['train_ok'] else 'MISSED'}; "
                f"select_action goal <= {SELECT_GOAL} {'met' if verdict['select_ok'] else 'MISSED'}")
     return results
+
+
+def _measure(entry: Any, quick: bool, repeats: int) -> dict[str, Any]:
+    import torch
+
+    click.echo(f"bench {entry.type} ({'quick' if quick else 'default'} size, {repeats} repeats) ...", err=True)
+    torch.manual_seed(0)
+    with tempfile.TemporaryDirectory(prefix="policyzoo-bench-") as workdir:
+        try:
+            return bench_policy(entry, quick, repeats, Path(workdir))
+        except Exception as exc:  # one policy failing must not lose the others' numbers
+            message = " ".join(str(exc).split())
+            return {"type": entry.type, "error": f"{type(exc).__name__}: {message}"[:300]}
+
+
+def _measure_in_child(policy_type: str, quick: bool, repeats: int) -> dict[str, Any]:
+    """`_measure` in a fresh `policyzoo bench policies --policy TYPE` process; its table is not printed."""
+    with tempfile.TemporaryDirectory(prefix="policyzoo-bench-") as out_dir:
+        command = [sys.executable, "-m", "policyzoo", "bench", "policies", "--policy", policy_type,
+                   "--repeats", str(repeats), "--out-dir", out_dir, *(["--quick"] if quick else [])]
+        finished = subprocess.run(command, stdout=subprocess.DEVNULL)
+        result_file = Path(out_dir) / "policies.json"
+        if finished.returncode != 0 or not result_file.exists():
+            return {"type": policy_type, "error": f"the benchmark process exited {finished.returncode}"}
+        return json.loads(result_file.read_text())["results"][0]
 
 
 def _buildable(entry: Any) -> bool:

@@ -32,7 +32,7 @@ LAZY_COMMANDS = {
 }
 
 
-@click.group(cls=ZooGroup, lazy_commands=LAZY_COMMANDS, context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=ZooGroup, lazy_commands=LAZY_COMMANDS, plugin_commands=True, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, "--version", prog_name="policyzoo")
 def cli() -> None:
     """Train, run and share robot-learning policies; each policy is a plugin.

@@ -33,12 +33,13 @@ class SuggestingGroup(click.Group):
 
 
 class ZooGroup(SuggestingGroup):
-    """A group whose sub-commands are imported on use, plus commands that plugins add."""
+    """A group whose sub-commands are imported on use; with `plugin_commands`, plus those plugins add."""
 
-    def __init__(self, *args: Any, lazy_commands: dict[str, tuple[str, str]] | None = None, **kwargs: Any):
+    def __init__(self, *args: Any, lazy_commands: dict[str, tuple[str, str]] | None = None,
+                 plugin_commands: bool = False, **kwargs: Any):
         super().__init__(*args, **kwargs)
         self.lazy_commands = lazy_commands or {}
-        self._plugin_commands_added = False
+        self._plugin_commands_added = not plugin_commands
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         self._add_plugin_commands()
