@@ -38,6 +38,8 @@ def load_policy(path_or_repo_id: str | Path, device: str | None = None) -> Polic
     """A saved policy from a local folder (checkpoint, training output) or a Hub repo id."""
     directory = resolve_pretrained(path_or_repo_id)
     factory = get_registry().policy(policy_type_of(directory), flag="config.json type").load_factory()
+    # after load_factory: the plugin's model code has registered its processor steps; before factory.load:
+    # LeRobot would import a step's "class" or read a state_file outside the folder
     check_saved_policy(directory, processors=getattr(factory, "lerobot_loadable", True))
     try:
         return factory.load(directory, device=device)

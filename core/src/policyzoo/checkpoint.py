@@ -15,6 +15,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict
 
 from policyzoo.errors import BadInput
+from policyzoo.processor_guard import check_processor_file
 from policyzoo.specs import RobotSpec
 
 META_FILE = "policyzoo.json"
@@ -144,6 +145,8 @@ def check_saved_policy(directory: Path, processors: bool = True) -> None:
     """Raise a clear BadInput when a saved-policy folder is incomplete or damaged; reads no tensors.
 
     `processors=False` for policies that keep normalization in their own weights (not LeRobot-loadable).
+    Processor files are checked by `check_processor_file`: call this after the plugin's factory is loaded,
+    so the processor steps it registers are known.
     """
     directory = Path(directory)
     policy_type_of(directory)
@@ -159,15 +162,12 @@ def check_saved_policy(directory: Path, processors: bool = True) -> None:
         if not path.is_file():
             raise BadInput(f"{directory}: missing {name} (the normalization pipeline); re-save the policy with "
                            f"policyzoo or LeRobot >= 0.4, which write the processor files")
-        for step in _processor_steps(path):
-            state_file = step.get("state_file")
-            if state_file is None:
-                continue
-            if not (directory / state_file).is_file():
-                raise BadInput(f"{directory}: {name} needs {state_file}, which is missing; copy it from the "
-                               f"original checkpoint or export it again")
-            header = safetensors_header(directory / state_file)
-            _check_stat_shapes(directory / state_file, header, step.get("config", {}).get("features", {}), features)
+        for step in check_processor_file(path, directory):
+            if "state_file" in step:
+                state_path = directory / step["state_file"]
+                header = safetensors_header(state_path)
+                declared = step.get("config", {}).get("features")
+                _check_stat_shapes(state_path, header, declared if isinstance(declared, dict) else {}, features)
 
 
 def safetensors_header(path: Path) -> dict[str, Any]:
@@ -197,14 +197,6 @@ def _config_features(directory: Path) -> dict[str, list[int]]:
             if isinstance(feature, dict) and "shape" in feature:
                 found[key] = list(feature["shape"])
     return found
-
-
-def _processor_steps(path: Path) -> list[dict[str, Any]]:
-    try:
-        steps = json.loads(path.read_text()).get("steps", [])
-    except (OSError, json.JSONDecodeError, AttributeError) as exc:
-        raise BadInput(f"{path}: unreadable processor file ({exc}); export the policy again") from None
-    return [step for step in steps if isinstance(step, dict)]
 
 
 def _check_stat_shapes(path: Path, header: dict[str, Any], step_features: dict[str, Any],

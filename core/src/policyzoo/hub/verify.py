@@ -5,6 +5,8 @@ from __future__ import annotations
 import contextlib
 import io
 import json
+import os
+import shutil
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -25,14 +27,22 @@ def verify_folder(folder: Path, originals: dict[str, Any], lerobot_loadable: boo
     """
     if not originals:
         return _verify(folder, lerobot_loadable, [])
-    with tempfile.TemporaryDirectory(prefix="policyzoo-verify-") as view:
+    with tempfile.TemporaryDirectory(prefix=".policyzoo-verify-", dir=folder.parent) as view:
         view_path = Path(view)
         for path in folder.iterdir():
             if path.name in originals:
                 (view_path / path.name).write_text(json.dumps(originals[path.name]))
             else:
-                (view_path / path.name).symlink_to(path.resolve())
+                _link_or_copy(path, view_path / path.name)
         return _verify(view_path, lerobot_loadable, ["scrubbed JSON values restored for the check"])
+
+
+def _link_or_copy(source: Path, target: Path) -> None:
+    """A hard link (a symlink would point outside the view, which the loader refuses), else a copy."""
+    try:
+        os.link(source, target)
+    except OSError:
+        shutil.copy2(source, target)
 
 
 def _verify(folder: Path, lerobot_loadable: bool, notes: list[str]) -> tuple[list[str], bool]:
@@ -84,6 +94,10 @@ def lerobot_action(folder: Path, observation: dict[str, Any]) -> Any:
     from lerobot.configs.policies import PreTrainedConfig
     from lerobot.policies.factory import get_policy_class, make_pre_post_processors
 
+    from policyzoo.processor_guard import check_processor_file
+
+    for name in ("policy_preprocessor.json", "policy_postprocessor.json"):  # before LeRobot imports any "class"
+        check_processor_file(folder / name, folder)
     try:
         config = PreTrainedConfig.from_pretrained(str(folder))
         config.device = "cpu"

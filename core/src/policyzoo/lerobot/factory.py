@@ -31,6 +31,7 @@ from policyzoo.checkpoint import CONFIG_FILE, WEIGHTS_FILE, read_meta
 from policyzoo.errors import BadInput
 from policyzoo.lerobot import convert
 from policyzoo.lerobot.handle import LeRobotHandle
+from policyzoo.processor_guard import check_processor_file
 from policyzoo.specs import Features, PolicySpec
 
 PREPROCESSOR_FILE = "policy_preprocessor.json"
@@ -110,6 +111,8 @@ class LeRobotFactory:
         return make_pre_post_processors(config, dataset_stats=stats)
 
     def load_processors(self, config: PreTrainedConfig, directory: Path) -> tuple[Any, Any]:
+        for name in (PREPROCESSOR_FILE, POSTPROCESSOR_FILE):  # LeRobot would import a step's "class"
+            check_processor_file(Path(directory) / name, Path(directory))
         return make_pre_post_processors(
             config, pretrained_path=str(directory),
             preprocessor_overrides={"device_processor": {"device": config.device}},
