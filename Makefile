@@ -8,7 +8,7 @@ STAMP := $(VENV)/.synced
 export HF_HUB_DISABLE_TELEMETRY := 1
 export MUJOCO_GL ?= egl
 
-.PHONY: venv test demo bench lint clean
+.PHONY: venv test demo bench bench-success lint clean
 
 $(STAMP): pyproject.toml uv.lock $(wildcard core/pyproject.toml plugins/*/pyproject.toml hardware/*/pyproject.toml)
 	@$(UV) --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet uv
@@ -35,6 +35,9 @@ demo: venv
 
 bench: venv
 	$(BIN)/policyzoo bench all
+
+bench-success: venv
+	$(BIN)/policyzoo bench success --task=lift
 
 clean:
 	rm -rf $(VENV) bench-results

@@ -156,9 +156,10 @@ def test_demo_without_a_sample_dataset_says_so(
 ) -> None:
     from policyzoo.plugins import get_plugins
 
-    monkeypatch.setattr(get_plugins().manager.hook, "sample_dataset", lambda: None)
+    monkeypatch.setattr(get_plugins().manager.hook, "sample_dataset", lambda task: None)
     code, _, err = run_cli("demo")
-    assert code == 2 and "no installed plugin provides a sample dataset" in err and "pip install" in err
+    assert code == 2 and "no installed plugin provides a sample dataset of task 'lift'" in err
+    assert "pip install" in err
 
 
 @pytest.mark.slow
@@ -290,9 +291,14 @@ def test_accelerate_launch_runs_on_the_cpu(tiny_dataset: Path, tmp_path: Path) -
 
 
 @pytest.mark.slow
-def test_demo_trains_on_the_sample_and_says_where_things_are(tmp_path: Path) -> None:
-    done = policyzoo("demo", "--steps=2", "--log_freq=1", f"--output_dir={tmp_path / 'demo'}")
+def test_demo_trains_on_the_sample_evaluates_and_says_where_things_are(tmp_path: Path) -> None:
+    done = policyzoo("demo", "--steps=2", "--log_freq=1", "--eval_episodes=2", f"--output_dir={tmp_path / 'demo'}")
     assert done.returncode == 0, done.stderr[-2000:]
+    summary = json.loads((tmp_path / "demo" / "eval" / "eval_summary.json").read_text())
+    assert summary["env"] == "so101_sim" and [e["seed"] for e in summary["per_episode"]] == [100_000, 100_001]
+    assert f"success rate: {sum(e['success'] for e in summary['per_episode'])}/2 (" in done.stdout
+    assert f"videos:     {tmp_path / 'demo' / 'eval'}/episode_000.mp4" in done.stdout
+    assert (tmp_path / "demo" / "eval" / "episode_000.mp4").is_file()
     checkpoint = tmp_path / "demo" / "checkpoints" / "000002" / "pretrained_model"
     assert f"checkpoint: {checkpoint}" in done.stdout
     assert f"metrics:    {tmp_path / 'demo' / 'metrics.jsonl'}" in done.stdout

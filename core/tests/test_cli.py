@@ -91,6 +91,13 @@ def test_policies_show_lists_card_and_settings(run_cli):
     assert code == 0
     assert "tiny: Tiny (tinyzoo 0.0.1)" in out
     assert "chunk_size" in out and "Actions predicted at once." in out
+    assert "simulator presets" not in out  # tiny declares none
+
+
+def test_policies_show_lists_the_presets_a_third_party_card_declares(run_cli):
+    code, out, _ = run_cli("policies", "show", "mlp_bc")
+    assert code == 0 and "simulator presets" in out
+    assert re.search(r"lift\s+cpu\s+3000\s+32\s+50\s+the default MLP, no dropout", out)
 
 
 def test_policies_schema_is_json_schema_with_constraints(run_cli):

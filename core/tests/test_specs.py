@@ -114,3 +114,43 @@ def test_single_camera_spec_picks_the_first_camera_or_the_named_one():
     assert OneCam(image_key="front").camera(features) == "observation.images.front"
     [problem] = OneCam(image_key="frnt").check_features(features)
     assert "no such camera" in problem.problem and "Did you mean 'observation.images.front'?" in problem.fix
+
+
+def test_wilson_interval_matches_known_values():
+    from policyzoo.evaluate import wilson_interval
+
+    assert wilson_interval(0, 0) == (0.0, 1.0)
+    low, high = wilson_interval(18, 20)  # 90%: 69.9% to 97.2%
+    assert round(low, 3) == 0.699 and round(high, 3) == 0.972
+    low, high = wilson_interval(0, 10)
+    assert low == 0.0 and round(high, 3) == 0.278
+    assert round(wilson_interval(10, 10)[1], 9) == 1.0
+
+
+def test_sequence_settings_parse_from_lerobot_style_text():
+    from pydantic import Field
+
+    from policyzoo import PolicySpec
+
+    class Cropped(PolicySpec):
+        type = "cropped"
+        crop_shape: tuple[int, int] | None = Field((84, 84))
+        dims: tuple[int, ...] = Field((1, 2))
+
+    assert Cropped(crop_shape="[96, 96]").crop_shape == (96, 96)  # as lerobot-train takes it
+    assert Cropped(crop_shape="(64, 48)").crop_shape == (64, 48)
+    assert Cropped(crop_shape="null").crop_shape is None
+    assert Cropped(dims="[8,16,32]").dims == (8, 16, 32)
+    with pytest.raises(ValueError, match="crop_shape"):
+        Cropped(crop_shape="big")
+
+
+def test_presets_are_validated_data():
+    from policyzoo.specs import TaskPresets, TrainingPreset
+
+    preset = TrainingPreset(policy={"chunk_size": 20}, steps=100, batch_size=8, save_freq=50)
+    assert TaskPresets(cpu=preset).at("cpu") == preset and TaskPresets(cpu=preset).at("gpu") is None
+    with pytest.raises(ValueError, match="steps"):
+        TrainingPreset(steps=0, batch_size=8, save_freq=50)
+    with pytest.raises(ValueError, match="extra"):
+        TrainingPreset(steps=1, batch_size=8, save_freq=1, lr=3)

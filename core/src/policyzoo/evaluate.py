@@ -1,13 +1,19 @@
 """`policyzoo eval`: roll a policy out in a simulator backend; success rate, reward, length and videos.
 
 An environment name is `<robot type>_<backend>` (e.g. `so101_bimanual_sim`): the robot comes from the
-registry, its cameras are the ones the policy was trained on. Episode i starts from seed `seed + i`
-(the simulator's reset and torch's generator), so the same seed gives the same summary.
+registry and renders only the cameras the policy was trained on. Episode i starts from seed `seed + i`
+(the simulator's reset and torch's generator), so the same seed gives the same summary, with any number of
+worker processes: `workers > 1` runs episodes in parallel, each worker with its own policy and simulator.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
+import math
+import os
+import time
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -16,6 +22,10 @@ from policyzoo.errors import BadInput
 from policyzoo.specs import IMAGE_PREFIX, CameraSpec, RobotSpec, check_compatibility
 
 SUMMARY_FILE = "eval_summary.json"
+DEFAULT_STEPS = 300
+UNSEEN_SEED = 100_000
+"""First seed of evaluations after training on recorded demos, which use seeds 0 to N-1: no evaluated scene
+was seen in training."""
 
 
 @dataclass(frozen=True)
@@ -25,11 +35,14 @@ class EvalConfig:
     episodes: int = 10
     seed: int = 0
     output_dir: Path = Path("outputs/eval")
-    max_steps: int = 300
+    max_steps: int | None = None
+    """Steps per episode; None: the simulator's `max_episode_steps`, else 300."""
     videos: int = 4
     """Episodes recorded as mp4 (the first ones); 0 records none."""
     task: str | None = None
     device: str | None = None
+    workers: int = 1
+    """Worker processes running episodes in parallel (1: in this process)."""
 
 
 @dataclass
@@ -42,42 +55,108 @@ class Episode:
     length: int
     final_state: list[float]
     video: str | None = None
+    max_stage: int | None = None
+    """The highest task stage reached, for simulators that report stages (`policyzoo.robot.StagedTask`)."""
 
     def as_dict(self) -> dict[str, Any]:
         return {"index": self.index, "seed": self.seed, "success": self.success,
                 "sum_reward": round(self.sum_reward, 6), "max_reward": round(self.max_reward, 6),
-                "length": self.length, "final_state": [round(v, 4) for v in self.final_state],
-                "video": self.video}
+                "max_stage": self.max_stage, "length": self.length,
+                "final_state": [round(v, 4) for v in self.final_state], "video": self.video}
 
 
 def evaluate(config: EvalConfig, progress: Any = None) -> dict[str, Any]:
     """Run the episodes, write the videos and `eval_summary.json`; return the summary."""
-    import torch
-
     from policyzoo.api import load_policy
 
     robot_type, backend = split_env(config.env)
     policy = load_policy(config.policy_path, device=config.device)
-    robot = make_robot(robot_type, backend, policy)
+    robot = make_robot(robot_type, backend, policy)  # checks that policy and robot fit, before any worker starts
     task = config.task or getattr(robot, "task", "") or ""
+    policy_type, stages = policy.spec.type, getattr(robot, "stages", None)
+    workers = max(1, min(config.workers, config.episodes))
+    max_steps = config.max_steps or int(getattr(robot, "max_episode_steps", DEFAULT_STEPS))
+    config = dataclasses.replace(config, max_steps=max_steps, workers=workers)
     output_dir = Path(config.output_dir)
     output_dir.mkdir(parents=True, exist_ok=True)
+    start = time.perf_counter()
+    if config.workers > 1:
+        robot.disconnect()
+        del policy
+        episodes = _run_in_workers(config, task, output_dir, progress)
+    else:
+        episodes = _run_here(config, robot, policy, task, output_dir, progress)
+    wall = time.perf_counter() - start
+    summary = summarize(config, policy_type, task, episodes, stages, wall)
+    (output_dir / SUMMARY_FILE).write_text(json.dumps(summary, indent=2) + "\n")
+    return summary
+
+
+def _episode_plan(config: EvalConfig, output_dir: Path) -> list[tuple[int, int, Path | None]]:
+    """(index, seed, video path or None) of every episode."""
+    return [(index, config.seed + index, output_dir / f"episode_{index:03d}.mp4" if index < config.videos else None)
+            for index in range(config.episodes)]
+
+
+def _run_here(config: EvalConfig, robot: Any, policy: Any, task: str, output_dir: Path, progress: Any
+              ) -> list[Episode]:
+    import torch
+
     episodes: list[Episode] = []
     try:
         robot.connect()
-        for index in range(config.episodes):
-            seed = config.seed + index
+        for index, seed, video in _episode_plan(config, output_dir):
             torch.manual_seed(seed)
-            record = output_dir / f"episode_{index:03d}.mp4" if index < config.videos else None
-            episode = run_episode(robot, policy, task, index, seed, config.max_steps, record)
+            episode = run_episode(robot, policy, task, index, seed, config.max_steps, video)
             episodes.append(episode)
             if progress is not None:
                 progress(episode)
     finally:
         robot.disconnect()
-    summary = summarize(config, policy.spec.type, task, episodes)
-    (output_dir / SUMMARY_FILE).write_text(json.dumps(summary, indent=2) + "\n")
-    return summary
+    return episodes
+
+
+def _run_in_workers(config: EvalConfig, task: str, output_dir: Path, progress: Any) -> list[Episode]:
+    """The episodes spread over `config.workers` processes (spawned: MuJoCo's GL contexts are per process)."""
+    import multiprocessing
+
+    threads = max(1, (os.cpu_count() or 1) // config.workers)
+    episodes: list[Episode] = []
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(config.workers, mp_context=context, initializer=_start_worker,
+                             initargs=(config, task, threads)) as pool:
+        futures = [pool.submit(_worker_episode, index, seed, video)
+                   for index, seed, video in _episode_plan(config, output_dir)]
+        for future in as_completed(futures):
+            episode = future.result()
+            episodes.append(episode)
+            if progress is not None:
+                progress(episode)
+    return sorted(episodes, key=lambda episode: episode.index)
+
+
+_worker: dict[str, Any] = {}
+"""In a worker process: its policy, simulator, task and step limit."""
+
+
+def _start_worker(config: EvalConfig, task: str, threads: int) -> None:
+    import torch
+
+    from policyzoo.api import load_policy
+
+    torch.set_num_threads(threads)
+    policy = load_policy(config.policy_path, device=config.device)
+    robot = make_robot(*split_env(config.env), policy)
+    robot.connect()
+    _worker.update(policy=policy, robot=robot, task=task, max_steps=config.max_steps)
+
+
+def _worker_episode(index: int, seed: int, video: Path | None) -> Episode:
+    import torch
+
+    torch.manual_seed(seed)
+    return run_episode(_worker["robot"], _worker["policy"], _worker["task"], index, seed, _worker["max_steps"],
+                       video)
 
 
 def split_env(env: str) -> tuple[str, str]:
@@ -95,6 +174,19 @@ def split_env(env: str) -> tuple[str, str]:
         raise BadInput(f"--env={env}: robot '{robot_type}' has no '{backend}' backend; backends: "
                        f"{', '.join(registry.robots[robot_type].backends) or 'none'}")
     return robot_type, backend
+
+
+def sim_env_for_task(task: str) -> str:
+    """The simulator environment (`<robot>_sim`) of `task`: robots declare theirs as `RobotSpec.sim_task`."""
+    from policyzoo.registry import get_registry
+
+    robots = get_registry().robots
+    for name, entry in sorted(robots.items()):
+        if entry.spec.sim_task == task and "sim" in entry.backends:
+            return f"{name}_sim"
+    known = sorted({entry.spec.sim_task for entry in robots.values() if entry.spec.sim_task})
+    raise BadInput(f"--task={task}: no installed robot simulates it; tasks: {', '.join(known) or 'none'} "
+                   f"(pip install 'policyzoo-so101[sim]')")
 
 
 def make_robot(robot_type: str, backend: str, policy: Any) -> Any:
@@ -136,6 +228,7 @@ def run_episode(robot: Any, policy: Any, task: str, index: int, seed: int, max_s
     policy.reset()
     frames = [camera_frame(observation)] if video is not None else []
     rewards: list[float] = []
+    max_stage = 0 if hasattr(robot, "stage") else None
     success = False
     with torch.no_grad():
         for _ in range(max_steps):
@@ -143,6 +236,8 @@ def run_episode(robot: Any, policy: Any, task: str, index: int, seed: int, max_s
             robot.act(np.asarray(action.detach().float().cpu().numpy(), dtype=float).reshape(-1))
             observation = robot.observe()
             rewards.append(float(robot.reward()))
+            if max_stage is not None:
+                max_stage = max(max_stage, int(robot.stage()))
             if video is not None:
                 frames.append(camera_frame(observation))
             if robot.success():
@@ -154,7 +249,7 @@ def run_episode(robot: Any, policy: Any, task: str, index: int, seed: int, max_s
         written = video.name
     final_state = [float(v) for v in np.asarray(observation["observation.state"]).reshape(-1)]
     return Episode(index, seed, success, sum(rewards), max(rewards, default=0.0), len(rewards), final_state,
-                   written)
+                   written, max_stage)
 
 
 def camera_frame(observation: dict[str, Any]) -> Any:
@@ -189,18 +284,39 @@ def write_mp4(path: Path, frames: list[Any], fps: int) -> None:
             container.mux(packet)
 
 
-def summarize(config: EvalConfig, policy_type: str, task: str, episodes: list[Episode]) -> dict[str, Any]:
+def summarize(config: EvalConfig, policy_type: str, task: str, episodes: list[Episode], stages: int | None = None,
+              wall_s: float | None = None) -> dict[str, Any]:
     count = len(episodes) or 1
-    return {
+    successes = sum(e.success for e in episodes)
+    staged = [e.max_stage for e in episodes if e.max_stage is not None]
+    steps = sum(e.length for e in episodes)
+    summary = {
         "env": config.env,
         "policy": {"path": str(config.policy_path), "type": policy_type},
         "task": task,
         "episodes": len(episodes),
         "seed": config.seed,
         "max_steps": config.max_steps,
-        "success_rate": round(sum(e.success for e in episodes) / count, 6),
+        "success_rate": round(successes / count, 6),
+        "success_interval_95": [round(bound, 6) for bound in wilson_interval(successes, len(episodes))],
         "mean_sum_reward": round(sum(e.sum_reward for e in episodes) / count, 6),
         "mean_max_reward": round(sum(e.max_reward for e in episodes) / count, 6),
-        "mean_episode_length": round(sum(e.length for e in episodes) / count, 6),
+        "stages": stages,
+        "mean_max_stage": round(sum(staged) / len(staged), 6) if staged else None,
+        "mean_episode_length": round(steps / count, 6),
         "per_episode": [episode.as_dict() for episode in episodes],
     }
+    if wall_s is not None:
+        summary["timing"] = {"workers": config.workers, "wall_s": round(wall_s, 2),
+                             "env_steps_per_s": round(steps / wall_s, 2) if wall_s > 0 else None}
+    return summary
+
+
+def wilson_interval(successes: int, trials: int, z: float = 1.959964) -> tuple[float, float]:
+    """The Wilson score interval of a success rate (95% by default); (0, 1) without trials."""
+    if trials == 0:
+        return 0.0, 1.0
+    rate = successes / trials
+    centre = (rate + z * z / (2 * trials)) / (1 + z * z / trials)
+    half = z * math.sqrt(rate * (1 - rate) / trials + z * z / (4 * trials * trials)) / (1 + z * z / trials)
+    return max(0.0, centre - half), min(1.0, centre + half)

@@ -125,3 +125,8 @@ def policy_spec(values: dict[str, str]) -> PolicySpec:
         installed = ", ".join(sorted(registry.policies)) or "none installed"
         raise BadInput(f"--policy.type is required; installed types: {installed}")
     return make_spec(registry.policy(policy_type).spec, values)
+
+
+def flag_text(value: object) -> str:
+    """A typed setting (a plugin's preset value) as the text of its `--policy.NAME=VALUE` flag."""
+    return str(value).lower() if isinstance(value, bool) else str(value)

@@ -19,8 +19,12 @@ def register_robots(register):
 
 
 @hookspec(firstresult=True)
-def sample_dataset():
-    """Return (repo_id, local root) of a small dataset used when `train` gets no --dataset flags."""
+def sample_dataset(task):
+    """Return (repo_id, local root) of a small embedded dataset, or None if you have none for `task`.
+
+    `task=None` asks for the default sample, which `train` uses when given no --dataset flags; a simulator
+    task name (`RobotSpec.sim_task`, e.g. 'lift') asks for a sample of that task (`policyzoo demo` trains on it).
+    """
 
 
 @hookspec

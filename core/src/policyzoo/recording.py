@@ -19,7 +19,7 @@ import numpy as np
 from policyzoo.errors import BadInput
 from policyzoo.registry import get_registry
 from policyzoo.robot import SimulatedRobot
-from policyzoo.specs import ACTION_KEY, REWARD_KEY, STATE_KEY, RobotSpec
+from policyzoo.specs import ACTION_KEY, REWARD_KEY, STATE_KEY, CameraSpec, RobotSpec
 
 SIM_META = "meta/policyzoo_sim.json"
 SIM_INSTALL = "pip install 'policyzoo-so101[sim]'"
@@ -50,8 +50,10 @@ def dataset_features(spec: RobotSpec, use_videos: bool = False) -> dict[str, dic
     return features
 
 
-def make_sim(robot_type: str, options: dict[str, str] | None = None) -> SimulatedRobot:
-    """The registered simulator backend of `robot_type`, or a BadInput saying what to install."""
+def make_sim(robot_type: str, options: dict[str, str] | None = None,
+             cameras: list[CameraSpec] | None = None) -> SimulatedRobot:
+    """The registered simulator backend of `robot_type` (with `cameras` instead of the robot's own, if given),
+    or a BadInput saying what to install."""
     entry = get_registry().robot(robot_type)
     if "sim" not in entry.backends:
         raise BadInput(f"--robot.type={robot_type}: this robot has no simulator backend")
@@ -61,7 +63,8 @@ def make_sim(robot_type: str, options: dict[str, str] | None = None) -> Simulate
         raise BadInput(
             f"--robot.backend=sim: the simulator is not installed ({exc.name or exc}); run: {SIM_INSTALL}"
         ) from None
-    robot = factory(entry.spec, dict(options or {}))
+    spec = entry.spec if cameras is None else entry.spec.model_copy(update={"cameras": cameras})
+    robot = factory(spec, dict(options or {}))
     if not isinstance(robot, SimulatedRobot):
         raise BadInput(f"--robot.backend=sim: the '{robot_type}' backend is not a simulator")
     return robot

@@ -46,6 +46,16 @@ class SimulatedRobot(RobotBackend, Protocol):
     def success(self) -> bool: ...
 
 
+@runtime_checkable
+class StagedTask(Protocol):
+    """Optional for a simulator: its task has `stages` steps (the last one is success); `stage()` is the
+    present one. Evaluation reports the highest stage each episode reached."""
+
+    stages: int
+
+    def stage(self) -> int: ...
+
+
 class RobotBackendFactory(Protocol):
     """What a registered backend path ('module:object') points at."""
 

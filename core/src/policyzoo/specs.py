@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
+import json
 import re
-from typing import ClassVar, Literal
+import typing
+from typing import Any, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from policyzoo.errors import did_you_mean
 
@@ -49,9 +52,30 @@ class PolicySpec(BaseModel):
             raise ValueError("must be one of auto, cpu, cuda, cuda:N, mps")
         return value
 
+    @model_validator(mode="before")
+    @classmethod
+    def _sequences_from_text(cls, data: Any) -> Any:
+        """`--policy.crop_shape=[84,84]` (LeRobot's form), `(84, 84)` or `null` for tuple and list fields."""
+        if not isinstance(data, dict):
+            return data
+        parsed = dict(data)
+        for name, value in data.items():
+            field = cls.model_fields.get(name)
+            if isinstance(value, str) and field is not None and _takes_sequence(field.annotation):
+                text = value.strip().replace("(", "[").replace(")", "]")
+                with contextlib.suppress(json.JSONDecodeError):  # else pydantic reports the original text
+                    parsed[name] = None if text in ("None", "none") else json.loads(text)
+        return parsed
+
     def check_features(self, features: Features) -> list[Mismatch]:
         """Rules of this policy type about the data it can learn from. Pure Python: no torch."""
         return []
+
+
+def _takes_sequence(annotation: Any) -> bool:
+    if typing.get_origin(annotation) in (tuple, list):
+        return True
+    return any(_takes_sequence(argument) for argument in typing.get_args(annotation))
 
 
 class SingleCameraSpec(PolicySpec):
@@ -90,6 +114,38 @@ class Source(BaseModel):
     source: str
 
 
+PresetValue = str | int | float | bool
+
+
+class TrainingPreset(BaseModel):
+    """How a plugin trains its policy for one simulator task at one scale: `policyzoo bench success` runs it."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    policy: dict[str, PresetValue] = Field(
+        default_factory=dict, description="Spec fields (as --policy.NAME=VALUE), e.g. chunk_size.")
+    steps: int = Field(gt=0, description="Training steps.")
+    batch_size: int = Field(gt=0)
+    save_freq: int = Field(gt=0, description="Steps between checkpoints; the benchmark evaluates each one.")
+    demos: int = Field(50, gt=0, description="Scripted demonstrations to train on.")
+    note: str = Field("", description="Why these settings, and what they were measured to reach.")
+
+
+class TaskPresets(BaseModel):
+    """The settings of one simulator task (e.g. 'lift'): on a small CPU, at GPU scale, and for the demo."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    cpu: TrainingPreset | None = None
+    gpu: TrainingPreset | None = None
+    demo: TrainingPreset | None = Field(None, description="A few CPU minutes on the task's embedded sample: "
+                                                          "what `policyzoo demo` trains.")
+    note: str = Field("", description="Why a scale has no settings, e.g. a backbone that must be downloaded.")
+
+    def at(self, scale: Literal["cpu", "gpu"]) -> TrainingPreset | None:
+        return self.cpu if scale == "cpu" else self.gpu
+
+
 class PolicyCard(BaseModel):
     """What a user needs to choose a policy: the comparison table of the guide, with sources."""
 
@@ -113,6 +169,8 @@ class PolicyCard(BaseModel):
     latency: Source
     parameters: Source
     paper: str = ""
+    presets: dict[str, TaskPresets] = Field(
+        default_factory=dict, description="Simulator task name (RobotSpec.sim_task) -> training settings.")
 
 
 Unit = Literal["deg", "rad", "percent", "m"]
@@ -154,6 +212,8 @@ class RobotSpec(BaseModel):
     joints: list[JointSpec]
     cameras: list[CameraSpec] = []
     fps: int = Field(30, gt=0)
+    sim_task: str | None = Field(
+        None, description="Short name of the task its simulator backend sets (e.g. 'lift'), for benchmarks.")
 
     @property
     def joint_names(self) -> list[str]:

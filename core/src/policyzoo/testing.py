@@ -260,8 +260,9 @@ class PolicyContract:
         from lerobot.policies.factory import get_policy_class, make_pre_post_processors
 
         lerobot_policy = get_policy_class(self.policy_type).from_pretrained(str(saved))
-        ours = {k: v for k, v in _policy_module(policy).state_dict().items()}
         theirs = lerobot_policy.state_dict()
+        ours = {k: v for k, v in _policy_module(policy).state_dict().items()  # batch-norm step counters are
+                if k in theirs or not k.endswith(".num_batches_tracked")}  # no weights: LeRobot may drop them
         assert set(theirs) == set(ours), "LeRobot's policy has other weights than the saved one"
         assert all(torch.equal(theirs[k].cpu(), ours[k].cpu()) for k in ours), "LeRobot loaded other values"
         preprocessor, postprocessor = make_pre_post_processors(lerobot_policy.config, pretrained_path=str(saved))

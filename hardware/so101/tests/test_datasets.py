@@ -51,7 +51,7 @@ def test_recorded_episode_loads_and_replays(recorded):
 def test_sample_dataset_loads_with_rewards():
     from lerobot.datasets.lerobot_dataset import LeRobotDataset
 
-    repo_id, root = sample_dataset()
+    repo_id, root = sample_dataset(None)
     dataset = LeRobotDataset(repo_id, root=root, video_backend="pyav")
     assert dataset.meta.robot_type == "so101_bimanual"
     assert dataset.num_episodes >= 5
@@ -70,7 +70,7 @@ def test_sample_dataset_loads_with_rewards():
 
 
 def test_dataset_info_prints_the_sample(capsys):
-    _, root = sample_dataset()
+    _, root = sample_dataset(None)
     code, out, _ = run(capsys, "dataset", "info", f"--dataset.root={root}")
     assert code == 0
     assert "episodes: 10" in out and "fps: 30" in out
@@ -96,7 +96,7 @@ def test_bad_input_exits_2_with_one_line(capsys, args, flag):
 
 
 def test_replay_of_a_missing_episode_is_bad_input(capsys):
-    _, root = sample_dataset()
+    _, root = sample_dataset(None)
     code, _, err = run(capsys, "replay", f"--dataset.root={root}", "--episode=99", "--robot.backend=sim")
     assert code == 2 and "--episode=99" in err
 
@@ -117,9 +117,27 @@ def test_dataset_sample_regenerates_the_embedded_sample(capsys, tmp_path):
 
     code, out, _ = run(capsys, "dataset", "sample", "--output", str(tmp_path / "s"), "--episodes=1")
     assert code == 0 and "1 successful" in out
-    _, embedded = sample_dataset()
+    _, embedded = sample_dataset(None)
     assert np.allclose(_actions(tmp_path / "s", 0), _actions(Path(embedded), 0), atol=1e-3)
     assert (tmp_path / "s" / "videos").is_dir()
+
+
+@pytest.mark.slow
+def test_the_lift_sample_loads_and_regenerates(capsys, tmp_path):
+    import numpy as np
+    from lerobot.datasets.lerobot_dataset import LeRobotDataset
+
+    repo_id, root = sample_dataset("lift")
+    dataset = LeRobotDataset(repo_id, root=root, video_backend="pyav")
+    assert dataset.meta.robot_type == "so101" and dataset.num_episodes == 20
+    assert dataset.meta.camera_keys == ["observation.images.wrist"]
+    assert dataset[0]["observation.images.wrist"].shape == (3, 64, 64)
+    assert all(json.loads((Path(root) / SIM_META).read_text())["successes"])
+    code, out, _ = run(capsys, "dataset", "sample", "--task=lift", "--output", str(tmp_path / "s"), "--episodes=1")
+    assert code == 0 and "1 successful" in out
+    assert np.allclose(_actions(tmp_path / "s", 0), _actions(Path(root), 0), atol=1e-3)
+    assert read_meta(tmp_path / "s").features.visual == read_meta(Path(root)).features.visual
+    assert sample_dataset("juggle") is None
 
 
 def test_missing_simulator_names_the_install_command(capsys, monkeypatch):

@@ -80,6 +80,12 @@ def test_defaults_are_lerobots():
     assert differing == {}
 
 
+def test_dilation_needs_a_backbone_that_can_dilate():
+    with pytest.raises(ValueError, match="replace_final_stride_with_dilation needs resnet50 or larger"):
+        ACTSpec(replace_final_stride_with_dilation=True)
+    assert ACTSpec(replace_final_stride_with_dilation=True, vision_backbone="resnet50").vision_backbone == "resnet50"
+
+
 def test_state_only_data_is_refused_before_building():
     features = policyzoo.Features(state={"observation.state": (12,)}, action={"action": (12,)})
     problems = ACTSpec().check_features(features)

@@ -1,4 +1,5 @@
-"""How much of a training step waits for data: the demo's ACT on the sample dataset, default --num_workers."""
+"""How much of a training step waits for data: the demo's run (its policy, settings and sample), default
+--num_workers."""
 
 from __future__ import annotations
 
@@ -24,29 +25,22 @@ GOAL = 0.10
 @click.option("--out-dir", type=click.Path(path_type=Path), default=Path("bench-results"), show_default=True)
 def command(steps: int, out_dir: Path) -> None:
     """Share of each training step spent waiting for data (goal: at most 10%)."""
-    from policyzoo.cli.train import DEMO_POLICY, DEMO_RUN
+    from policyzoo.demo import DEMO_POLICY_TYPE, demo_config
     from policyzoo.train import prepare
     from policyzoo.train.config import TrainConfig
     from policyzoo.train.loop import train
 
     with tempfile.TemporaryDirectory() as work:
-        config = TrainConfig(
-            policy_type="act",
-            policy=dict(DEMO_POLICY),
-            batch_size=DEMO_RUN["batch_size"],
-            steps=steps,
-            log_freq=steps,
-            save_freq=steps,
-            output_dir=str(Path(work) / "run"),
-            command="policyzoo bench train",
-        )
+        given = demo_config({"steps": steps, "log_freq": steps, "save_freq": steps,
+                             "output_dir": str(Path(work) / "run")})
+        config = TrainConfig(**given, command="policyzoo bench train")
         plan = prepare.plan(config)
         summary = train(plan).summary
     share = summary["data_share"]
     met = share <= GOAL
     rows = [
         [
-            "act (demo settings)",
+            f"{DEMO_POLICY_TYPE} (demo settings)",
             plan.place.repo_id,
             config.batch_size,
             config.num_workers,
@@ -72,7 +66,7 @@ def command(steps: int, out_dir: Path) -> None:
         ],
         rows,
         {
-            "policy": "act",
+            "policy": DEMO_POLICY_TYPE,
             "dataset": plan.place.repo_id,
             "batch_size": config.batch_size,
             "num_workers": config.num_workers,

@@ -18,18 +18,22 @@ def dataset() -> None:
 
 @dotted_command(dataset, "sample")
 def sample(flags: Flags) -> None:
-    """Record the sample dataset in the simulator: --output DIR [--episodes N] [--seed S].
+    """Record the sample dataset in the simulator: --output DIR [--task=TASK] [--episodes N] [--seed S].
 
-    The same as the one embedded in policyzoo-so101, which `train` uses when given no dataset.
+    The same as the one embedded in policyzoo-so101 (same robot, cameras and seeds): without --task the one
+    `train` uses when given no dataset, with --task=lift the one `policyzoo demo` trains on.
     """
     from policyzoo.datasets import read_meta
     from policyzoo.plugins import get_plugins
     from policyzoo.recording import SIM_INSTALL, make_sim, record_episodes
+    from policyzoo.specs import IMAGE_PREFIX, CameraSpec
 
     output = flags.take("output", Path, default=Path("sample_dataset"))
-    found = get_plugins().manager.hook.sample_dataset()
+    task = flags.take("task", default=None)
+    found = get_plugins().manager.hook.sample_dataset(task=task)
     if not found:
-        raise BadInput(f"dataset sample: no installed plugin provides a sample dataset; run: {SIM_INSTALL}")
+        which = f"a sample dataset of task '{task}'" if task else "a sample dataset"
+        raise BadInput(f"dataset sample: no installed plugin provides {which}; run: {SIM_INSTALL}")
     repo_id, embedded = found
     try:
         meta = read_meta(Path(embedded))
@@ -44,7 +48,9 @@ def sample(flags: Flags) -> None:
     if episodes < 1:
         raise BadInput(f"--episodes={episodes}: must be at least 1")
     use_videos = any(feature.get("dtype") == "video" for feature in meta.info.get("features", {}).values())
-    robot = make_sim(meta.robot_type or "so101_bimanual")
+    cameras = [CameraSpec(name=key.removeprefix(IMAGE_PREFIX), height=shape[1], width=shape[2], fps=meta.fps)
+               for key, shape in meta.features.visual.items()]
+    robot = make_sim(meta.robot_type or "so101_bimanual", cameras=cameras)
     try:
         result = record_episodes(robot, output, repo_id, episodes, seed, use_videos=use_videos)
     finally:
@@ -74,7 +80,7 @@ def info(flags: Flags) -> None:
     flags.finish()
     flag = "--dataset.repo_id" if repo_id and not root else "--dataset.root"
     if not root and not repo_id:  # the embedded sample, as `train` uses when given no dataset
-        found = get_plugins().manager.hook.sample_dataset()
+        found = get_plugins().manager.hook.sample_dataset(task=None)
         root = found[1] if found else None
     meta = read_meta(resolve_root(root, repo_id), flag=flag)
     click.echo(f"{meta.root}: LeRobot {meta.info.get('codebase_version')}, robot {meta.robot_type or '-'}")

@@ -9,6 +9,7 @@ import click
 from policyzoo.catalogue import FIRST_PARTY
 from policyzoo.cli.base import SuggestingGroup, print_table
 from policyzoo.registry import get_registry
+from policyzoo.specs import PolicyCard
 
 
 @click.group(cls=SuggestingGroup)
@@ -74,6 +75,21 @@ def show_command(policy_type: str) -> None:
     for name, field in entry.spec.model_fields.items():
         rows.append([name, field.default if not field.is_required() else "(required)", field.description or ""])
     print_table(["NAME", "DEFAULT", "MEANING"], rows)
+    if card.presets:
+        click.echo("\nsimulator presets (policyzoo bench success --task=TASK; policyzoo demo):")
+        print_table(["TASK", "SCALE", "STEPS", "BATCH", "DEMOS", "NOTE"], preset_rows(card))
+
+
+def preset_rows(card: PolicyCard) -> list[list[object]]:
+    rows: list[list[object]] = []
+    for task, presets in sorted(card.presets.items()):
+        for scale in ("cpu", "gpu", "demo"):
+            preset = getattr(presets, scale)
+            if preset is not None:
+                rows.append([task, scale, preset.steps, preset.batch_size, preset.demos, preset.note])
+        if presets.note:
+            rows.append([task, "-", "", "", "", presets.note])
+    return rows
 
 
 @policies.command("schema")

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import shlex
 import sys
-import time
+from pathlib import Path
 from typing import Any
 
 import click
@@ -13,23 +14,6 @@ from policyzoo.cli.base import dotted_command, fail
 from policyzoo.flags import Flags
 
 _commands = click.Group()
-
-DEMO_POLICY = {
-    # A small ACT that learns visibly in a few hundred CPU steps: short chunks, a narrow transformer and a
-    # 10x higher transformer learning rate than LeRobot's 100k-step default (the ResNet keeps 1e-5).
-    "device": "cpu",
-    "chunk_size": "10",
-    "n_action_steps": "10",
-    "dim_model": "128",
-    "n_heads": "4",
-    "dim_feedforward": "512",
-    "n_encoder_layers": "2",
-    "n_decoder_layers": "1",
-    "n_vae_encoder_layers": "2",
-    "latent_dim": "16",
-    "optimizer_lr": "1e-4",
-}
-DEMO_RUN = {"steps": 300, "batch_size": 4, "log_freq": 25, "save_freq": 100}
 
 
 @dotted_command(_commands, "train")
@@ -53,23 +37,23 @@ def train(flags: Flags) -> None:
 
 @dotted_command(_commands, "demo")
 def demo(flags: Flags) -> None:
-    """Train a small ACT on the embedded sample dataset on the CPU (a few minutes), then show the results.
+    """Train a small ACT on the embedded lift-cube sample on the CPU (a few minutes), then evaluate it in the
+    simulator on scenes it has never seen and print its success rate.
 
-    Any `policyzoo train` flag changes the demo, e.g. --steps=100.
+    Any `policyzoo train` flag changes the run, e.g. --steps=100; --eval_episodes=N (default 10, 0: none).
     """
+    from policyzoo.demo import DEMO_EPISODES, DEMO_TASK, demo_config
     from policyzoo.train.config import parse_flags, resolve
 
-    given: dict[str, Any] = {
-        **DEMO_RUN,
-        "policy_type": "act",
-        "output_dir": time.strftime("outputs/demo/%Y-%m-%d_%H-%M-%S"),
-    }
-    flagged = parse_flags(flags)
-    given["policy"] = {**DEMO_POLICY, **flagged.pop("policy", {})}
-    run(resolve({**given, **flagged}, _command_line()))
+    episodes = flags.take("eval_episodes", int, default=DEMO_EPISODES, help_value="a whole number >= 0")
+    if episodes < 0:
+        fail(f"--eval_episodes={episodes}: expected a whole number >= 0")
+    result = run(resolve(demo_config(parse_flags(flags)), _command_line()))
+    if episodes and result.checkpoint is not None:
+        _evaluate_demo(result.checkpoint / "pretrained_model", result.output_dir / "eval", DEMO_TASK, episodes)
 
 
-def run(config: Any) -> None:
+def run(config: Any) -> Any:
     """Check the run, train, and print where the results are; a stop on purpose exits with its code."""
     from policyzoo.train.prepare import plan
 
@@ -86,6 +70,22 @@ def run(config: Any) -> None:
     click.echo(f"metrics:    {result.metrics}")
     if result.plot.exists():
         click.echo(f"loss plot:  {result.plot}")
+    return result
+
+
+def _evaluate_demo(policy: Path, output_dir: Path, task: str, episodes: int) -> None:
+    """Roll the demo's policy out in the task's simulator on unseen scenes; print the success rate and videos."""
+    from policyzoo.evaluate import UNSEEN_SEED, EvalConfig, evaluate, sim_env_for_task
+
+    config = EvalConfig(policy_path=str(policy), env=sim_env_for_task(task), episodes=episodes, seed=UNSEEN_SEED,
+                        output_dir=output_dir, videos=3, device="cpu", workers=min(os.cpu_count() or 1, episodes))
+    click.echo(f"\nevaluating in {config.env}: {episodes} episodes on scenes no demo was recorded in ...")
+    summary = evaluate(config)
+    low, high = summary["success_interval_95"]
+    successes = sum(episode["success"] for episode in summary["per_episode"])
+    click.echo(f"success rate: {successes}/{episodes} ({summary['success_rate']:.0%}, 95% interval "
+               f"{low:.0%}-{high:.0%}); mean stage reached {summary['mean_max_stage']:.2f} of {summary['stages']}")
+    click.echo(f"videos:     {output_dir}/episode_000.mp4 ... (summary: {output_dir / 'eval_summary.json'})")
 
 
 def _command_line() -> str:

@@ -58,7 +58,7 @@ def locate_dataset(config: TrainConfig) -> DatasetPlace:
 def _sample() -> DatasetPlace:
     from policyzoo.plugins import get_plugins
 
-    found = get_plugins().manager.hook.sample_dataset()
+    found = get_plugins().manager.hook.sample_dataset(task=None)
     if not found:
         raise BadInput(
             "--dataset.repo_id: no dataset given and no installed plugin provides a sample dataset; "

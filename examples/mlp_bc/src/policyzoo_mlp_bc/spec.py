@@ -5,7 +5,7 @@ from __future__ import annotations
 from pydantic import Field, model_validator
 
 from policyzoo import Features, Mismatch, PolicyCard, PolicySpec, Source
-from policyzoo.specs import STATE_KEY
+from policyzoo.specs import STATE_KEY, TaskPresets, TrainingPreset
 
 MEASURED = ("measured for policyzoo's plugin template: default settings, 12-dim state and action, 2 cameras, "
             "2-core CPU")
@@ -58,4 +58,8 @@ CARD = PolicyCard(
     latency=Source(value="about 1 ms per 10-action chunk (480x640 or 96x128 cameras); under 1 us per queued "
                          "action", source=MEASURED),
     parameters=Source(value="0.19 M (187,992)", source=MEASURED),
+    # What `policyzoo bench success --task=lift` trains: a third-party policy enters the table by declaring this.
+    presets={"lift": TaskPresets(cpu=TrainingPreset(
+        policy={"chunk_size": 20, "n_action_steps": 10, "dropout": 0.0}, steps=3000, batch_size=32,
+        save_freq=1000, demos=50, note="the default MLP, no dropout"))},
 )

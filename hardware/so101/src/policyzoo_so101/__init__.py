@@ -14,6 +14,11 @@ from policyzoo_so101.specs import SO101, SO101_BIMANUAL
 POLICYZOO_CONTRACT = 1
 BACKENDS = {"sim": "policyzoo_so101.sim:SimSO101", "real": "policyzoo_so101.real:RealSO101"}
 SAMPLE_REPO_ID = "policyzoo/so101_bimanual_transfer_cube_sample"
+SAMPLES = {
+    None: (SAMPLE_REPO_ID, "sample_data"),
+    "lift": ("policyzoo/so101_lift_cube_sample", "sample_lift"),
+}
+"""Task (None: the default) -> (repo id, folder in this package) of the embedded samples."""
 
 
 @hookimpl
@@ -23,6 +28,9 @@ def register_robots(register):
 
 
 @hookimpl
-def sample_dataset():
-    """The sample recorded in the simulator by the scripted expert, shipped with this package."""
-    return SAMPLE_REPO_ID, str(files("policyzoo_so101") / "sample_data")
+def sample_dataset(task):
+    """A sample recorded in the simulator by the scripted expert, shipped with this package."""
+    if task not in SAMPLES:
+        return None
+    repo_id, folder = SAMPLES[task]
+    return repo_id, str(files("policyzoo_so101") / folder)

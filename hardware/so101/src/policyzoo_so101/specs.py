@@ -44,6 +44,7 @@ SO101 = RobotSpec(
     joints=_joints(),
     cameras=_cameras("front", "wrist"),
     fps=FPS,
+    sim_task="lift",
 )
 
 # LeRobot's bi_so_follower prefixes every motor and every camera of an arm with `left_` / `right_`; these
@@ -55,4 +56,5 @@ SO101_BIMANUAL = RobotSpec(
     joints=[joint for side in SIDES for joint in _joints(f"{side}_")],
     cameras=_cameras("left_top", "right_front"),
     fps=FPS,
+    sim_task="transfer",
 )

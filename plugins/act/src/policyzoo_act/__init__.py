@@ -2,6 +2,7 @@
 
 from policyzoo import hookimpl
 from policyzoo.cards import CARDS
+from policyzoo_act.presets import PRESETS
 from policyzoo_act.spec import ACTSpec
 
 POLICYZOO_CONTRACT = 1
@@ -11,4 +12,5 @@ __all__ = ["POLICYZOO_CONTRACT", "ACTSpec", "register_policies"]
 
 @hookimpl
 def register_policies(register):
-    register(ACTSpec, CARDS["act"], factory="policyzoo_act.model:factory")
+    card = CARDS["act"].model_copy(update={"presets": PRESETS})
+    register(ACTSpec, card, factory="policyzoo_act.model:factory")

@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+from lerobot.configs.policies import PreTrainedConfig
+from lerobot.policies.pretrained import PreTrainedPolicy
+
+from policyzoo.checkpoint import WEIGHTS_FILE, safetensors_header
 from policyzoo.lerobot import LeRobotFactory
+from policyzoo_act.norm import TRAINED_NORM_KEY, frozen_norms, trainable_norms
 from policyzoo_act.spec import ACTSpec
 
 
@@ -12,6 +19,19 @@ class ACTFactory(LeRobotFactory):
     fixed_config = {"pretrained_backbone_weights": None}
     quick_settings = {"dim_model": 32, "n_heads": 2, "dim_feedforward": 64, "n_encoder_layers": 1,
                       "n_vae_encoder_layers": 1, "latent_dim": 8, "chunk_size": 10, "n_action_steps": 5}
+
+    def make_policy(self, config: PreTrainedConfig) -> PreTrainedPolicy:
+        """LeRobot's ACT with trainable batch norms in its randomly initialised ResNet (see `norm`)."""
+        policy = super().make_policy(config)
+        trainable_norms(policy.model.backbone)
+        return policy
+
+    def load_weights(self, policy: PreTrainedPolicy, directory: Path) -> None:
+        """Weights of LeRobot's own ACT (frozen batch norms) load into frozen norms, ours into trainable ones."""
+        weights = Path(directory) / WEIGHTS_FILE
+        if weights.is_file() and TRAINED_NORM_KEY not in safetensors_header(weights):
+            frozen_norms(policy.model.backbone)
+        super().load_weights(policy, directory)
 
 
 factory = ACTFactory()

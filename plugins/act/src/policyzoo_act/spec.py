@@ -45,6 +45,9 @@ class ACTSpec(PolicySpec):
             raise ValueError(f"n_action_steps ({self.n_action_steps}) must be <= chunk_size ({self.chunk_size})")
         if self.temporal_ensemble_coeff is not None and self.n_action_steps != 1:
             raise ValueError("temporal_ensemble_coeff needs n_action_steps=1 (the policy runs every step)")
+        if self.replace_final_stride_with_dilation and self.vision_backbone in ("resnet18", "resnet34"):
+            raise ValueError(f"replace_final_stride_with_dilation needs resnet50 or larger: torchvision's "
+                             f"{self.vision_backbone} blocks cannot dilate")
         if self.dim_model % self.n_heads:
             raise ValueError(f"dim_model ({self.dim_model}) must be a multiple of n_heads ({self.n_heads})")
         return self

@@ -2,6 +2,7 @@
 
 from policyzoo import hookimpl
 from policyzoo.cards import CARDS
+from policyzoo_diffusion.presets import PRESETS
 from policyzoo_diffusion.spec import DiffusionSpec
 
 POLICYZOO_CONTRACT = 1
@@ -11,4 +12,5 @@ __all__ = ["POLICYZOO_CONTRACT", "DiffusionSpec", "register_policies"]
 
 @hookimpl
 def register_policies(register):
-    register(DiffusionSpec, CARDS["diffusion"], factory="policyzoo_diffusion.model:factory")
+    card = CARDS["diffusion"].model_copy(update={"presets": PRESETS})
+    register(DiffusionSpec, card, factory="policyzoo_diffusion.model:factory")

@@ -2,6 +2,7 @@
 
 from policyzoo import hookimpl
 from policyzoo.cards import CARDS
+from policyzoo_smolvla.presets import PRESETS
 from policyzoo_smolvla.spec import SmolVLASpec
 
 POLICYZOO_CONTRACT = 1
@@ -11,4 +12,5 @@ __all__ = ["POLICYZOO_CONTRACT", "SmolVLASpec", "register_policies"]
 
 @hookimpl
 def register_policies(register):
-    register(SmolVLASpec, CARDS["smolvla"], factory="policyzoo_smolvla.model:factory")
+    card = CARDS["smolvla"].model_copy(update={"presets": PRESETS})
+    register(SmolVLASpec, card, factory="policyzoo_smolvla.model:factory")

@@ -2,6 +2,7 @@
 
 from policyzoo import hookimpl
 from policyzoo.cards import CARDS
+from policyzoo_tdmpc.presets import PRESETS
 from policyzoo_tdmpc.spec import TDMPCSpec
 
 POLICYZOO_CONTRACT = 1
@@ -11,4 +12,5 @@ __all__ = ["POLICYZOO_CONTRACT", "TDMPCSpec", "register_policies"]
 
 @hookimpl
 def register_policies(register):
-    register(TDMPCSpec, CARDS["tdmpc"], factory="policyzoo_tdmpc.model:factory")
+    card = CARDS["tdmpc"].model_copy(update={"presets": PRESETS})
+    register(TDMPCSpec, card, factory="policyzoo_tdmpc.model:factory")

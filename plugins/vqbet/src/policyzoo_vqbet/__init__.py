@@ -2,6 +2,7 @@
 
 from policyzoo import hookimpl
 from policyzoo.cards import CARDS
+from policyzoo_vqbet.presets import PRESETS
 from policyzoo_vqbet.spec import VQBeTSpec
 
 POLICYZOO_CONTRACT = 1
@@ -11,4 +12,5 @@ __all__ = ["POLICYZOO_CONTRACT", "VQBeTSpec", "register_policies"]
 
 @hookimpl
 def register_policies(register):
-    register(VQBeTSpec, CARDS["vqbet"], factory="policyzoo_vqbet.model:factory")
+    card = CARDS["vqbet"].model_copy(update={"presets": PRESETS})
+    register(VQBeTSpec, card, factory="policyzoo_vqbet.model:factory")

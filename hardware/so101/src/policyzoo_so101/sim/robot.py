@@ -79,6 +79,8 @@ class SimSO101:
         self._high = np.array([joint.upper for joint in spec.joints])
         self.task_state = CubeTask(self.model, self.arms)
         self.task = self.task_state.description
+        self.stages = self.task_state.stages
+        self.max_episode_steps = self.task_state.max_steps
         self.start = np.array(START * len(self.arms))
         self._renderers: dict[tuple[int, int], mujoco.Renderer] = {}
         self._thread_renderers = threading.local()  # for `capture`: GL contexts belong to one thread
@@ -143,7 +145,11 @@ class SimSO101:
         return self.task_state.stage(self.data) / self.task_state.stages
 
     def success(self) -> bool:
-        return self.task_state.stage(self.data) == self.task_state.stages
+        return self.stage() == self.stages
+
+    def stage(self) -> int:
+        """The task stage reached now (0 to `stages`, see `CubeTask`)."""
+        return self.task_state.stage(self.data)
 
     def expert(self):
         """A scripted expert for this episode: call it with each observation; `.done` ends the episode."""

@@ -30,6 +30,8 @@ class CubeTask:
         self.arms = arms
         self.bimanual = len(arms) == 2
         self.stages = 4 if self.bimanual else 2
+        self.max_steps = 300 if self.bimanual else 160
+        """Control ticks an evaluation episode may take: twice the scripted expert's episode."""
         self.description = (
             "Pick up the red cube with the right arm and hand it over to the left arm."
             if self.bimanual

@@ -1,0 +1,36 @@
+"""ACT's training settings for the simulator tasks (`policyzoo bench success`): data, no torch."""
+
+from policyzoo.specs import TaskPresets, TrainingPreset
+
+# A narrow ACT that learns the task from 50 scripted demos on a 2-core CPU: short chunks re-planned every 10
+# ticks; no CVAE (scripted demos show one way to do the task, so there is nothing for it to model); and a
+# learning rate of 3e-4 for the ResNet too (it starts from random weights here, so LeRobot's 1e-5 for a
+# pretrained backbone would leave it nearly untrained).
+SMALL_ACT = {
+    "chunk_size": 20, "n_action_steps": 10, "dim_model": 256, "n_heads": 8, "dim_feedforward": 1024,
+    "n_encoder_layers": 2, "n_decoder_layers": 1, "use_vae": False, "optimizer_lr": 3e-4,
+    "optimizer_lr_backbone": 3e-4,
+}
+# LeRobot's ACT at its default size, as in its ALOHA transfer-cube recipe (chunk 100, batch 8, 100k steps); both
+# learning rates are already equal there (1e-5).
+FULL_ACT = {"chunk_size": 100, "n_action_steps": 100, "optimizer_lr": 1e-5, "optimizer_lr_backbone": 1e-5}
+
+# The demo: an ACT half as wide on the embedded lift sample (20 demos, one 64x64 wrist camera), a few minutes.
+DEMO_ACT = {**SMALL_ACT, "dim_model": 128, "n_heads": 4, "dim_feedforward": 512, "dropout": 0.0}
+
+PRESETS = {
+    "lift": TaskPresets(
+        cpu=TrainingPreset(policy=SMALL_ACT, steps=3000, batch_size=8, save_freq=1000, demos=50,
+                           note="small ACT, about 20 minutes on a 2-core CPU"),
+        gpu=TrainingPreset(policy=FULL_ACT, steps=20_000, batch_size=8, save_freq=5000, demos=50,
+                           note="LeRobot's ACT defaults; not measured here (no GPU lent)"),
+        demo=TrainingPreset(policy=DEMO_ACT, steps=2000, batch_size=16, save_freq=500, demos=20,
+                            note="policyzoo demo: about 6 minutes on a 2-core CPU"),
+    ),
+    "transfer": TaskPresets(
+        cpu=TrainingPreset(policy=SMALL_ACT, steps=6000, batch_size=8, save_freq=1000, demos=50,
+                           note="small ACT, about 45 minutes on a 2-core CPU (not yet measured)"),
+        gpu=TrainingPreset(policy=FULL_ACT, steps=100_000, batch_size=8, save_freq=10_000, demos=50,
+                           note="LeRobot's ACT ALOHA transfer-cube recipe; not measured here (no GPU lent)"),
+    ),
+}

@@ -1,0 +1,21 @@
+"""VQ-BeT's training settings for the simulator tasks (`policyzoo bench success`): data, no torch."""
+
+from policyzoo.specs import TaskPresets, TrainingPreset
+
+# The wrist camera (VQ-BeT sees one; it shows the cube between the fingers), a smaller GPT, and the residual
+# VQ trained alone for the first 600 steps as the paper's two phases prescribe.
+SMALL_VQBET = {
+    "image_key": "wrist", "n_obs_steps": 2, "crop_shape": "[84, 84]", "vqvae_embedding_dim": 64,
+    "n_vqvae_training_steps": 600, "gpt_input_dim": 256, "gpt_output_dim": 256, "gpt_n_layer": 4,
+    "gpt_n_head": 4, "gpt_hidden_dim": 256, "scheduler_warmup_steps": 100,
+}
+FULL_VQBET = {"image_key": "wrist", "crop_shape": "[84, 84]", "n_vqvae_training_steps": 20_000}
+
+PRESETS = {
+    "lift": TaskPresets(
+        cpu=TrainingPreset(policy=SMALL_VQBET, steps=3000, batch_size=8, save_freq=1000, demos=50,
+                           note="a 4-layer GPT on the wrist camera"),
+        gpu=TrainingPreset(policy=FULL_VQBET, steps=100_000, batch_size=64, save_freq=10_000, demos=50,
+                           note="LeRobot's defaults; not measured here (no GPU lent)"),
+    ),
+}
