@@ -4,6 +4,11 @@ backend over a fake Feetech bus (the Feetech SDK and LeRobot's bus code run for 
 from __future__ import annotations
 
 import json
+import os
+import signal
+import subprocess
+import sys
+import time
 
 import numpy as np
 import pytest
@@ -116,6 +121,47 @@ def test_deploy_refuses_a_policy_for_other_cameras(run_cli, tmp_path):
 def test_bad_deploy_lines(run_cli, args, message):
     code, _, err = run_cli(*args)
     assert code == 2 and err.count("\n") == 1 and message in err, err
+
+
+@pytest.mark.slow
+def test_deploy_refuses_more_action_steps_than_the_chunk(run_cli, act_checkpoint):
+    code, _, err = run_cli(
+        "deploy",
+        f"--policy.path={act_checkpoint}",
+        f"--robot.type={ROBOT}",
+        "--robot.backend=sim",
+        "--duration_s=1",
+        "--n_action_steps=31",
+    )
+    assert code == 2 and err.count("\n") == 1 and "Traceback" not in err, err
+    assert "--n_action_steps=31: n_action_steps (31) must be <= chunk_size (30) (act)" in err
+
+
+@pytest.mark.slow
+def test_sigterm_stops_deploy_as_ctrl_c_does(act_checkpoint, tmp_path):
+    """A supervisor's SIGTERM: the same exit code, report and stop message as Ctrl-C (SIGINT)."""
+    results = {}
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        report_path = tmp_path / f"{signum.name}.json"
+        process = subprocess.Popen(
+            [sys.executable, "-m", "policyzoo", "deploy", f"--policy.path={act_checkpoint}",
+             f"--robot.type={ROBOT}", "--robot.backend=sim", f"--report={report_path}"],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env={**os.environ, "OMP_NUM_THREADS": "1"},
+        )
+        try:
+            started = process.stderr.readline()
+            assert started == "running until Ctrl-C\n", started + process.stderr.read()
+            time.sleep(3)  # the loop starts within milliseconds of that line; let it run a while
+            process.send_signal(signum)
+            out, err = process.communicate(timeout=120)
+        finally:
+            process.kill()
+        results[signum] = process.returncode
+        assert "Traceback" not in err, err
+        assert f"stopped: interrupted ({'SIGTERM' if signum == signal.SIGTERM else 'Ctrl-C'})" in out, out + err
+        report = json.loads(report_path.read_text())
+        assert report["ok"] and report["ticks"] > 0
+    assert results[signal.SIGTERM] == results[signal.SIGINT] == 0
 
 
 # -- the real backend on a fake bus ---------------------------------------------------------------------

@@ -259,5 +259,5 @@ def test_sync_temporal_ensembling_predicts_every_tick():
         robot, TickPolicy(chunk=10), DeployConfig(fps=200, duration_s=0.1, temporal_ensemble=0.01)
     )
     assert report.ok and report.chunks == report.ticks + 1
-    # every prediction agrees on j0 = tick, so the ensemble does too
-    assert [a[0] for a in robot.sent] == list(range(report.ticks))
+    # every prediction agrees on j0 = tick, so the ensemble does too (up to float64 rounding of the average)
+    np.testing.assert_allclose([a[0] for a in robot.sent], range(report.ticks), rtol=1e-12)

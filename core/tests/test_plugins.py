@@ -6,8 +6,9 @@ import pytest
 
 import policyzoo
 from policyzoo import PolicyCard, PolicySpec, Source, hookimpl
+from policyzoo.clashes import read_preferences
 from policyzoo.errors import BadInput
-from policyzoo.plugins import Plugins
+from policyzoo.plugins import Plugins, get_plugins
 from policyzoo.registry import get_registry
 
 CARD = PolicyCard(title="Fake", summary="a fake policy", architecture="-", training="-", cameras="any",
@@ -61,14 +62,55 @@ def test_fixture_cleaned_up_the_previous_plugin():
     assert "fake_a" not in get_registry().policies
 
 
-def test_duplicate_policy_type_names_both_distributions_and_keeps_the_first(register_plugin):
+def test_one_type_from_two_distributions_is_a_clash_both_are_named_in(register_plugin):
+    register_plugin(fake_plugin("twin"), "first", "dist-one")
+    register_plugin(fake_plugin("twin"), "second", "dist-two")
+    register_plugin(fake_plugin("single"), "third", "dist-three")
+    registry = get_registry()
+    assert "twin" not in registry.policies and "single" in registry.policies
+    [problem] = [p for p in registry.problems if "twin" in p.problem]
+    assert problem.problem == "policy type 'twin' is provided by both dist-one and dist-two"
+    assert problem.fix.startswith("uninstall one (pip uninstall dist-one or pip uninstall dist-two) or choose one "
+                                  "with POLICYZOO_PREFER=twin=dist-one or POLICYZOO_PREFER=twin=dist-two")
+    with pytest.raises(BadInput, match=r"^--policy.type=twin: policy type 'twin' is provided by both dist-one "):
+        policyzoo.get_spec("twin")
+
+
+@pytest.mark.parametrize("preferred", ["dist-one", "Dist_Two"])
+def test_a_preference_picks_one_of_the_clashing_distributions(register_plugin, monkeypatch, preferred):
+    monkeypatch.setattr(get_plugins(), "preferences", read_preferences({"POLICYZOO_PREFER": f"twin={preferred}"}))
     register_plugin(fake_plugin("twin"), "first", "dist-one")
     register_plugin(fake_plugin("twin"), "second", "dist-two")
     registry = get_registry()
+    winner, loser = ("dist-one", "dist-two") if preferred == "dist-one" else ("dist-two", "dist-one")
+    assert policyzoo.get_spec("twin") is registry.policies["twin"].spec
+    assert registry.policies["twin"].distribution == winner
+    assert registry.notes[-1] == (f"policy type 'twin' of {loser} is ignored by preference "
+                                  f"(POLICYZOO_PREFER=twin={winner})")
+    assert not [p for p in registry.problems if "twin" in p.problem]
+
+
+def test_one_type_twice_from_one_distribution_keeps_the_first(register_plugin):
+    register_plugin(fake_plugin("twin"), "first", "dist-one")
+    register_plugin(fake_plugin("twin"), "again", "dist-one")
+    registry = get_registry()
     assert registry.policies["twin"].distribution == "dist-one"
     [problem] = [p for p in registry.problems if "twin" in p.problem]
-    assert "dist-one" in problem.problem and "dist-two" in problem.problem
-    assert problem.fix == "uninstall one of them: pip uninstall dist-one or pip uninstall dist-two"
+    assert problem.problem == "policy type 'twin' is registered twice by dist-one; kept the first"
+
+
+def test_a_hook_calling_sys_exit_or_printing_is_recorded(register_plugin, capsys):
+    class Rude:
+        @hookimpl
+        def register_policies(self, register):
+            print("rude output")
+            raise SystemExit(4)
+
+    register_plugin(Rude(), "rude", "rude-dist")
+    [problem] = [p for p in get_registry().problems if p.plugin == "rude"]
+    assert problem.problem == "hook register_policies raised SystemExit: 4"
+    out, err = capsys.readouterr()
+    assert out == "" and "rude output" in err
 
 
 def test_exception_in_a_hook_is_recorded_and_other_plugins_keep_working(register_plugin):

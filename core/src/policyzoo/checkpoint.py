@@ -110,10 +110,17 @@ def resolve_pretrained(path_or_repo_id: str | Path, flag: str = "--policy.path")
 
 def _download(repo_id: str, flag: str) -> Path:
     from huggingface_hub import snapshot_download
-    from huggingface_hub.errors import HfHubHTTPError, LocalEntryNotFoundError, RepositoryNotFoundError
+    from huggingface_hub.errors import (
+        HfHubHTTPError,
+        HFValidationError,
+        LocalEntryNotFoundError,
+        RepositoryNotFoundError,
+    )
 
     try:
         folder = snapshot_download(repo_id, allow_patterns=SAFE_PATTERNS)
+    except HFValidationError as exc:
+        raise BadInput(f"{flag}={repo_id}: not a valid Hub repo id ({exc}); no such local folder either") from None
     except RepositoryNotFoundError:
         raise BadInput(f"{flag}={repo_id}: no such model repo on the Hub (or no access: check HF_TOKEN)") from None
     except LocalEntryNotFoundError:
@@ -193,9 +200,16 @@ def _config_features(directory: Path) -> dict[str, list[int]]:
     config = json.loads((directory / CONFIG_FILE).read_text())
     found: dict[str, list[int]] = {}
     for group in ("input_features", "output_features"):
-        for key, feature in (config.get(group) or {}).items():
-            if isinstance(feature, dict) and "shape" in feature:
-                found[key] = list(feature["shape"])
+        features = config.get(group) or {}
+        if not isinstance(features, dict):
+            raise BadInput(f"{directory / CONFIG_FILE}: \"{group}\" must map feature names to "
+                           f"{{\"type\": ..., \"shape\": [...]}}; re-export the checkpoint")
+        for key, feature in features.items():
+            shape = feature.get("shape") if isinstance(feature, dict) else None
+            if not (isinstance(shape, list) and all(isinstance(size, int) and size > 0 for size in shape)):
+                raise BadInput(f"{directory / CONFIG_FILE}: {group}.{key} has no valid \"shape\" (a list of "
+                               f"positive whole numbers); re-export the checkpoint")
+            found[key] = shape
     return found
 
 

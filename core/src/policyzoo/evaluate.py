@@ -57,12 +57,15 @@ class Episode:
     video: str | None = None
     max_stage: int | None = None
     """The highest task stage reached, for simulators that report stages (`policyzoo.robot.StagedTask`)."""
+    failure: str | None = None
+    """Why the episode was cut short as a failure (an action the safety filter refused); None otherwise."""
 
     def as_dict(self) -> dict[str, Any]:
         return {"index": self.index, "seed": self.seed, "success": self.success,
                 "sum_reward": round(self.sum_reward, 6), "max_reward": round(self.max_reward, 6),
                 "max_stage": self.max_stage, "length": self.length,
-                "final_state": [round(v, 4) for v in self.final_state], "video": self.video}
+                "final_state": [round(v, 4) for v in self.final_state], "video": self.video,
+                "failure": self.failure}
 
 
 def evaluate(config: EvalConfig, progress: Any = None) -> dict[str, Any]:
@@ -219,11 +222,17 @@ def robot_spec_for(spec: RobotSpec, visual: dict[str, tuple[int, int, int]]) -> 
 
 def run_episode(robot: Any, policy: Any, task: str, index: int, seed: int, max_steps: int,
                 video: Path | None) -> Episode:
+    """One rollout; actions pass deploy's safety filter (joint limits), and one it refuses (non-finite)
+    ends the episode as a failure that says why."""
     import numpy as np
     import torch
 
+    from policyzoo.deploy.errors import UnsafeAction
     from policyzoo.deploy.predictor import to_policy_observation
+    from policyzoo.deploy.safety import SafetyFilter
 
+    safety = SafetyFilter(robot.spec)
+    failure = None
     observation = robot.reset(seed=seed)
     policy.reset()
     frames = [camera_frame(observation)] if video is not None else []
@@ -233,7 +242,12 @@ def run_episode(robot: Any, policy: Any, task: str, index: int, seed: int, max_s
     with torch.no_grad():
         for _ in range(max_steps):
             action = policy.select_action(to_policy_observation(observation, task, policy.device))
-            robot.act(np.asarray(action.detach().float().cpu().numpy(), dtype=float).reshape(-1))
+            try:
+                target = safety(action.detach().float().cpu().numpy().reshape(-1))
+            except UnsafeAction as exc:
+                failure = f"unsafe action at step {len(rewards)}: {exc}"
+                break
+            robot.act(target)
             observation = robot.observe()
             rewards.append(float(robot.reward()))
             if max_stage is not None:
@@ -249,7 +263,7 @@ def run_episode(robot: Any, policy: Any, task: str, index: int, seed: int, max_s
         written = video.name
     final_state = [float(v) for v in np.asarray(observation["observation.state"]).reshape(-1)]
     return Episode(index, seed, success, sum(rewards), max(rewards, default=0.0), len(rewards), final_state,
-                   written, max_stage)
+                   written, max_stage, failure)
 
 
 def camera_frame(observation: dict[str, Any]) -> Any:

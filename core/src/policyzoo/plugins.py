@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
 import difflib
+import sys
 from dataclasses import dataclass
-from importlib.metadata import entry_points
+from importlib.metadata import EntryPoint, entry_points
 
 import pluggy
 
 from policyzoo import hookspecs
+from policyzoo.clashes import PREFER_VARIABLE, Clash, ignored_note, read_preferences
 
 ENTRY_POINT_GROUP = "policyzoo"
 CONTRACT_VERSION = 1
@@ -39,6 +42,12 @@ class Plugins:
         self.manager.add_hookspecs(hookspecs)
         self.info: dict[str, PluginInfo] = {}
         self.problems: list[PluginProblem] = []
+        self.notes: list[str] = []
+        self.preferences = read_preferences()
+        self.problems += [PluginProblem(
+            PREFER_VARIABLE, "environment", f"entry '{item}' is not NAME=DISTRIBUTION; it is ignored",
+            f"write it as {PREFER_VARIABLE}=NAME=DISTRIBUTION, comma-separated for several",
+        ) for item in self.preferences.malformed]
 
     def add(self, plugin: object, name: str, distribution: str = "(in-process)", version: str = "") -> bool:
         """Register one plugin object; on any problem record it, unregister and return False."""
@@ -71,24 +80,40 @@ class Plugins:
         self.info.pop(name, None)
 
     def load_entry_points(self) -> None:
-        # Sorted, so which of two clashing plugins wins does not depend on sys.path order.
-        found = sorted(entry_points(group=ENTRY_POINT_GROUP), key=lambda ep: (ep.dist.name if ep.dist else "", ep.name))
+        """Load every entry point; a name two distributions offer loads from both (a clash) or the preferred one."""
+        # Sorted, so the order of hook calls does not depend on sys.path order.
+        found = sorted(entry_points(group=ENTRY_POINT_GROUP), key=lambda ep: (_distribution(ep), ep.name))
+        offers: dict[str, set[str]] = {}
         for entry_point in found:
-            dist = entry_point.dist
-            distribution = dist.name if dist else "(unknown)"
-            version = dist.version if dist else ""
-            if entry_point.name in self.info:
-                continue
-            try:
+            offers.setdefault(entry_point.name, set()).add(_distribution(entry_point))
+        for entry_point in found:
+            name, distribution = entry_point.name, _distribution(entry_point)
+            winner = self.preferences.pick(name, offers[name])
+            if winner == distribution:
+                self._load(entry_point, name)
+            elif winner is not None:
+                self.notes.append(ignored_note("entry point", name, distribution, winner))
+            else:
+                clash = Clash("entry point", name, tuple(sorted(offers[name])), self.preferences.chosen.get(name))
+                if distribution == clash.distributions[0]:
+                    self.problems.append(clash_problem(clash))
+                self._load(entry_point, f"{name}@{distribution}")
+
+    def _load(self, entry_point: EntryPoint, name: str) -> None:
+        distribution = _distribution(entry_point)
+        try:
+            with plugin_output():
                 module = entry_point.load()
-            except Exception as exc:  # a broken plugin must not break the others
-                self.problems.append(PluginProblem(
-                    entry_point.name, distribution,
-                    f"failed to import {entry_point.value}: {type(exc).__name__}: {_one_line(exc)}",
-                    f"reinstall it (pip install --force-reinstall {distribution}) or uninstall it",
-                ))
-                continue
-            self.add(module, entry_point.name, distribution, version)
+        except KeyboardInterrupt:
+            raise
+        except BaseException as exc:  # a broken plugin, even one calling sys.exit, must not break the others
+            self.problems.append(PluginProblem(
+                name, distribution,
+                f"failed to import {entry_point.value}: {type(exc).__name__}: {_one_line(exc)}",
+                f"reinstall it (pip install --force-reinstall {distribution}) or uninstall it",
+            ))
+            return
+        self.add(module, name, distribution, entry_point.dist.version if entry_point.dist else "")
 
     def hook_callers(self, hook_name: str) -> list[tuple[PluginInfo, object]]:
         """(plugin, implementation function) for every plugin implementing `hook_name`."""
@@ -98,6 +123,19 @@ class Plugins:
              impl.function)
             for impl in caller.get_hookimpls()
         ]
+
+
+def plugin_output() -> contextlib.AbstractContextManager:
+    """Send what plugin code prints to stderr, so that it cannot corrupt a command's `--json` output."""
+    return contextlib.redirect_stdout(sys.stderr)
+
+
+def clash_problem(clash: Clash) -> PluginProblem:
+    return PluginProblem(clash.name, ", ".join(clash.distributions), clash.problem(), clash.fix())
+
+
+def _distribution(entry_point: EntryPoint) -> str:
+    return entry_point.dist.name if entry_point.dist else "(unknown)"
 
 
 def _one_line(exc: BaseException) -> str:

@@ -100,9 +100,10 @@ def _check_state_file(where: str, path: Path, folder: Path, state_file: Any) -> 
     if not state_file.endswith(STATE_SUFFIX):
         raise BadInput(f"{where}: state_file '{state_file}' is not a {STATE_SUFFIX} file; processor state is "
                        f"loaded from safetensors only, {REDO}")
-    target = (folder / state_file).resolve()
-    if not any(target.is_relative_to(root) for root in _allowed_roots(folder)):
-        raise BadInput(f"{where}: state_file '{state_file}' links outside the checkpoint folder (to {target}); "
+    target = folder / state_file
+    outside = link_outside(target, folder)
+    if outside is not None:
+        raise BadInput(f"{where}: state_file '{state_file}' links outside the checkpoint folder (to {outside}); "
                        f"copy the file into the folder instead of linking to it")
     if not target.is_file():
         raise BadInput(f"{folder}: {path.name} needs {state_file}, which is missing; "
@@ -111,6 +112,15 @@ def _check_state_file(where: str, path: Path, folder: Path, state_file: Any) -> 
 
 def _plain_name(name: str) -> bool:
     return name not in ("", ".", "..") and "\\" not in name and PurePosixPath(name).name == name
+
+
+def link_outside(path: Path, folder: Path) -> Path | None:
+    """Where `path` really lies when links take it out of `folder` (a cache snapshot's blobs count as in)."""
+    try:
+        target = path.resolve()
+    except (OSError, RuntimeError):  # a link loop
+        return path
+    return None if any(target.is_relative_to(root) for root in _allowed_roots(folder)) else target
 
 
 def _allowed_roots(folder: Path) -> list[Path]:

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import importlib
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from policyzoo.catalogue import FIRST_PARTY
+from policyzoo.clashes import Clash, ignored_note
 from policyzoo.errors import BadInput, did_you_mean
-from policyzoo.plugins import PluginInfo, PluginProblem, Plugins, get_plugins
+from policyzoo.plugins import PluginInfo, PluginProblem, Plugins, clash_problem, get_plugins, plugin_output
 from policyzoo.specs import PolicyCard, PolicySpec, RobotSpec
 
 
@@ -48,11 +49,17 @@ class Registry:
     policies: dict[str, PolicyEntry] = field(default_factory=dict)
     robots: dict[str, RobotEntry] = field(default_factory=dict)
     problems: list[PluginProblem] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    policy_clashes: dict[str, Clash] = field(default_factory=dict)
+    robot_clashes: dict[str, Clash] = field(default_factory=dict)
+    """Types offered by two distributions: unusable until one is uninstalled or preferred."""
 
     def policy(self, policy_type: str, flag: str = "--policy.type") -> PolicyEntry:
-        """The entry for `policy_type`, or a BadInput saying what to install or what was meant."""
+        """The entry for `policy_type`, or a BadInput saying what to install, what was meant or what clashes."""
         if policy_type in self.policies:
             return self.policies[policy_type]
+        if policy_type in self.policy_clashes:
+            raise BadInput(f"{flag}={policy_type}: {self.policy_clashes[policy_type].error()}")
         if policy_type in FIRST_PARTY:
             dist = FIRST_PARTY[policy_type].distribution
             raise BadInput(f"{flag}={policy_type}: the plugin is not installed; run: pip install {dist}")
@@ -65,6 +72,8 @@ class Registry:
     def robot(self, robot_type: str, flag: str = "--robot.type") -> RobotEntry:
         if robot_type in self.robots:
             return self.robots[robot_type]
+        if robot_type in self.robot_clashes:
+            raise BadInput(f"{flag}={robot_type}: {self.robot_clashes[robot_type].error()}")
         known = sorted(self.robots)
         hint = ", ".join(known) if known else "none installed (pip install policyzoo-so101)"
         raise BadInput(f"{flag}={robot_type}: unknown robot type; known: {hint}." + did_you_mean(robot_type, known))
@@ -77,61 +86,88 @@ def import_object(path: str) -> Any:
     return getattr(module, attribute) if attribute else module
 
 
+Entry = TypeVar("Entry", PolicyEntry, RobotEntry)
+Offers = dict[str, dict[str, Entry]]
+"""type -> distribution -> what that distribution registered for it"""
+
+
 def build_registry(plugins: Plugins) -> Registry:
     """Call every plugin's registration hooks, each on its own, and collect the entries."""
-    registry = Registry(problems=list(plugins.problems))
+    registry = Registry(problems=list(plugins.problems), notes=list(plugins.notes))
+    policies: Offers[PolicyEntry] = {}
+    robots: Offers[RobotEntry] = {}
     for info, register_policies in plugins.hook_callers("register_policies"):
-        _call(registry, info, "register_policies", register_policies, _policy_registrar(registry, info))
+        _call(registry, info, "register_policies", register_policies, _policy_registrar(registry, info, policies))
     for info, register_robots in plugins.hook_callers("register_robots"):
-        _call(registry, info, "register_robots", register_robots, _robot_registrar(registry, info))
+        _call(registry, info, "register_robots", register_robots, _robot_registrar(registry, info, robots))
+    registry.policies, registry.policy_clashes = _resolve(registry, plugins, "policy type", policies)
+    registry.robots, registry.robot_clashes = _resolve(registry, plugins, "robot type", robots)
     return registry
 
 
 def _call(registry: Registry, info: PluginInfo, hook: str, function: Any, register: Any) -> None:
     try:
-        function(register=register)
-    except Exception as exc:  # one plugin's bug must not hide the others
+        with plugin_output():
+            function(register=register)
+    except KeyboardInterrupt:
+        raise
+    except BaseException as exc:  # one plugin's bug, even a sys.exit, must not hide the others
         registry.problems.append(PluginProblem(
             info.name, info.distribution, f"hook {hook} raised {type(exc).__name__}: {exc}",
             f"report it to the maintainers of {info.distribution}, or uninstall it",
         ))
 
 
-def _policy_registrar(registry: Registry, info: PluginInfo):
+def _policy_registrar(registry: Registry, info: PluginInfo, offers: Offers[PolicyEntry]):
     def register(spec: type[PolicySpec], card: PolicyCard, factory: str) -> None:
         if not (isinstance(spec, type) and issubclass(spec, PolicySpec) and isinstance(getattr(spec, "type", None),
                                                                                        str)):
             raise TypeError("spec must be a PolicySpec subclass with a class attribute `type`")
         if not isinstance(card, PolicyCard):
             raise TypeError(f"card of '{spec.type}' must be a policyzoo.PolicyCard")
-        existing = registry.policies.get(spec.type)
-        if existing is not None:
-            registry.problems.append(_duplicate("policy type", spec.type, existing.distribution, info))
-            return
-        registry.policies[spec.type] = PolicyEntry(spec.type, spec, card, factory, info.distribution, info.version)
+        entry = PolicyEntry(spec.type, spec, card, factory, info.distribution, info.version)
+        _offer(registry, info, "policy type", offers, entry)
 
     return register
 
 
-def _robot_registrar(registry: Registry, info: PluginInfo):
+def _robot_registrar(registry: Registry, info: PluginInfo, offers: Offers[RobotEntry]):
     def register(spec: RobotSpec, backends: dict[str, str]) -> None:
         if not isinstance(spec, RobotSpec):
             raise TypeError("spec must be a policyzoo.RobotSpec")
-        existing = registry.robots.get(spec.type)
-        if existing is not None:
-            registry.problems.append(_duplicate("robot type", spec.type, existing.distribution, info))
-            return
-        registry.robots[spec.type] = RobotEntry(spec.type, spec, dict(backends), info.distribution, info.version)
+        _offer(registry, info, "robot type", offers,
+               RobotEntry(spec.type, spec, dict(backends), info.distribution, info.version))
 
     return register
 
 
-def _duplicate(kind: str, name: str, first: str, info: PluginInfo) -> PluginProblem:
-    return PluginProblem(
-        info.name, info.distribution,
-        f"{kind} '{name}' is registered by both {first} and {info.distribution}; kept the one from {first}",
-        f"uninstall one of them: pip uninstall {first} or pip uninstall {info.distribution}",
-    )
+def _offer(registry: Registry, info: PluginInfo, kind: str, offers: Offers[Entry], entry: Entry) -> None:
+    """Record what a distribution registers; the same type twice from one distribution keeps the first."""
+    by_distribution = offers.setdefault(entry.type, {})
+    if info.distribution in by_distribution:
+        registry.problems.append(PluginProblem(
+            info.name, info.distribution, f"{kind} '{entry.type}' is registered twice by {info.distribution}; "
+            "kept the first", f"report it to the maintainers of {info.distribution}",
+        ))
+        return
+    by_distribution[info.distribution] = entry
+
+
+def _resolve(registry: Registry, plugins: Plugins, kind: str, offers: Offers[Entry]
+             ) -> tuple[dict[str, Entry], dict[str, Clash]]:
+    """Each type from its one distribution, or from the preferred one of several; the rest are clashes."""
+    chosen: dict[str, Entry] = {}
+    clashes: dict[str, Clash] = {}
+    for name, by_distribution in offers.items():
+        winner = plugins.preferences.pick(name, by_distribution)
+        if winner is None:
+            clash = Clash(kind, name, tuple(sorted(by_distribution)), plugins.preferences.chosen.get(name))
+            clashes[name] = clash
+            registry.problems.append(clash_problem(clash))
+            continue
+        chosen[name] = by_distribution[winner]
+        registry.notes += [ignored_note(kind, name, d, winner) for d in sorted(by_distribution) if d != winner]
+    return chosen, clashes
 
 
 _registry: Registry | None = None

@@ -181,8 +181,14 @@ class JointSpec(BaseModel):
 
     name: str = Field(description="Motor name as LeRobot names it, e.g. 'left_shoulder_pan'.")
     unit: Unit
-    lower: float
-    upper: float
+    lower: float = Field(allow_inf_nan=False)
+    upper: float = Field(allow_inf_nan=False)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> JointSpec:
+        if not self.lower < self.upper:
+            raise ValueError(f"joint {self.name}: lower limit {self.lower} must be below upper limit {self.upper}")
+        return self
 
     @property
     def feature_name(self) -> str:

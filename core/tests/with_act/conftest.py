@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import struct
 import zlib
 from collections.abc import Iterator
@@ -94,6 +95,26 @@ class CardSection:
     @hookimpl
     def model_card_sections(self, meta):
         return f"## From a plugin\n\nTrained for {meta['training']['steps']} steps (said the hook).\n"
+
+
+def as_cache_snapshot(folder: Path, hub: Path) -> Path:
+    """`folder` laid out as a Hugging Face cache snapshot: each file a link to ../../blobs of its repo."""
+    repo = hub / "models--someone--act"
+    snapshot = repo / "snapshots" / ("0" * 40)
+    (repo / "blobs").mkdir(parents=True)
+    snapshot.mkdir(parents=True)
+    for index, path in enumerate(sorted(folder.iterdir())):
+        shutil.copyfile(path, repo / "blobs" / f"blob{index}")
+        os.symlink(f"../../blobs/blob{index}", snapshot / path.name)
+    return snapshot
+
+
+@pytest.fixture
+def checkpoint(act_run: Path, tmp_path: Path) -> Path:
+    """A writable copy of the tiny ACT checkpoint's pretrained_model folder (real files, no links)."""
+    copy = tmp_path / "checkpoint"
+    shutil.copytree(act_run / "checkpoints" / "000010" / "pretrained_model", copy)
+    return copy
 
 
 @pytest.fixture(scope="session")

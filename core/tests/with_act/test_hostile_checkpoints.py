@@ -15,6 +15,8 @@ import pytest
 import policyzoo
 from policyzoo.errors import BadInput
 
+from .conftest import as_cache_snapshot
+
 PRE = "policy_preprocessor.json"
 POST = "policy_postprocessor.json"
 STATE = "policy_preprocessor_step_3_normalizer_processor.safetensors"
@@ -112,14 +114,6 @@ CASES: dict[str, tuple[Edit, str]] = {
 
 
 @pytest.fixture
-def checkpoint(act_run: Path, tmp_path: Path) -> Path:
-    """A writable copy of the tiny ACT checkpoint (real files, no links)."""
-    copy = tmp_path / "checkpoint"
-    shutil.copytree(act_run / "checkpoints" / "000010" / "pretrained_model", copy)
-    return copy
-
-
-@pytest.fixture
 def marker(tmp_path: Path) -> Path:
     return tmp_path / "marker"
 
@@ -193,11 +187,5 @@ def test_a_hugging_face_cache_snapshot_is_not_a_link_outside(checkpoint: Path, t
     """Snapshot files are links to ../../blobs: that is the cache's layout, not a hostile link."""
     from policyzoo.checkpoint import check_saved_policy
 
-    repo = tmp_path / "hub" / "models--someone--act"
-    snapshot = repo / "snapshots" / ("0" * 40)
-    (repo / "blobs").mkdir(parents=True)
-    snapshot.mkdir(parents=True)
-    for index, path in enumerate(sorted(checkpoint.iterdir())):
-        shutil.copyfile(path, repo / "blobs" / f"blob{index}")
-        os.symlink(f"../../blobs/blob{index}", snapshot / path.name)
+    snapshot = as_cache_snapshot(checkpoint, tmp_path / "hub")
     check_saved_policy(snapshot)

@@ -171,6 +171,8 @@ def test_no_calibration_says_how_to_make_one(arms, calibration_home):
         ({"left_port": LEFT, "right_port": LEFT}, "same port as --robot.left_port"),
         ({**BIMANUAL, "left_prot": "x"}, "Did you mean --robot.left_port?"),
         ({**BIMANUAL, "max_relative_target": "-3"}, "expected a positive number"),
+        ({**BIMANUAL, "max_relative_target": "nan"}, "expected a positive number"),
+        ({**BIMANUAL, "max_relative_target": "inf"}, "expected a positive number"),
         (
             {**BIMANUAL, "cameras": "{top: {type: opencv}}"},
             "has no camera 'top'; its cameras are left_top, right_front",

@@ -62,13 +62,16 @@ class ZooGroup(SuggestingGroup):
         if self._plugin_commands_added:
             return
         self._plugin_commands_added = True
-        from policyzoo.plugins import PluginProblem, get_plugins
+        from policyzoo.plugins import PluginProblem, get_plugins, plugin_output
 
         plugins = get_plugins()
         for info, register_commands in plugins.hook_callers("register_commands"):
             try:
-                register_commands(cli=self)
-            except Exception as exc:
+                with plugin_output():
+                    register_commands(cli=self)
+            except KeyboardInterrupt:
+                raise
+            except BaseException as exc:  # even a sys.exit in a plugin must not end the command
                 plugins.problems.append(PluginProblem(
                     info.name, info.distribution, f"hook register_commands raised {type(exc).__name__}: {exc}",
                     f"report it to the maintainers of {info.distribution}, or uninstall it"))

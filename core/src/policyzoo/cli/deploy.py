@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import math
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
+from typing import TypeVar
 
 import click
 
 from policyzoo.cli.base import dotted_command, fail
 from policyzoo.errors import BadInput
-from policyzoo.flags import Flags, parse_bool
+from policyzoo.flags import Flags, parse_bool, whole_positive
 
 REAL_MAX_STEP = 5.0
 """Default largest change of a joint target per tick on the real robot (degrees, or percent of the gripper)."""
@@ -20,8 +23,26 @@ def _commands() -> None:
     """Not a command: `dotted_command` needs a group; the top-level CLI imports `calibrate` and `deploy`."""
 
 
-def _optional_float(text: str) -> float | None:
-    return None if text.strip().lower() in ("none", "off", "false") else float(text)
+T = TypeVar("T")
+
+
+def _optional(parse: Callable[[str], T]) -> Callable[[str], T | None]:
+    """`parse`, with none/off/false meaning None."""
+    return lambda text: None if text.strip().lower() in ("none", "off", "false") else parse(text)
+
+
+def _positive(text: str) -> float:
+    value = float(text)
+    if not (math.isfinite(value) and value > 0):
+        raise ValueError("must be finite and > 0")
+    return value
+
+
+def _non_negative(text: str) -> float:
+    value = float(text)
+    if not (math.isfinite(value) and value >= 0):
+        raise ValueError("must be finite and >= 0")
+    return value
 
 
 @dotted_command(_commands, "calibrate")
@@ -67,19 +88,19 @@ def deploy(flags: Flags) -> None:
 
     policy = flags.section("policy", known=("path", "device"))
     robot_flags = flags.section("robot", known=("type", "backend"))
-    fps = flags.take("fps", int)
+    fps = flags.take("fps", whole_positive, help_value="a whole number >= 1")
     task = flags.take("task", default="")
-    duration = flags.take("duration_s", float)
+    duration = flags.take("duration_s", _positive, help_value="a finite number of seconds > 0")
     use_async = flags.take("async", parse_bool, default=False)
     threshold = flags.take("chunk_threshold", float, default=0.5)
     ensemble = flags.take(
-        "temporal_ensemble", _optional_float, default="policy", help_value="a number or none"
+        "temporal_ensemble", _optional(_non_negative), default="policy", help_value="a finite number >= 0 or none"
     )
-    steps = flags.take("n_action_steps", int)
+    steps = flags.take("n_action_steps", whole_positive, help_value="a whole number >= 1")
     max_step = flags.take(
-        "max_relative_target", _optional_float, default="default", help_value="a number or none"
+        "max_relative_target", _optional(_positive), default="default", help_value="a finite number > 0 or none"
     )
-    threads = flags.take("inference_threads", int)
+    threads = flags.take("inference_threads", whole_positive, help_value="a whole number >= 1")
     seed = flags.take("seed", int)
     report_path = flags.take("report", Path)
     flags.finish()
@@ -111,7 +132,10 @@ def deploy(flags: Flags) -> None:
         raise BadInput(f"deploy: {exc}") from None
     handle = load_policy(path, device=device)
     if ensemble == "policy":  # an ACT configured with temporal ensembling keeps it
-        config = replace(config, temporal_ensemble=getattr(handle.spec, "temporal_ensemble_coeff", None))
+        try:
+            config = replace(config, temporal_ensemble=getattr(handle.spec, "temporal_ensemble_coeff", None))
+        except ValueError as exc:
+            raise BadInput(f"--policy.path={path}: {exc}") from None
     if seed is not None and hasattr(robot, "reset"):
         robot.reset(seed=seed)
     if duration is None:

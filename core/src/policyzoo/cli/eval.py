@@ -10,19 +10,12 @@ import click
 
 from policyzoo.cli.base import dotted_command
 from policyzoo.errors import BadInput
-from policyzoo.flags import Flags
+from policyzoo.flags import Flags, whole_positive
 
 
 @click.group()
 def _group() -> None:
     """Holder for the command below (the top-level CLI lists it as `eval`)."""
-
-
-def _positive(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise ValueError("must be >= 1")
-    return value
 
 
 def _count(text: str) -> int:
@@ -50,25 +43,26 @@ def eval_command(flags: Flags) -> None:
         raise BadInput(f"--policy.{unknown[0]}: eval takes --policy.path and --policy.device only")
     if not policy.get("path"):
         raise BadInput("--policy.path: required; a saved policy folder, training output dir or Hub repo id")
-    episodes = flags.take("episodes", _positive, default=10, help_value="a whole number >= 1")
+    episodes = flags.take("episodes", whole_positive, default=10, help_value="a whole number >= 1")
     config = EvalConfig(
         policy_path=policy["path"],
         env=flags.take("env", default="so101_bimanual_sim"),
         episodes=episodes,
         seed=flags.take("seed", int, default=0, help_value="a whole number"),
         output_dir=Path(flags.take("output_dir", default="outputs/eval")),
-        max_steps=flags.take("max_steps", _positive, default=None, help_value="a whole number >= 1"),
+        max_steps=flags.take("max_steps", whole_positive, default=None, help_value="a whole number >= 1"),
         videos=flags.take("videos", _count, default=4, help_value="a whole number >= 0"),
         task=flags.take("task", default=None),
         device=policy.get("device"),
-        workers=flags.take("workers", _positive, default=min(os.cpu_count() or 1, episodes),
+        workers=flags.take("workers", whole_positive, default=min(os.cpu_count() or 1, episodes),
                            help_value="a whole number >= 1"),
     )
     flags.finish()
     start = time.perf_counter()
 
     def progress(episode) -> None:
-        click.echo(f"episode {episode.index}: {'success' if episode.success else 'failure'}, "
+        click.echo(f"episode {episode.index}: {'success' if episode.success else 'failure'}"
+                   + (f" ({episode.failure})" if episode.failure else "") + ", "
                    f"{episode.length} steps, reward sum {episode.sum_reward:.2f}, max {episode.max_reward:.2f}"
                    + (f", {episode.video}" if episode.video else ""))
 

@@ -20,7 +20,8 @@ def export(checkpoint: Path, to: Path, repo_id: str | None, license_: str) -> No
 
     CHECKPOINT is a training output dir, one of its checkpoints, or a pretrained_model folder. The folder
     gets weights, config, processors, policyzoo.json, a README.md model card and the loss plot; no
-    training state, local paths or tokens. It is reloaded and checked before it is kept.
+    training state, local paths or tokens, nothing read through a link out of the checkpoint folder;
+    other files are listed as left out. It is reloaded and checked before it is kept.
     """
     from policyzoo.hub.export import export as run_export
     from policyzoo.hub.push import check_repo_id
@@ -48,3 +49,5 @@ def push(checkpoint: Path, repo_id: str, private: bool, revision: str | None, co
                       license=license_)
     click.echo(f"pushed {len(result.files)} files to https://huggingface.co/{result.repo_id} "
                f"(revision {result.revision}): {result.commit_url}")
+    if result.skipped:
+        click.echo(f"  left out (not part of a saved policy): {', '.join(result.skipped)}")

@@ -24,6 +24,10 @@ def list_command() -> None:
     for info in get_plugins().info.values():
         provides = [f"policy {e.type}" for e in registry.policies.values() if e.distribution == info.distribution]
         provides += [f"robot {e.type}" for e in registry.robots.values() if e.distribution == info.distribution]
+        provides += [f"policy {c.name} (clash)" for c in registry.policy_clashes.values()
+                     if info.distribution in c.distributions]
+        provides += [f"robot {c.name} (clash)" for c in registry.robot_clashes.values()
+                     if info.distribution in c.distributions]
         rows.append([info.name, f"{info.distribution} {info.version}", info.contract or "-",
                      ", ".join(provides) or "hooks only"])
     print_table(["PLUGIN", "DISTRIBUTION", "CONTRACT", "PROVIDES"], rows)
@@ -37,6 +41,8 @@ def doctor_command() -> None:
     for info in undeclared:
         click.echo(f"note: {info.name} ({info.distribution}) declares no POLICYZOO_CONTRACT; "
                    f"fix: add POLICYZOO_CONTRACT = 1 to its entry module")
+    for note in registry.notes:
+        click.echo(f"note: {note}")
     if not registry.problems:
         click.echo(f"ok: {len(get_plugins().info)} plugin(s) loaded, no problems")
         return

@@ -23,24 +23,33 @@ def list_command(as_json: bool) -> None:
     """Every policy type: installed ones with their plugin, first-party ones with their pip name."""
     registry = get_registry()
     rows = []
-    for policy_type, entry in sorted(registry.policies.items()):
-        rows.append({"type": policy_type, "installed": True, "distribution": entry.distribution,
-                     "version": entry.version, "summary": entry.card.summary})
-    for policy_type, known in sorted(FIRST_PARTY.items()):
-        if policy_type not in registry.policies:
-            rows.append({"type": policy_type, "installed": False, "distribution": known.distribution,
-                         "version": "", "summary": known.summary})
+    for policy_type, entry in registry.policies.items():
+        rows.append({"type": policy_type, "status": "installed", "installed": True,
+                     "distribution": entry.distribution, "version": entry.version, "summary": entry.card.summary})
+    for policy_type, clash in registry.policy_clashes.items():
+        rows.append({"type": policy_type, "status": "clash", "installed": True,
+                     "distribution": ", ".join(clash.distributions), "version": "",
+                     "summary": "unusable: two plugins provide it; see `policyzoo plugins doctor`"})
+    for policy_type, known in FIRST_PARTY.items():
+        if policy_type not in registry.policies and policy_type not in registry.policy_clashes:
+            rows.append({"type": policy_type, "status": "installable", "installed": False,
+                         "distribution": known.distribution, "version": "", "summary": known.summary})
+    rows.sort(key=lambda row: (not row["installed"], row["type"]))
     if as_json:
         click.echo(json.dumps(rows, indent=2))
         return
     print_table(
         ["TYPE", "STATUS", "PLUGIN", "SUMMARY"],
-        [[row["type"], "installed" if row["installed"] else "installable",
-          f"{row['distribution']} {row['version']}" if row["installed"] else f"pip install {row['distribution']}",
-          row["summary"]] for row in rows],
+        [[row["type"], row["status"], _plugin_column(row), row["summary"]] for row in rows],
     )
     if registry.problems:
         click.echo(f"\n{len(registry.problems)} plugin problem(s): run `policyzoo plugins doctor`", err=True)
+
+
+def _plugin_column(row: dict[str, object]) -> str:
+    if row["status"] == "installable":
+        return f"pip install {row['distribution']}"
+    return f"{row['distribution']} {row['version']}".strip()
 
 
 @policies.command("show")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 from dataclasses import dataclass
 
@@ -31,12 +32,20 @@ class DeployConfig:
     def __post_init__(self) -> None:
         if self.fps <= 0:
             raise ValueError("fps must be positive")
+        if self.duration_s is not None and not _positive(self.duration_s):
+            raise ValueError("duration_s must be a finite positive number of seconds")
         if not 0.0 <= self.chunk_threshold <= 1.0:
             raise ValueError("chunk_threshold must be between 0 and 1")
+        if self.temporal_ensemble is not None and not math.isfinite(self.temporal_ensemble):
+            raise ValueError("temporal_ensemble must be a finite number")
+        if self.n_action_steps is not None and self.n_action_steps < 1:
+            raise ValueError("n_action_steps must be at least 1")
         if self.inference_threads is not None and self.inference_threads < 1:
             raise ValueError("inference_threads must be at least 1")
-        if self.max_relative_target is not None and self.max_relative_target <= 0:
-            raise ValueError("max_relative_target must be positive")
+        if self.max_relative_target is not None and not _positive(self.max_relative_target):
+            raise ValueError("max_relative_target must be a finite positive number")
+        if not _positive(self.stale_after_s):
+            raise ValueError("stale_after_s must be a finite positive number of seconds")
 
     @property
     def n_ticks(self) -> int | None:
@@ -52,3 +61,7 @@ class DeployConfig:
     @property
     def mode(self) -> str:
         return "async" if self.async_inference else "sync"
+
+
+def _positive(value: float) -> bool:
+    return math.isfinite(value) and value > 0

@@ -15,6 +15,7 @@ from policyzoo.deploy.errors import STOP_REASONS, PolicyFailure, RobotFailure, S
 from policyzoo.deploy.predictor import BackgroundPredictor, ChunkPredictor, Prediction, torch_threads
 from policyzoo.deploy.report import DeployReport
 from policyzoo.deploy.safety import SafetyFilter
+from policyzoo.deploy.signals import interruption
 from policyzoo.deploy.timeline import Timeline
 from policyzoo.handle import PolicyHandle
 from policyzoo.robot import RobotBackend
@@ -22,7 +23,8 @@ from policyzoo.specs import STATE_KEY
 
 
 def run_loop(robot: RobotBackend, policy: PolicyHandle, config: DeployConfig) -> DeployReport:
-    """Drive a connected `robot` with `policy` until the duration is reached, Ctrl-C, or a failure.
+    """Drive a connected `robot` with `policy` until the duration is reached, Ctrl-C (or SIGTERM, inside
+    `sigterm_as_interrupt`), or a failure.
 
     The first chunk is predicted before the clock starts. A failing policy, a non-finite action or a
     stale observation holds the last safe target and stops the loop; the report says why.
@@ -62,8 +64,8 @@ class _Loop:
             if self.config.async_inference:
                 self.background = BackgroundPredictor(self.predictor)
             self._control()
-        except KeyboardInterrupt:
-            self.report.stop_reason = "interrupted (Ctrl-C)"
+        except KeyboardInterrupt as exc:
+            self.report.stop_reason = interruption(exc)
         except (PolicyFailure, UnsafeAction, StaleObservation, RobotFailure) as exc:
             self.report.ok = False
             self.report.stop_reason = f"{STOP_REASONS[type(exc)]}: {exc}; {self._hold()}"
@@ -134,11 +136,11 @@ class _Loop:
         if action is None:
             action = self.last
             report.starved_ticks += 1
-        safe = self.safety(action, self.last)
+        safe = self.safety(action, self.last)  # finite after clipping: exactly what is sent
         if np.any(safe != action):
             report.clamped_ticks += 1
         try:
-            self.robot.act(safe.astype(np.float32))
+            self.robot.act(safe)
         except Exception as exc:
             raise RobotFailure(f"{type(exc).__name__}: {exc}") from exc
         sent = time.perf_counter()
@@ -176,7 +178,7 @@ class _Loop:
         if self.last is None:
             return "stopped before moving"
         try:
-            self.robot.act(self.last.astype(np.float32))
+            self.robot.act(self.last)
         except Exception as exc:
             return f"stopped (holding position failed: {type(exc).__name__}: {exc})"
         return "held position and stopped"

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from pydantic import ValidationError
+
 from policyzoo.deploy.config import DeployConfig
 from policyzoo.deploy.loop import run_loop
 from policyzoo.deploy.report import DeployReport
+from policyzoo.deploy.signals import sigterm_as_interrupt
 from policyzoo.errors import BadInput
 from policyzoo.handle import PolicyHandle
 from policyzoo.robot import RobotBackend
-from policyzoo.specs import Mismatch, RobotSpec, check_compatibility
+from policyzoo.specs import Mismatch, PolicySpec, RobotSpec, check_compatibility
 
 
 def check_policy_fits(policy: PolicyHandle, robot: RobotSpec, name: str = "the policy") -> None:
@@ -31,6 +34,24 @@ def check_policy_fits(policy: PolicyHandle, robot: RobotSpec, name: str = "the p
         raise BadInput(f"{name} does not fit robot '{robot.type}': " + "; ".join(str(p) for p in problems))
 
 
+def check_action_steps(spec: PolicySpec, steps: int | None) -> None:
+    """Raise BadInput when the policy cannot execute `steps` actions per chunk; its spec's own checks
+    (e.g. n_action_steps <= chunk_size) decide, else its fixed `n_action_steps` is the most."""
+    if steps is None:
+        return
+    if "n_action_steps" in type(spec).model_fields:
+        try:
+            type(spec).model_validate({**spec.model_dump(), "n_action_steps": steps})
+        except ValidationError as exc:
+            message = exc.errors()[0]["msg"].removeprefix("Value error, ")
+            raise BadInput(f"--n_action_steps={steps}: {message} ({spec.type})") from None
+    elif steps > getattr(spec, "n_action_steps", steps):
+        raise BadInput(
+            f"--n_action_steps={steps}: {spec.type} predicts {spec.n_action_steps} actions per chunk; "
+            f"use at most that"
+        )
+
+
 def make_robot(robot_type: str, backend: str, options: dict[str, str]) -> RobotBackend:
     """A registered robot's backend, constructed with the `--robot.*` options (not connected)."""
     from policyzoo.registry import get_registry
@@ -46,15 +67,20 @@ def deploy(
     device: str | None = None,
     name: str | None = None,
 ) -> DeployReport:
-    """Run `policy` (a handle, or a path / Hub id to load) on `robot`; connects and always disconnects."""
+    """Run `policy` (a handle, or a path / Hub id to load) on `robot`; connects and always disconnects.
+
+    SIGTERM stops the run as Ctrl-C does: the loop reports it and the robot is disconnected.
+    """
     from policyzoo.api import load_policy
 
     if isinstance(policy, str | Path):
         name = name or f"--policy.path={policy}"
         policy = load_policy(policy, device=device)
     check_policy_fits(policy, robot.spec, name or "the policy")
-    robot.connect()
-    try:
-        return run_loop(robot, policy, config)
-    finally:
-        robot.disconnect()
+    check_action_steps(policy.spec, config.n_action_steps)
+    with sigterm_as_interrupt():
+        robot.connect()
+        try:
+            return run_loop(robot, policy, config)
+        finally:
+            robot.disconnect()

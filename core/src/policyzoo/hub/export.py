@@ -1,13 +1,15 @@
 """`policyzoo export`: a self-contained model folder that LeRobot and policyzoo both load, checked before it lands.
 
-Only JSON, safetensors and plots are copied (never training state or pickles); absolute local paths and
-tokens are scrubbed from every JSON file; the folder is written under a temporary name and renamed when
-the reload check has passed.
+Only the files a saved policy is made of are copied (config, weights, processors and the state files they
+name, policyzoo's records, the loss plot), never through a link that leaves the checkpoint folder; absolute
+local paths and tokens are scrubbed from every JSON file and from safetensors metadata; the folder is
+written under a temporary name and renamed when the reload check has passed.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,15 +18,21 @@ from typing import Any
 from policyzoo.checkpoint import (
     CONFIG_FILE,
     META_FILE,
+    PROCESSOR_FILES,
+    WEIGHTS_FILE,
     atomic_directory,
     check_saved_policy,
     find_pretrained,
     policy_type_of,
+    safetensors_header,
 )
 from policyzoo.errors import BadInput
 from policyzoo.hub.scrub import Scrubbed, known_secrets, scrub_json
+from policyzoo.processor_guard import link_outside
+from policyzoo.train.config import CONFIG_FILE as TRAIN_CONFIG_FILE
+from policyzoo.train.metrics import PLOT_FILE
 
-COPIED_SUFFIXES = (".json", ".safetensors")
+OPTIONAL_FILES = (*PROCESSOR_FILES, META_FILE, TRAIN_CONFIG_FILE)
 README = "README.md"
 
 
@@ -42,7 +50,8 @@ class ExportReport:
 
     def lines(self) -> list[str]:
         out = [f"exported {self.policy_type} policy to {self.directory}", f"  files: {', '.join(self.files)}"]
-        out += [f"  left out: {name}" for name in self.skipped]
+        if self.skipped:
+            out.append(f"  left out (not part of a saved policy): {', '.join(self.skipped)}")
         out += [f"  scrubbed {change}" for change in self.scrubbed]
         out += [f"  check: {line}" for line in self.checks]
         return out
@@ -59,33 +68,61 @@ def export(checkpoint: str | Path, to: str | Path, *, repo_id: str | None = None
     if pretrained is None:
         raise BadInput(f"CHECKPOINT={checkpoint}: no config.json here, in pretrained_model/ or in "
                        f"checkpoints/last/pretrained_model/; point it at a saved policy")
+    target = check_target(to, pretrained)
+    _inside(pretrained, CONFIG_FILE)
     policy_type = policy_type_of(pretrained)
     from policyzoo.registry import get_registry
 
     entry = get_registry().policy(policy_type, flag="config.json type")
     loadable = bool(getattr(entry.load_factory(), "lerobot_loadable", True))
+    names = [CONFIG_FILE, WEIGHTS_FILE] + [name for name in OPTIONAL_FILES if os.path.lexists(pretrained / name)]
+    for name in names:
+        _inside(pretrained, name)
     check_saved_policy(pretrained, processors=loadable)
-    target = _check_target(Path(to).expanduser(), pretrained)
+    names += _state_files(pretrained)
     run_root = training_root(pretrained)
-    report = ExportReport(directory=target, policy_type=policy_type)
-    with atomic_directory(target) as staging:
-        originals = _copy_model_files(pretrained, staging, report)
-        plots = _copy_plots([pretrained, run_root] if run_root else [pretrained], staging)
-        report.files += plots
-        if verify:
-            from policyzoo.hub.verify import verify_folder
+    report = ExportReport(directory=target, policy_type=policy_type, skipped=_left_out(pretrained, names))
+    try:
+        with atomic_directory(target) as staging:
+            originals = _copy_model_files(pretrained, names, staging, report)
+            plots = _copy_plots([pretrained, run_root] if run_root else [pretrained], staging)
+            report.files += plots
+            if verify:
+                from policyzoo.hub.verify import verify_folder
 
-            report.checks, report.lerobot_checked = verify_folder(
-                staging, originals if report.scrubbed else {}, lerobot_loadable=loadable)
-        from policyzoo.hub.model_card import render
+                report.checks, report.lerobot_checked = verify_folder(
+                    staging, originals if report.scrubbed else {}, lerobot_loadable=loadable)
+            from policyzoo.hub.model_card import render
 
-        meta = _read_json(staging / META_FILE)
-        training = meta.get("training") or _run_summary(run_root)
-        card = render(policy_type=policy_type, entry=entry, config=_read_json(staging / CONFIG_FILE), meta=meta,
-                      training=training, plots=plots, repo_id=repo_id, license=license, report=report)
-        (staging / README).write_text(card)
-        report.files.append(README)
+            meta = _read_json(staging / META_FILE)
+            training = meta.get("training") or _run_summary(run_root)
+            card = render(policy_type=policy_type, entry=entry, config=_read_json(staging / CONFIG_FILE),
+                          meta=meta, training=training, plots=plots, repo_id=repo_id, license=license,
+                          report=report)
+            (staging / README).write_text(card)
+            report.files.append(README)
+    except OSError as exc:
+        raise BadInput(f"export to {target} failed: {exc.filename or target}: {exc.strerror or exc}; "
+                       f"nothing was written") from None
     return report
+
+
+def check_target(to: str | Path, pretrained: Path) -> Path:
+    """The folder to write, resolved; BadInput unless it is new (or an earlier export) in a folder we can write."""
+    target = Path(to).expanduser()
+    resolved = target.resolve()
+    if resolved == pretrained.resolve() or pretrained.resolve() in resolved.parents:
+        raise BadInput(f"--to={to}: is the checkpoint itself or inside it; export to a new folder")
+    existing = next(path for path in (resolved, *resolved.parents) if path.exists())
+    if not existing.is_dir():
+        where = "is a file" if existing == resolved else f"lies under {existing}, which is a file"
+        raise BadInput(f"--to={to}: {where}, not a folder; pick a new folder")
+    if existing == resolved and any(resolved.iterdir()) and not (resolved / CONFIG_FILE).is_file():
+        raise BadInput(f"--to={to}: exists and is not an exported model folder; pick a new folder")
+    writes_in = resolved.parent if existing == resolved else existing
+    if not os.access(writes_in, os.W_OK | os.X_OK):
+        raise BadInput(f"--to={to}: no permission to write in {writes_in}; pick a folder you can write to")
+    return resolved
 
 
 def training_root(pretrained: Path) -> Path | None:
@@ -96,45 +133,88 @@ def training_root(pretrained: Path) -> Path | None:
     return None
 
 
-def _check_target(target: Path, pretrained: Path) -> Path:
-    resolved = target.resolve()
-    if resolved == pretrained.resolve() or pretrained.resolve() in resolved.parents:
-        raise BadInput(f"--to={target}: is the checkpoint itself or inside it; export to a new folder")
-    if resolved.exists() and (not resolved.is_dir() or (any(resolved.iterdir())
-                                                         and not (resolved / CONFIG_FILE).is_file())):
-        raise BadInput(f"--to={target}: exists and is not an exported model folder; pick a new folder")
-    return resolved
+def _inside(pretrained: Path, name: str) -> Path:
+    """`pretrained / name`, after checking no link takes it out of the checkpoint folder."""
+    path = pretrained / name
+    outside = link_outside(path, pretrained)
+    if outside is not None:
+        raise BadInput(f"{path}: links outside the checkpoint folder (to {outside}); export reads nothing "
+                       f"outside it: copy the file into the folder instead of linking to it")
+    return path
 
 
-def _copy_model_files(pretrained: Path, staging: Path, report: ExportReport) -> dict[str, Any]:
-    """Copy weights and JSON (scrubbed); return the original JSON content by file name."""
+def _state_files(pretrained: Path) -> list[str]:
+    """The safetensors state files the processor JSONs name, each checked to lie in the folder."""
+    names: list[str] = []
+    for processor in PROCESSOR_FILES:
+        for step in _read_json(pretrained / processor).get("steps", []):
+            name = step.get("state_file") if isinstance(step, dict) else None
+            if isinstance(name, str) and name not in names:
+                if Path(name).name != name or not name.endswith(".safetensors"):
+                    raise BadInput(f"{pretrained / processor}: state_file {json.dumps(name)} is not a "
+                                   f".safetensors file beside it; export the checkpoint again with policyzoo")
+                if not _inside(pretrained, name).is_file():
+                    raise BadInput(f"{pretrained}: {processor} needs {name}, which is missing")
+                names.append(name)
+    return names
+
+
+def _left_out(pretrained: Path, names: list[str]) -> list[str]:
+    """Everything else in the checkpoint folder, named (never read); a link out of the folder says so."""
+    skipped = []
+    for path in sorted(pretrained.iterdir()):
+        if path.name in names or path.name in (README, PLOT_FILE):
+            continue
+        if path.is_symlink() and link_outside(path, pretrained) is not None:
+            skipped.append(f"{path.name} (a link to outside the checkpoint folder)")
+        else:
+            skipped.append(path.name + ("/" if path.is_dir() else ""))
+    return skipped
+
+
+def _copy_model_files(pretrained: Path, names: list[str], staging: Path, report: ExportReport) -> dict[str, Any]:
+    """Copy `names` (JSON scrubbed, safetensors metadata scrubbed); return the original JSON by file name."""
     secrets = known_secrets()
     originals: dict[str, Any] = {}
-    for path in sorted(pretrained.iterdir()):
-        if not path.is_file() or path.suffix not in COPIED_SUFFIXES:
-            if path.name != README and not path.name.endswith(".png"):
-                report.skipped.append(f"{path.name} (only JSON, safetensors and plots are exported)")
-            continue
-        if path.suffix == ".json":
+    for name in names:
+        path = pretrained / name
+        if name.endswith(".json"):
             content = _read_json(path)
-            originals[path.name] = content
-            clean, changes = scrub_json(content, path.name, secrets)
-            report.scrubbed += changes
-            (staging / path.name).write_text(json.dumps(clean, indent=2) + "\n")
+            originals[name] = content
+            clean, changes = scrub_json(content, name, secrets)
+            (staging / name).write_text(json.dumps(clean, indent=2) + "\n")
         else:
-            shutil.copyfile(path, staging / path.name)
-        report.files.append(path.name)
+            changes = _copy_safetensors(path, staging / name, secrets)
+        report.scrubbed += changes
+        report.files.append(name)
     return originals
 
 
+def _copy_safetensors(source: Path, target: Path, secrets: tuple[str, ...]) -> list[Scrubbed]:
+    """A byte-for-byte copy, or a rewrite with the same tensors when the metadata holds a path or token."""
+    from safetensors import safe_open
+
+    safetensors_header(source)  # a clear error for a damaged file
+    with safe_open(str(source), framework="pt") as handle:
+        clean, changes = scrub_json(handle.metadata() or {}, target.name, secrets, "__metadata__")
+        if changes:
+            from safetensors.torch import save_file
+
+            tensors = handle.keys()
+            save_file({key: handle.get_tensor(key) for key in tensors}, str(target), metadata=clean)
+    if not changes:
+        shutil.copyfile(source, target)
+    return changes
+
+
 def _copy_plots(folders: list[Path], staging: Path) -> list[str]:
-    copied: list[str] = []
+    """The loss plot, from the checkpoint folder or else the run dir."""
     for folder in folders:
-        for path in sorted(folder.glob("*.png")):
-            if path.name not in copied:
-                shutil.copyfile(path, staging / path.name)
-                copied.append(path.name)
-    return sorted(copied, key=lambda name: ("loss" not in name, name))
+        path = folder / PLOT_FILE
+        if path.is_file():
+            shutil.copyfile(_inside(folder, PLOT_FILE), staging / PLOT_FILE)
+            return [PLOT_FILE]
+    return []
 
 
 def _run_summary(run_root: Path | None) -> dict[str, Any]:

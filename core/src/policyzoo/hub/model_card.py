@@ -143,6 +143,9 @@ def _check(report: ExportReport) -> str:
     for change in report.scrubbed:
         if change.file == "policyzoo.json":
             lines.append(f"- A local path or token was removed from the record `{change.where}`.")
+        elif change.file.endswith(".safetensors"):
+            lines.append(f"- A local path or token was removed from the metadata of `{change.file}` "
+                         f"(`{change.where}`); the tensors are unchanged.")
         else:
             lines.append(f"- Local value removed: `{change.file}` `{change.where}` is now `{change.after}`; "
                          f"set it to something that resolves on your machine (e.g. a Hub id) before loading.")

@@ -5,15 +5,19 @@ Every write to the Hub goes through `uploader` (a `HubUploader`); tests replace 
 
 from __future__ import annotations
 
+import json
 import re
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from policyzoo.errors import BadInput
 
-_REPO_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,95}/[A-Za-z0-9][A-Za-z0-9_.-]{0,95}$")
-_BRANCH = re.compile(r"^(?!/)(?!.*//)(?!.*\.\.)[A-Za-z0-9._/-]{1,200}(?<!/)$")
+# One part of USER/NAME, as the Hub takes it: starts with a letter or digit, ends with a letter, digit or '_'.
+_PART = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9_.-]{0,94}[A-Za-z0-9_])?")
+_BRANCH = re.compile(r"(?!/)(?!.*//)(?!.*\.\.)[A-Za-z0-9._/-]{1,200}(?<!/)")
+_COMMIT_URL = re.compile(r"https?://\S+")
 
 
 @dataclass(frozen=True)
@@ -22,6 +26,7 @@ class PushResult:
     revision: str
     commit_url: str
     files: list[str]
+    skipped: list[str]
 
 
 class HubUploader:
@@ -31,8 +36,8 @@ class HubUploader:
         self.endpoint = endpoint
 
     def upload(self, folder: Path, repo_id: str, *, token: str, private: bool, revision: str | None,
-               commit_message: str) -> str:
-        """Upload every file in `folder`; return the commit's URL."""
+               commit_message: str) -> str | None:
+        """Upload every file in `folder`; return the commit's URL (None when the Hub's answer has none)."""
         from huggingface_hub import HfApi
 
         api = HfApi(endpoint=self.endpoint, token=token)
@@ -41,7 +46,7 @@ class HubUploader:
             api.create_branch(repo_id, branch=revision, repo_type="model", exist_ok=True)
         commit = api.upload_folder(folder_path=str(folder), repo_id=repo_id, repo_type="model",
                                    revision=revision, commit_message=commit_message)
-        return str(getattr(commit, "commit_url", commit))
+        return getattr(commit, "commit_url", None)
 
 
 uploader: HubUploader = HubUploader()
@@ -51,8 +56,9 @@ def push(checkpoint: str | Path, repo_id: str, *, private: bool = False, revisio
          commit_message: str | None = None, license: str = "apache-2.0") -> PushResult:
     """Export CHECKPOINT to a temporary folder and upload it to REPO_ID; raises BadInput on any failure."""
     check_repo_id(repo_id)
-    if revision is not None and not _BRANCH.match(revision):
-        raise BadInput(f"--revision={revision}: not a valid branch name; use letters, digits, '.', '_', '-', '/'")
+    if revision is not None and not _BRANCH.fullmatch(revision):
+        raise BadInput(f"--revision={shown(revision)}: not a valid branch name; use letters, digits, '.', '_', "
+                       f"'-', '/' (no spaces, '..' or '//')")
     token = find_token()
     from policyzoo.hub.export import export
 
@@ -61,12 +67,37 @@ def push(checkpoint: str | Path, repo_id: str, *, private: bool = False, revisio
         message = commit_message or f"Upload {report.policy_type} policy with policyzoo"
         url = _upload(report.directory, repo_id, token=token, private=private, revision=revision,
                       message=message)
-        return PushResult(repo_id, revision or "main", url, sorted(report.files))
+        return PushResult(repo_id, revision or "main", url, sorted(report.files), report.skipped)
 
 
 def check_repo_id(repo_id: str, flag: str = "--repo-id") -> None:
-    if not _REPO_ID.match(repo_id or "") or ".." in repo_id or repo_id.endswith((".git", ".")):
-        raise BadInput(f"{flag}={repo_id}: not a Hub repo id; write USER/NAME (letters, digits, '-', '_', '.')")
+    """BadInput naming what is wrong unless `repo_id` is a USER/NAME the Hub accepts."""
+    problem = _repo_id_problem(repo_id or "")
+    if problem:
+        raise BadInput(f"{flag}={shown(repo_id)}: not a Hub repo id ({problem}); write USER/NAME (letters, "
+                       f"digits, '-', '_', '.')")
+
+
+def _repo_id_problem(repo_id: str) -> str | None:
+    if repo_id != repo_id.strip():
+        return "it starts or ends with a space or line break"
+    if any(character.isspace() for character in repo_id):
+        return "it contains a space"
+    parts = repo_id.split("/")
+    if len(parts) != 2 or not all(parts):
+        return "it needs exactly one '/' between the user or organization and the name"
+    if "--" in repo_id or ".." in repo_id:
+        return "'--' and '..' are not allowed"
+    if repo_id.endswith(".git"):
+        return "it may not end in '.git'"
+    if not all(_PART.fullmatch(part) for part in parts):
+        return "each part must start with a letter or digit, end with a letter, digit or '_', and be at most 96 long"
+    return None
+
+
+def shown(text: str) -> str:
+    """`text` as typed when it is plain, else quoted with escapes (a trailing newline or space stays visible)."""
+    return text if text.isprintable() and text == text.strip() else json.dumps(text)
 
 
 def find_token() -> str:
@@ -81,7 +112,7 @@ def find_token() -> str:
 
 
 def _upload(folder: Path, repo_id: str, *, token: str, private: bool, revision: str | None, message: str) -> str:
-    from huggingface_hub.errors import HfHubHTTPError, OfflineModeIsEnabled
+    from huggingface_hub.errors import HfHubHTTPError, HFValidationError, OfflineModeIsEnabled
 
     try:
         import requests
@@ -102,9 +133,18 @@ def _upload(folder: Path, repo_id: str, *, token: str, private: bool, revision: 
                403: f"the token may not write to {repo_id}; use a write token or a namespace you own"}.get(
             status, _short(exc))
         raise BadInput(f"push to {repo_id} failed: {why}; the model was not uploaded") from None
-    if not url:
-        raise BadInput(f"push to {repo_id} failed: the Hub returned no commit; the model was not uploaded")
+    except HFValidationError as exc:
+        raise BadInput(f"push to {repo_id} failed: the Hub library refused it ({_short(exc)}); the model was not "
+                       f"uploaded") from None
+    if not isinstance(url, str) or not _COMMIT_URL.fullmatch(url):
+        raise BadInput(f"push to {repo_id}: the Hub's answer has no commit URL (got {_answer(url)}), so the "
+                       f"upload is not confirmed; look at https://huggingface.co/{repo_id}/commits/"
+                       f"{revision or 'main'} before pushing again")
     return url
+
+
+def _answer(value: Any) -> str:
+    return " ".join(repr(value).split())[:80]
 
 
 def _short(exc: BaseException) -> str:

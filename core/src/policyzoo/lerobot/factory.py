@@ -16,10 +16,13 @@ A plugin subclasses it, sets `policy_type` and `spec_class`, and overrides only 
 
 from __future__ import annotations
 
+import copy
 import json
 from pathlib import Path
 from typing import Any, ClassVar
 
+import torch
+from draccus.utils import ParsingError
 from lerobot.configs.policies import PreTrainedConfig
 from lerobot.configs.types import PolicyFeature
 from lerobot.policies.factory import get_policy_class, make_policy_config, make_pre_post_processors
@@ -27,7 +30,7 @@ from lerobot.policies.pretrained import PreTrainedPolicy
 from pydantic import ValidationError
 from safetensors.torch import load_model
 
-from policyzoo.checkpoint import CONFIG_FILE, WEIGHTS_FILE, read_meta
+from policyzoo.checkpoint import CONFIG_FILE, WEIGHTS_FILE, read_meta, safetensors_header
 from policyzoo.errors import BadInput
 from policyzoo.lerobot import convert
 from policyzoo.lerobot.handle import LeRobotHandle
@@ -152,8 +155,9 @@ class LeRobotFactory:
                 spec = self.spec_class.model_validate(meta.spec)
             except ValidationError as exc:
                 raise BadInput(f"{directory}/policyzoo.json: invalid spec: {_first_error(exc)}") from None
-        else:
-            spec = self.spec_from_config(config)
+        spec_of_config = self.spec_from_config(config)  # the spec's bounds, on what will really be built
+        if meta is None:
+            spec = spec_of_config
         if device is not None:
             try:
                 spec = self.spec_class.model_validate({**spec.model_dump(), "device": device})
@@ -162,6 +166,7 @@ class LeRobotFactory:
         config.device = convert.resolve_device(spec.device)
         for name, value in self.fixed_config.items():
             setattr(config, name, value)
+        self.check_weight_shapes(config, directory)
         policy = self.make_policy(config)
         self.load_weights(policy, directory)
         policy.eval()
@@ -175,9 +180,26 @@ class LeRobotFactory:
     def read_config(self, directory: Path) -> PreTrainedConfig:
         try:
             return PreTrainedConfig.from_pretrained(str(directory))
-        except (ValueError, TypeError, KeyError, json.JSONDecodeError) as exc:
+        except (ValueError, TypeError, KeyError, json.JSONDecodeError, ParsingError) as exc:
             raise BadInput(f"{directory / CONFIG_FILE}: LeRobot cannot read it ({' '.join(str(exc).split())[:200]})"
                            ) from None
+
+    def check_weight_shapes(self, config: PreTrainedConfig, directory: Path) -> None:
+        """Every tensor in model.safetensors' header must have the shape the model of config.json gives it.
+
+        The model is built on PyTorch's meta device (shapes only, no memory), so a config.json that asks for a
+        model far larger than its weights fails here, before anything is allocated.
+        """
+        header = safetensors_header(directory / WEIGHTS_FILE)
+        skeleton_config = copy.copy(config)
+        skeleton_config.device = "meta"
+        with torch.device("meta"):
+            expected = {key: list(tensor.shape) for key, tensor in self.make_policy(skeleton_config).state_dict().items()}
+        for key, entry in header.items():
+            if key in expected and list(entry.get("shape", [])) != expected[key]:
+                raise BadInput(f"{directory}: config.json gives {key} the shape {expected[key]}, {WEIGHTS_FILE} holds "
+                               f"{entry.get('shape')}; the files come from different checkpoints (or config.json "
+                               f"was edited)")
 
     def load_weights(self, policy: PreTrainedPolicy, directory: Path) -> None:
         """Load model.safetensors strictly: a missing weight is an error naming it, never a random init."""

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
+import sys
 from pathlib import Path
 from typing import Any
 
 from policyzoo.checkpoint import (
+    WEIGHTS_FILE,
     CheckpointMeta,
     DatasetRef,
     atomic_directory,
@@ -37,14 +40,32 @@ def last_checkpoint(output_dir: Path) -> Path | None:
     return link.resolve() if (link / PRETRAINED).is_dir() else None
 
 
-def require_last(output_dir: Path) -> Path:
+def saved_step(checkpoint: Path) -> int | None:
+    """The step a checkpoint folder holds, or None when it is incomplete (no model or no training state)."""
+    try:
+        step = json.loads((checkpoint / TRAINING_STATE / STEP_FILE).read_text())["step"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    return step if isinstance(step, int) and (checkpoint / PRETRAINED / WEIGHTS_FILE).is_file() else None
+
+
+def require_last(output_dir: Path) -> tuple[Path, int]:
+    """(checkpoint, step) to resume from: `last`, or the newest intact checkpoint when `last` is broken."""
     found = last_checkpoint(output_dir)
-    if found is None:
-        raise BadInput(
-            f"--output_dir={output_dir}: no checkpoints/{LAST} to resume from (the run stopped before its "
-            f"first checkpoint); start it again without --resume and another --output_dir"
-        )
-    return found
+    if found is not None and (step := saved_step(found)) is not None:
+        return found, step
+    folder = Path(output_dir) / CHECKPOINTS
+    numbered = sorted((path for path in folder.glob("[0-9]*") if path.is_dir() and not path.is_symlink()),
+                      reverse=True) if folder.is_dir() else []
+    for candidate in numbered:
+        if (step := saved_step(candidate)) is not None:
+            print(f"warning: checkpoints/{LAST} in {output_dir} is missing or incomplete; resuming from the "
+                  f"newest intact checkpoint, {candidate.name} (step {step})", file=sys.stderr)
+            return candidate, step
+    raise BadInput(
+        f"--output_dir={output_dir}: no intact checkpoint to resume from (the run stopped before its first "
+        f"checkpoint); start it again without --resume and another --output_dir"
+    )
 
 
 def remove_leftovers(output_dir: Path) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -15,7 +16,9 @@ from policyzoo.flags import Flags, parse_bool
 CONFIG_FILE = "train_config.json"
 WANDB_MODES = ("online", "offline", "disabled")
 # Flags that describe the run itself; `--resume=true` keeps the stored values and refuses new ones.
-FIXED_ON_RESUME = ("dataset_repo_id", "dataset_root", "policy_type", "policy_path", "seed")
+# The learning rate and batch size are among them: the summary, the checkpoints' train_config.json and the optimizer
+# state all describe the run with the stored values.
+FIXED_ON_RESUME = ("dataset_repo_id", "dataset_root", "policy_type", "policy_path", "seed", "batch_size", "lr")
 RUNTIME_POLICY_FLAGS = ("device", "use_amp")
 """Spec fields that do not change the model: a resumed or fine-tuned run may set them."""
 
@@ -78,9 +81,15 @@ class TrainConfig:
 
     @classmethod
     def read(cls, path: Path) -> TrainConfig:
+        """The stored config; ValueError when the file is torn, empty or not a config."""
         known = {f.name for f in dataclasses.fields(cls)}
         data = json.loads(Path(path).read_text())
-        return cls(**{key: value for key, value in data.items() if key in known})
+        if not isinstance(data, dict):
+            raise ValueError("not a JSON object")
+        try:
+            return cls(**{key: value for key, value in data.items() if key in known})
+        except TypeError as exc:
+            raise ValueError(str(exc)) from None
 
 
 def parse_flags(flags: Flags) -> dict[str, Any]:
@@ -141,13 +150,7 @@ def resolve(given: dict[str, Any], command: str) -> TrainConfig:
     output_dir = given.get("output_dir")
     if not output_dir:
         raise BadInput("--resume=true needs --output_dir=DIR, the output folder of the run to continue")
-    stored_path = Path(output_dir) / CONFIG_FILE
-    if not stored_path.is_file():
-        raise BadInput(
-            f"--output_dir={output_dir}: nothing to resume here (no {CONFIG_FILE}); "
-            f"start a new run without --resume"
-        )
-    stored = TrainConfig.read(stored_path)
+    stored = _stored_config(Path(output_dir))
     for name in FIXED_ON_RESUME:
         if name in given and given[name] != getattr(stored, name):
             flag = _flag_name(name)
@@ -165,10 +168,35 @@ def resolve(given: dict[str, Any], command: str) -> TrainConfig:
     return dataclasses.replace(stored, **given, policy=policy, command=command)
 
 
+def _stored_config(output_dir: Path) -> TrainConfig:
+    """The config of the run in `output_dir`; a torn copy falls back to the one saved in its last checkpoint."""
+    from policyzoo.train.checkpoints import CHECKPOINTS, LAST, PRETRAINED
+
+    stored_path = output_dir / CONFIG_FILE
+    if not stored_path.is_file():
+        raise BadInput(
+            f"--output_dir={output_dir}: nothing to resume here (no {CONFIG_FILE}); "
+            f"start a new run without --resume"
+        )
+    try:
+        return TrainConfig.read(stored_path)
+    except (OSError, ValueError) as exc:
+        problem = f"{stored_path} is damaged ({' '.join(str(exc).split())[:120]})"
+    copy = output_dir / CHECKPOINTS / LAST / PRETRAINED / CONFIG_FILE
+    try:
+        stored = TrainConfig.read(copy)
+    except (OSError, ValueError):
+        raise BadInput(f"--output_dir={output_dir}: {problem} and no checkpoint holds a readable copy; start a "
+                       f"new run with another --output_dir") from None
+    print(f"warning: {problem}; using the copy saved with the last checkpoint", file=sys.stderr)
+    return stored
+
+
 def _flag_name(name: str) -> str:
     return {
         "dataset_repo_id": "--dataset.repo_id",
         "dataset_root": "--dataset.root",
         "policy_type": "--policy.type",
         "policy_path": "--policy.path",
+        "lr": "--optimizer.lr",
     }.get(name, f"--{name}")

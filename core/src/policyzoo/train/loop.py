@@ -21,11 +21,13 @@ from tqdm import tqdm
 
 from policyzoo.api import build_policy, load_policy
 from policyzoo.errors import BadInput
+from policyzoo.files import write_atomic
 from policyzoo.plugins import get_plugins
 from policyzoo.specs import Features, PolicySpec
 from policyzoo.train import checkpoints, prepare, state
 from policyzoo.train.config import CONFIG_FILE, TrainConfig
 from policyzoo.train.data import StepBatchSampler, open_dataset
+from policyzoo.train.lock import output_dir_lock
 from policyzoo.train.metrics import DATA_BOUND_SHARE, PLOT_FILE, MetricsLog, data_share, verdict
 from policyzoo.train.run import TrainRun
 
@@ -85,14 +87,7 @@ def say(message: str, err: bool = False) -> None:
 
 def train(plan: prepare.Plan) -> TrainResult:
     """Run (or resume) the training `plan` (see `policyzoo.train.prepare.plan`)."""
-    config, place, spec, pretrained, last, output_dir = (
-        plan.config,
-        plan.place,
-        plan.spec,
-        plan.pretrained,
-        plan.last,
-        plan.output_dir,
-    )
+    config, spec = plan.config, plan.spec
     device = _device(spec.device if spec else config.policy.get("device", "auto"))
     use_amp = spec.use_amp if spec else config.policy.get("use_amp", "false").lower() == "true"
     if use_amp and device.type != "cuda":
@@ -102,6 +97,39 @@ def train(plan: prepare.Plan) -> TrainResult:
         )
         use_amp = False
     accelerator = Accelerator(cpu=device.type == "cpu", mixed_precision="fp16" if use_amp else "no")
+    with _claim_output(plan.output_dir, config, accelerator.is_main_process):
+        return _train(plan, device, accelerator)
+
+
+@contextmanager
+def _claim_output(output_dir: Path, config: TrainConfig, main: bool) -> Iterator[None]:
+    """The main process creates the output folder (a new run) and holds its lock for the whole run."""
+    if not main:
+        yield
+        return
+    try:
+        output_dir.mkdir(parents=True, exist_ok=config.resume)
+    except FileExistsError:
+        raise BadInput(f"--output_dir={output_dir}: another run created it just now; continue that run with "
+                       f"--resume=true, or pick a new --output_dir") from None
+    except OSError as exc:
+        raise BadInput(f"--output_dir={output_dir}: cannot create it ({exc.strerror}); pick a folder you can "
+                       f"write to") from None
+    with output_dir_lock(output_dir, config.command):
+        checkpoints.remove_leftovers(output_dir)  # only once no other run can be writing here
+        write_atomic(output_dir / CONFIG_FILE, config.to_json())
+        yield
+
+
+def _train(plan: prepare.Plan, device: torch.device, accelerator: Accelerator) -> TrainResult:
+    config, place, spec, pretrained, last, output_dir = (
+        plan.config,
+        plan.place,
+        plan.spec,
+        plan.pretrained,
+        plan.last,
+        plan.output_dir,
+    )
     main = accelerator.is_main_process
     if accelerator.num_processes > 1:
         device = accelerator.device
@@ -143,10 +171,6 @@ def train(plan: prepare.Plan) -> TrainResult:
         pin_memory=device.type == "cuda",
         generator=torch.Generator().manual_seed(config.seed),
     )
-    if main:
-        checkpoints.remove_leftovers(output_dir)
-        output_dir.mkdir(parents=True, exist_ok=config.resume)
-        (output_dir / CONFIG_FILE).write_text(config.to_json())
     loop = _Loop(
         config,
         place,
@@ -346,18 +370,26 @@ class _Loop:
     def _save(self, status: str) -> Path | None:
         if not self.main:
             return None
-        path = checkpoints.save(
-            self.output_dir,
-            self.step,
-            self.handle,
-            self.optimizer,
-            self.scheduler,
-            self.accelerator.scaler,
-            self.config,
-            (self.place.repo_id, self.place.info),
-            self.place.robot,
-            self.summary(status),
-        )
+        try:
+            path = checkpoints.save(
+                self.output_dir,
+                self.step,
+                self.handle,
+                self.optimizer,
+                self.scheduler,
+                self.accelerator.scaler,
+                self.config,
+                (self.place.repo_id, self.place.info),
+                self.place.robot,
+                self.summary(status),
+            )
+        except OSError as exc:  # disk full, quota, permissions: the half-written folder is already removed
+            raise self._stopped(
+                "save_failed",
+                f"could not save the checkpoint of step {self.step} in {self.output_dir} ({exc.strerror or exc}). "
+                f"{self._kept()} Free space (or fix the folder's permissions), then continue with: "
+                f"policyzoo train --resume=true --output_dir={self.output_dir}",
+            ) from None
         self.saved_step = self.step
         assert self.metrics is not None
         if self.metrics.rows:

@@ -9,6 +9,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from policyzoo.files import append_durable, write_atomic
+
 METRICS_FILE = "metrics.jsonl"
 PLOT_FILE = "loss.png"
 DATA_BOUND_SHARE = 0.5
@@ -49,18 +51,19 @@ class MetricsLog:
     def __init__(self, output_dir: Path, resume_step: int | None = None) -> None:
         self.path = Path(output_dir) / METRICS_FILE
         self.rows: list[dict[str, Any]] = []
-        if self.path.is_file():
-            self.rows = [json.loads(line) for line in self.path.read_text().splitlines() if line.strip()]
+        lines = self.path.read_text().splitlines() if self.path.is_file() else []
+        self.rows = [row for row in map(_row, lines) if row is not None]
+        torn = len(self.rows) != sum(1 for line in lines if line.strip())
         if resume_step is not None:
             kept = [row for row in self.rows if row["step"] <= resume_step]
-            if len(kept) != len(self.rows):
+            if len(kept) != len(self.rows) or torn:
                 self.rows = kept
-                self.path.write_text("".join(json.dumps(row) + "\n" for row in kept))
+                write_atomic(self.path, "".join(json.dumps(row) + "\n" for row in kept))
 
     def append(self, row: dict[str, Any]) -> None:
         self.rows.append(row)
-        with self.path.open("a") as out:
-            out.write(json.dumps(row) + "\n")
+        append_durable(self.path, json.dumps(row) + "\n")
+
 
     def plot(self, policy_type: str) -> Path:
         """Write (replace) the loss-curve PNG beside metrics.jsonl."""
@@ -120,3 +123,12 @@ def _change(first: float, final: float) -> str:
     if first == 0:
         return "no change" if final == 0 else "up"
     return f"{(final - first) / abs(first) * 100:+.0f}%"
+
+
+def _row(line: str) -> dict[str, Any] | None:
+    """One metrics row; None for a blank line or one a crash tore (it is dropped)."""
+    try:
+        row = json.loads(line)
+    except ValueError:
+        return None
+    return row if isinstance(row, dict) and isinstance(row.get("step"), int) else None

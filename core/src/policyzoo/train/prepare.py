@@ -220,14 +220,13 @@ class Plan:
 
 def plan(config: TrainConfig) -> Plan:
     """Check the whole run (dataset, policy, fit, output folder, extras) without building anything."""
-    from policyzoo.train.checkpoints import PRETRAINED, STEP_FILE, TRAINING_STATE, require_last
+    from policyzoo.train.checkpoints import PRETRAINED, require_last
 
     place = locate_dataset(config)
     last = None
     if config.resume:
         output = Path(config.output_dir or "")
-        last = require_last(output)
-        done = json.loads((last / TRAINING_STATE / STEP_FILE).read_text())["step"]
+        last, done = require_last(output)
         if config.steps <= done:
             raise BadInput(
                 f"--steps={config.steps}: the run in {output} is already at step {done}; raise --steps "

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -99,7 +100,7 @@ def _positive(text: str | None) -> float | None:
         value = float(text)
     except ValueError:
         value = -1.0
-    if value <= 0:
+    if not (math.isfinite(value) and value > 0):  # NaN passes `value <= 0` and clips every target to NaN
         raise BadInput(f"--robot.max_relative_target={text}: expected a positive number of degrees (or none)")
     return value
 
