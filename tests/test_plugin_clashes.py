@@ -1,6 +1,5 @@
 """A third-party plugin cannot take over a first-party type, kill a command or corrupt `--json` output."""
 
-import importlib.util
 import json
 import os
 import subprocess
@@ -9,9 +8,6 @@ import textwrap
 from pathlib import Path
 
 import pytest
-
-pytestmark = pytest.mark.skipif(importlib.util.find_spec("policyzoo_act") is None,
-                                reason="needs policyzoo-act installed")
 
 POLICY_PLUGIN = """
     from policyzoo import PolicyCard, PolicySpec, Source, hookimpl
