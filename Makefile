@@ -25,8 +25,10 @@ venv: $(STAMP)
 lint: venv
 	$(BIN)/ruff check .
 
+# The test plugins (tests/plugins/tinyzoo, examples/mlp_bc) are not installed: conftest.py gives the test
+# session, and only it, their entry points. Remove copies an older `make test` installed into .venv.
 test: venv
-	$(UV) pip install --quiet --python $(BIN)/python --no-deps -e tests/plugins/tinyzoo -e examples/mlp_bc
+	@$(UV) pip uninstall --quiet --python $(BIN)/python tinyzoo policyzoo-mlp-bc 2>/dev/null || true
 	$(BIN)/ruff check .
 	HF_HUB_OFFLINE=1 $(BIN)/pytest -n 2 --durations=15
 

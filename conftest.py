@@ -1,14 +1,70 @@
-"""Test set-up shared by every package: offline Hugging Face, temp homes, in-process plugins."""
+"""Test set-up shared by every package: offline Hugging Face, temp homes, test plugins, in-process plugins."""
 
 from __future__ import annotations
 
+import atexit
+import importlib.metadata
 import os
+import shutil
 import sys
 import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pytest depends on tomli before Python 3.11
+    import tomli as tomllib
+
+ROOT = Path(__file__).resolve().parent
+TEST_PLUGIN_PROJECTS = (ROOT / "tests" / "plugins" / "tinyzoo", ROOT / "examples" / "mlp_bc")
+"""Plugins only the tests see: found through real entry points, never installed into the user's .venv."""
+TEST_PLUGIN_SITE_VARIABLE = "POLICYZOO_TEST_PLUGIN_SITE"
+
+
+def _write_dist_info(site: Path, project: Path) -> None:
+    """What an installer would write for `project`: METADATA and entry_points.txt, from its pyproject.toml."""
+    metadata = tomllib.loads((project / "pyproject.toml").read_text())["project"]
+    name, version = metadata["name"], metadata["version"]
+    dist_info = site / f"{name.replace('-', '_')}-{version}.dist-info"
+    dist_info.mkdir()
+    (dist_info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n")
+    groups = metadata.get("entry-points", {})
+    (dist_info / "entry_points.txt").write_text("".join(
+        f"[{group}]\n" + "".join(f"{key} = {value}\n" for key, value in entries.items()) + "\n"
+        for group, entries in groups.items()))
+
+
+def plugin_paths_for_tests() -> list[str]:
+    """The folders that make the test plugins visible: their dist-info site, then their sources."""
+    site = os.environ.get(TEST_PLUGIN_SITE_VARIABLE)
+    if not site or not Path(site, ".complete").is_file():  # this process is the first (xdist workers inherit)
+        site = tempfile.mkdtemp(prefix="policyzoo-tests-plugins-")
+        atexit.register(shutil.rmtree, site, ignore_errors=True)  # the creator outlives the xdist workers
+        for project in TEST_PLUGIN_PROJECTS:
+            name = tomllib.loads((project / "pyproject.toml").read_text())["project"]["name"]
+            try:
+                importlib.metadata.distribution(name)
+            except importlib.metadata.PackageNotFoundError:
+                _write_dist_info(Path(site), project)
+            # else: left in the venv by an older `make test` (which now uninstalls it); a second dist-info
+            # would load it twice, and test_test_plugins_stay_out_of_the_venv says what to do.
+        Path(site, ".complete").touch()
+        os.environ[TEST_PLUGIN_SITE_VARIABLE] = site
+    return [site, *(str(project / "src") for project in TEST_PLUGIN_PROJECTS)]
+
+
+def _expose_test_plugins() -> None:
+    """Put the test plugins on sys.path and PYTHONPATH: this session and its subprocesses see them."""
+    paths = plugin_paths_for_tests()
+    sys.path.extend(path for path in paths if path not in sys.path)
+    current = [path for path in os.environ.get("PYTHONPATH", "").split(os.pathsep) if path]
+    os.environ["PYTHONPATH"] = os.pathsep.join([*(p for p in paths if p not in current), *current])
+
+
+_expose_test_plugins()
 
 os.environ["HF_HUB_OFFLINE"] = "1"
 # Two pytest-xdist workers share two cores: more threads per worker only thrash.
@@ -84,6 +140,19 @@ def run_cli(capsys: pytest.CaptureFixture[str]) -> Callable[..., tuple[int, str,
 @pytest.fixture(scope="session")
 def python_bin() -> Path:
     return Path(sys.executable)
+
+
+@pytest.fixture
+def plain_env() -> dict[str, str]:
+    """os.environ as a user's shell has it: without the test plugins on PYTHONPATH (for subprocesses)."""
+    hidden = set(plugin_paths_for_tests())
+    env = {key: value for key, value in os.environ.items() if key != TEST_PLUGIN_SITE_VARIABLE}
+    kept = [path for path in env.get("PYTHONPATH", "").split(os.pathsep) if path and path not in hidden]
+    if kept:
+        env["PYTHONPATH"] = os.pathsep.join(kept)
+    else:
+        env.pop("PYTHONPATH", None)
+    return env
 
 
 def write_tiny_dataset(root: Path, episodes: int = 4, frames: int = 40, size: int = 48,

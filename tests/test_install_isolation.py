@@ -28,30 +28,31 @@ def importable(python: Path, module: str) -> bool:
     return subprocess.run([python, "-c", f"import {module}"], capture_output=True).returncode == 0
 
 
-def listing(python: Path) -> dict[str, dict]:
+def listing(python: Path, env: dict[str, str]) -> dict[str, dict]:
     result = subprocess.run([python.parent / "policyzoo", "policies", "list", "--json"], capture_output=True,
-                            text=True, check=True)
+                            text=True, check=True, env=env)
     return {row["type"]: row for row in json.loads(result.stdout)}
 
 
 @pytest.mark.slow
-def test_core_alone_installs_no_torch_and_lists_everything_as_installable(tmp_path):
+def test_core_alone_installs_no_torch_and_lists_everything_as_installable(tmp_path, plain_env):
     python = fresh_venv(tmp_path / "venv", ROOT / "core")
     assert importable(python, "policyzoo") and importable(python, "pydantic")
     assert not importable(python, "torch") and not importable(python, "lerobot")
-    help_run = subprocess.run([python.parent / "policyzoo", "--help"], capture_output=True, text=True)
+    help_run = subprocess.run([python.parent / "policyzoo", "--help"], capture_output=True, text=True,
+                              env=plain_env)
     assert help_run.returncode == 0 and "policies" in help_run.stdout
-    rows = listing(python)
+    rows = listing(python, plain_env)
     assert set(rows) == FIRST_PARTY
     assert all(not row["installed"] and row["distribution"] == f"policyzoo-{t}" for t, row in rows.items())
 
 
 @pytest.mark.slow
-def test_core_and_act_alone_bring_no_transformers(tmp_path):
+def test_core_and_act_alone_bring_no_transformers(tmp_path, plain_env):
     python = fresh_venv(tmp_path / "venv", ROOT / "core", ROOT / "plugins" / "act")
     assert importable(python, "torch") and importable(python, "policyzoo_act")
     assert not importable(python, "transformers")
-    rows = listing(python)
+    rows = listing(python, plain_env)
     assert rows["act"]["installed"] is True and rows["act"]["distribution"] == "policyzoo-act"
     for policy_type in FIRST_PARTY - {"act"}:
         assert rows[policy_type] == {**rows[policy_type], "installed": False,

@@ -154,9 +154,9 @@ def test_bad_input_is_one_line_and_exit_2(
 def test_demo_without_a_sample_dataset_says_so(
     run_cli: Callable[..., tuple[int, str, str]], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from policyzoo.plugins import get_plugins
+    import policyzoo.datasets
 
-    monkeypatch.setattr(get_plugins().manager.hook, "sample_dataset", lambda task: None)
+    monkeypatch.setattr(policyzoo.datasets, "sample_dataset", lambda task: None)  # what every sample lookup asks
     code, _, err = run_cli("demo")
     assert code == 2 and "no installed plugin provides a sample dataset of task 'lift'" in err
     assert "pip install" in err

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import json
 
-from policyzoo.bench.claims import CLAIMS, compare, load_results, run
+from policyzoo.bench.claims import CORE_CLAIMS, all_claims, card_claims, compare, load_results, run
+from policyzoo.specs import PolicyCard, PolicyClaim, Source
 
 
 def policy_row(policy_type: str, chunk_s: float, queued_s: float, steps: int, parameters: float,
@@ -35,7 +36,7 @@ def by_claim(verdicts):
 
 def test_every_claim_gets_a_verdict_with_a_reason():
     verdicts = compare(results())
-    assert [v.claim for v in verdicts] == [c.id for c in CLAIMS]
+    assert [v.claim for v in verdicts] == [c.id for c in all_claims()]
     assert all(v.outcome in ("supported", "contradicted", "cannot test here") and v.why for v in verdicts)
 
 
@@ -79,4 +80,52 @@ def test_run_reads_the_out_dir_and_writes_claims_json(tmp_path, capsys):
     assert "| act | ACT controls the robot at 50 Hz" in out and "guide claims: " in out
     written = json.loads((tmp_path / "claims.json").read_text())
     assert written["benches_found"] == ["cli", "deploy", "policies"]
-    assert sum(written["counts"].values()) == len(CLAIMS)
+    assert sum(written["counts"].values()) == len(all_claims())
+
+
+def test_the_claims_come_from_the_cards_plus_policyzoos_own():
+    ids = [claim.id for claim in all_claims()]
+    assert {"act-control-hz", "diffusion-control-hz", "tdmpc-hz", "vqbet-hz", "smolvla-chunk", "vqbet-vs-diffusion",
+            "smolvla-params", "act-memory", "vqbet-memory", "tdmpc-memory", "diffusion-memory",
+            "smolvla-memory"} <= set(ids)
+    assert ids[-len(CORE_CLAIMS):] == ["async-inference", "cli-startup"]
+    assert len(ids) == len(set(ids))
+
+
+def test_a_third_party_cards_claims_are_checked_like_first_party_ones():
+    card = PolicyCard(
+        title="Grasp Net", summary="-", architecture="-", training="-", cameras="any number", best_for=[],
+        not_for=[], episodes_needed=Source(value="-", source="-"), train_memory_gb=(1, 2), train_memory_source="-",
+        inference_memory=Source(value="-", source="-"), latency=Source(value="-", source="-"),
+        parameters=Source(value="-", source="-"),
+        claims=(PolicyClaim(id="hz", text="GN infers at 100 Hz", kind="inference_hz", value=100, source="GN paper"),
+                PolicyClaim(id="vs-act", text="GN is 2x faster than ACT", kind="speedup", value=2,
+                            source="GN paper", versus="act"),
+                PolicyClaim(id="params", text="GN has 1 M parameters", kind="parameters_m", value=1,
+                            source="GN paper")))
+    claims = card_claims({"grasp_net": card})
+    assert [c.id for c in claims] == ["grasp_net-hz", "grasp_net-vs-act", "grasp_net-params"]
+    data = results()
+    data["policies"]["results"].append(policy_row("grasp_net", 0.005, 0.0001, 10, 1.05e6))
+    verdicts = by_claim(compare(data, claims=claims))
+    assert verdicts["grasp_net-hz"].outcome == "supported" and verdicts["grasp_net-hz"].local == "200.0 Hz"
+    assert verdicts["grasp_net-vs-act"].outcome == "supported" and verdicts["grasp_net-vs-act"].local == "54.0x"
+    assert verdicts["grasp_net-params"].outcome == "supported"
+    assert by_claim(compare({}, claims=claims))["grasp_net-vs-act"].outcome == "cannot test here"
+
+
+def test_the_async_claim_names_the_policy_the_deploy_bench_drove():
+    data = results()
+    data["deploy"]["policy"] = "act"
+    verdict = by_claim(compare(data))["async-inference"]
+    assert verdict.policy == "act" and verdict.why.startswith("act on the simulator at 30 Hz")
+
+
+def test_claims_are_validated_on_the_card():
+    import pytest
+    from pydantic import ValidationError
+
+    with pytest.raises(ValidationError, match="versus"):
+        PolicyClaim(id="fast", text="x", kind="speedup", value=5, source="y")
+    with pytest.raises(ValidationError, match="low, high"):
+        PolicyClaim(id="memory", text="x", kind="train_memory_gb", value=5, source="y")

@@ -176,3 +176,34 @@ def test_known_but_missing_type_says_what_to_install(monkeypatch):
 def test_unknown_type_suggests_a_close_one():
     with pytest.raises(BadInput, match=r"Did you mean 'tiny'\?"):
         policyzoo.get_spec("tinyy")
+
+
+def test_every_hook_failure_is_recorded_warned_about_once_and_skipped(register_plugin, capsys):
+    from policyzoo.plugins import get_plugins
+
+    class Flaky:
+        @hookimpl
+        def model_card_sections(self, meta):
+            raise ValueError("no card today")
+
+        @hookimpl
+        def sample_dataset(self, task):
+            raise RuntimeError("no sample either")
+
+    class Steady:
+        @hookimpl
+        def model_card_sections(self, meta):
+            return "## steady"
+
+    register_plugin(Flaky(), "flaky", "flaky-dist")
+    register_plugin(Steady(), "steady", "steady-dist")
+    plugins = get_plugins()
+    assert plugins.call("model_card_sections", meta={}) == ["## steady"]
+    assert plugins.call("model_card_sections", meta={}) == ["## steady"]
+    plugins.first_result("sample_dataset", task="juggle")  # a failing firstresult hook is survived as well
+    err = capsys.readouterr().err
+    assert err.count("warning: plugin 'flaky' failed in model_card_sections: ValueError: no card today") == 1
+    assert "warning: plugin 'flaky' failed in sample_dataset: RuntimeError: no sample either" in err
+    recorded = [p.problem for p in plugins.problems if p.plugin == "flaky"]
+    assert recorded == ["hook model_card_sections raised ValueError: no card today",
+                        "hook sample_dataset raised RuntimeError: no sample either"]

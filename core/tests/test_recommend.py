@@ -9,13 +9,18 @@ from pathlib import Path
 
 import pytest
 
-from policyzoo.cards import CARDS
 from policyzoo.catalogue import FIRST_PARTY
 from policyzoo.recommend import Candidate, Facts, episodes_wanted, facts_from, recommend, train_command
+from policyzoo.registry import get_registry
+from policyzoo.specs import GOALS, GoalFit, PolicyCard, Source
+
+
+def card(policy_type: str) -> PolicyCard:
+    return get_registry().policy(policy_type).card
 
 
 def first_party() -> list[Candidate]:
-    return [Candidate(t, CARDS[t], True, FIRST_PARTY[t].distribution) for t in FIRST_PARTY]
+    return [Candidate(t, card(t), True, FIRST_PARTY[t].distribution) for t in FIRST_PARTY]
 
 
 def by_type(ranking: list[Candidate]) -> dict[str, Candidate]:
@@ -92,8 +97,8 @@ def test_train_command_for_the_winner(tmp_path):
 
 
 def test_episode_counts_read_from_cards():
-    assert episodes_wanted(CARDS["act"].episodes_needed.value) == 50
-    assert episodes_wanted(CARDS["diffusion"].episodes_needed.value) == 100
+    assert episodes_wanted(card("act").episodes_needed.value) == 50
+    assert episodes_wanted(card("diffusion").episodes_needed.value) == 100
     assert episodes_wanted("no published figure") is None
 
 
@@ -140,3 +145,77 @@ def test_recommend_never_imports_torch():
             "print(sorted(m for m in ('torch', 'lerobot', 'transformers') if m in sys.modules))")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout.strip().splitlines()[-1] == "[]"
+
+
+# -- every card alike: the goal score is the card's own field, nothing else ---------------------------------
+
+
+def third_party_card(**goals: GoalFit) -> PolicyCard:
+    return PolicyCard(
+        title="Grasp Net (GN)", summary="a third-party policy", architecture="a net", training="imitation",
+        cameras="any number", best_for=["low-latency control", "reliable production use"], not_for=[],
+        episodes_needed=Source(value="no figure", source="-"), train_memory_gb=(1, 2), train_memory_source="-",
+        inference_memory=Source(value="small", source="-"), latency=Source(value="fast", source="-"),
+        parameters=Source(value="1 M", source="-"),
+        goals={goal.replace("_", "-"): fit for goal, fit in goals.items()})
+
+
+def test_every_first_party_card_scores_every_goal():
+    for policy_type in FIRST_PARTY:
+        assert set(card(policy_type).goals) == set(GOALS), policy_type
+
+
+def test_a_third_party_card_ranks_by_its_goal_fields_like_a_first_party_one():
+    gn = third_party_card(production=GoalFit(score=5, reason="measured on 30 real arms", sources=("GN paper",)),
+                          research=GoalFit(score=0, reason="nothing new in it"))
+    pool = [*first_party(), Candidate("grasp_net", gn, True, "policyzoo-grasp-net")]
+    production = by_type(recommend(Facts(goal="production", gpu_memory_gb=24), pool))
+    act = production["act"]
+    assert production["grasp_net"].score == act.score  # the same points, from the same kind of field
+    assert "+5 production: measured on 30 real arms [GN paper]" in production["grasp_net"].reasons
+    assert any(r.startswith("+5 production: reliable on real arms") for r in act.reasons)
+    pool = [*first_party(), Candidate("grasp_net", gn, True, "policyzoo-grasp-net")]
+    research = by_type(recommend(Facts(goal="research", gpu_memory_gb=24), pool))
+    assert "· research: nothing new in it" in research["grasp_net"].reasons
+    # its prose ("low-latency", "reliable production use") earns nothing: only the goals field counts
+    pool = [Candidate("grasp_net", third_party_card(), True, "policyzoo-grasp-net")]
+    assert recommend(Facts(goal="production", gpu_memory_gb=24), pool)[0].score == 1  # the GPU fits: +1
+
+
+def test_a_card_silent_about_the_goal_gets_no_points_and_says_why():
+    [silent] = recommend(Facts(goal="contact-rich"), [Candidate("grasp_net", third_party_card(), True, "x")])
+    assert silent.score == 0
+    assert silent.reasons == ["· contact-rich: its card says nothing about this goal, so no points for it"]
+
+
+def test_test_and_example_policies_do_not_outrank_real_ones_for_production():
+    ranking = [c.type for c in recommend(Facts(goal="production", gpu_memory_gb=24)) if c.eligible]
+    for silent in ("tiny", "mlp_bc"):
+        if silent in ranking:
+            assert ranking.index(silent) > max(ranking.index(t) for t in ("act", "vqbet", "diffusion", "tdmpc"))
+
+
+def test_an_uninstalled_catalogued_type_says_what_to_install(monkeypatch):
+    monkeypatch.delitem(get_registry().policies, "vqbet")
+    ranking = recommend(Facts(goal="production", gpu_memory_gb=24))
+    assert ranking[-1].type == "vqbet" and not ranking[-1].eligible and ranking[-1].card is None
+    assert ranking[-1].reasons[0].startswith("· not installed: pip install policyzoo-vqbet")
+
+
+def test_cli_ranks_an_in_process_third_party_plugin(run_cli, register_plugin):
+    from policyzoo import PolicySpec, hookimpl
+
+    class GraspNetSpec(PolicySpec):
+        type = "grasp_net"
+
+    class Plugin:
+        @hookimpl
+        def register_policies(self, register):
+            register(GraspNetSpec, third_party_card(production=GoalFit(score=5, reason="made for it")),
+                     factory="nowhere:factory")
+
+    assert register_plugin(Plugin(), "grasp-net")
+    code, out, _ = run_cli("recommend", "--goal=production", "--gpu-memory-gb=24", "--json")
+    rows = {row["type"]: row for row in json.loads(out)["ranking"]}
+    assert code == 0 and rows["grasp_net"]["score"] == rows["act"]["score"]
+    assert "+5 production: made for it" in rows["grasp_net"]["reasons"]

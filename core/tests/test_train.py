@@ -148,7 +148,7 @@ def test_metrics_resume_drops_later_rows_and_plots(tmp_path: Path) -> None:
 
 
 def test_verdict_compares_with_the_guide() -> None:
-    assert "guide for act: about 1 -> below 0.1: goal reached" in verdict("act", 1.1, 0.05)
+    assert "card for act: about 1 -> below 0.1: goal reached" in verdict("act", 1.1, 0.05)
     assert "goal not reached yet" in verdict("act", 1.0, 0.5)
     assert "about 10 -> below 1: goal reached" in verdict("diffusion", 9.0, 0.8)
     assert "no reference figure" in verdict("tdmpc", 4.0, 1.0)
@@ -275,10 +275,10 @@ def _raise_oom(loss: Any) -> Any:
 def test_a_failing_step_stops_and_keeps_the_last_checkpoint(
     failure: Any, message: str, tiny_dataset: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from policyzoo.train import loop
+    from policyzoo.train import build, loop
 
-    real_build = loop.build_policy
-    monkeypatch.setattr(loop, "build_policy", lambda *args: _Failing(real_build(*args), 4, failure))
+    real_build = build.build_policy
+    monkeypatch.setattr(build, "build_policy", lambda *args: _Failing(real_build(*args), 4, failure))
     config = train_config(tiny_dataset, tmp_path / "out", "act", quick_settings("act", tmp_path), save_freq=2)
     with pytest.raises(loop.TrainingStopped) as stopped:
         loop.train(prepare.plan(config))
@@ -296,8 +296,8 @@ def test_a_failing_step_stops_and_keeps_the_last_checkpoint(
 def test_wandb_logs_offline_and_the_end_pushes(
     tiny_dataset: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    from policyzoo.cli.train import run
     from policyzoo.hub import push as hub_push
-    from policyzoo.train.loop import train
 
     pushed: list[tuple[Path, str]] = []
     monkeypatch.setattr(hub_push, "find_token", lambda: "hf_test")
@@ -316,7 +316,7 @@ def test_wandb_logs_offline_and_the_end_pushes(
         push_to_hub=True,
         repo_id="me/tiny-act",
     )
-    train(prepare.plan(config))
+    run(config)  # the command pushes at the end; training itself does not know the Hub
     runs = list((tmp_path / "out").glob("wandb/offline-run-*/run-*.wandb"))
     assert len(runs) == 1, list((tmp_path / "out").rglob("*"))
     expected = (b"train/loss", b"train/grad_norm", b"checkpoint_step", b"final_loss", b"finished")

@@ -22,6 +22,14 @@ def get_spec(policy_type: str) -> type[PolicySpec]:
     return get_registry().policy(policy_type).spec
 
 
+def spec_schema(policy_type: str, flag: str = "--policy.type") -> dict[str, Any]:
+    """The JSON Schema of an installed policy type's settings (what `policyzoo policies schema` prints)."""
+    entry = get_registry().policy(policy_type, flag=flag)
+    schema = entry.spec.model_json_schema()
+    schema["title"] = f"{entry.type} policy settings"
+    return schema
+
+
 def build_policy(spec: PolicySpec, features: Features, stats: dict[str, dict[str, Any]] | None = None
                  ) -> PolicyHandle:
     """A new policy for `features`; `stats` are the dataset's normalization statistics."""

@@ -1,9 +1,11 @@
-"""Reading a LeRobot v3.0 dataset's metadata without importing LeRobot or torch."""
+"""Finding a dataset (local folder, LeRobot's cache, the Hub, a plugin's sample) and reading its LeRobot v3.0
+metadata, without importing LeRobot or torch."""
 
 from __future__ import annotations
 
 import json
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -51,20 +53,90 @@ def lerobot_home() -> Path:
     return Path(hf_home).expanduser() / "lerobot"
 
 
-def resolve_root(root: str | None, repo_id: str | None) -> Path:
-    """The local folder of a dataset given `--dataset.root` or `--dataset.repo_id` (in LeRobot's cache)."""
+INFO_FILE = Path("meta") / "info.json"
+
+
+@dataclass(frozen=True)
+class DatasetLocation:
+    """Where a dataset's files are, and the flag that named it (for messages)."""
+
+    repo_id: str
+    root: Path
+    flag: str
+
+
+Fetch = Callable[[str, Path], Path]
+"""fetch(repo_id, cache folder) -> local root with meta/info.json; raises BadInput when it cannot."""
+
+
+def locate(root: str | None, repo_id: str | None, fetch: Fetch | None = None, sample: bool = True
+           ) -> DatasetLocation | None:
+    """The one way to find a dataset from `--dataset.root` / `--dataset.repo_id`.
+
+    A root is a local folder (its repo id is the given one, or `local/<folder name>`). A repo id alone is
+    looked up in LeRobot's cache (`lerobot_home() / repo_id`); when it is not there, `fetch` gets it from the
+    Hub (none given: a BadInput saying how to download it; HF_HUB_OFFLINE set: a BadInput saying so).
+    Neither: the sample dataset a plugin embeds (when `sample`), else None.
+    """
     if root:
-        return Path(root).expanduser()
+        path = Path(root).expanduser()
+        return DatasetLocation(repo_id or f"local/{path.resolve().name}", path, "--dataset.root")
     if repo_id:
-        path = lerobot_home() / repo_id
-        if not path.is_dir():
+        flag = "--dataset.repo_id"
+        if repo_id.count("/") != 1 or repo_id.startswith("/") or repo_id.endswith("/"):
+            raise BadInput(f"{flag}={repo_id}: expected USER/NAME (a local folder goes in --dataset.root)")
+        cached = lerobot_home() / repo_id
+        if (cached / INFO_FILE).is_file():
+            return DatasetLocation(repo_id, cached, flag)
+        if fetch is None:
             raise BadInput(
-                f"--dataset.repo_id={repo_id}: not in LeRobot's local cache ({path}); download it "
-                f"(huggingface-cli download --repo-type dataset {repo_id} --local-dir {path}) "
+                f"{flag}={repo_id}: not in LeRobot's local cache ({cached}); download it "
+                f"(huggingface-cli download --repo-type dataset {repo_id} --local-dir {cached}) "
                 "or pass --dataset.root=DIR"
             )
-        return path
-    raise BadInput("--dataset.root: give --dataset.root=DIR or --dataset.repo_id=USER/NAME")
+        if _offline():
+            raise BadInput(
+                f"{flag}={repo_id}: not in the local cache ({cached}) and HF_HUB_OFFLINE is set; "
+                f"download it first, or pass a local copy with --dataset.root=DIR"
+            )
+        return DatasetLocation(repo_id, fetch(repo_id, cached), flag)
+    if not sample:
+        return None
+    found = sample_dataset(None)
+    if not found:
+        return None
+    return DatasetLocation(str(found[0]), Path(found[1]), "the sample dataset")
+
+
+def sample_dataset(task: str | None) -> tuple[str, str] | None:
+    """(repo id, local root) of the embedded sample of `task` (None: the default one) some plugin provides."""
+    from policyzoo.plugins import get_plugins
+
+    found = get_plugins().first_result("sample_dataset", task=task)
+    return (str(found[0]), str(found[1])) if found else None
+
+
+def fetch_info(repo_id: str, _cache: Path) -> Path:
+    """Only `meta/info.json` of a Hub dataset (into the Hugging Face cache); its folder's root."""
+    flag = f"--dataset.repo_id={repo_id}"
+    try:
+        from huggingface_hub import hf_hub_download
+    except ImportError:
+        raise BadInput(f"{flag}: not in the local LeRobot cache; pass --dataset.root=DIR "
+                       f"(or install huggingface_hub to read it from the Hub)") from None
+    try:
+        return Path(hf_hub_download(repo_id, INFO_FILE.as_posix(), repo_type="dataset")).parent.parent
+    except Exception as exc:  # offline, missing repo, no access: all mean the same to the user
+        raise BadInput(f"{flag}: cannot read meta/info.json from the Hub ({type(exc).__name__}); "
+                       f"pass --dataset.root=DIR for a local copy") from None
+
+
+def _offline() -> bool:
+    try:
+        from huggingface_hub import constants
+    except ImportError:  # fetch says what is missing
+        return False
+    return bool(constants.HF_HUB_OFFLINE)
 
 
 def read_meta(root: Path, flag: str = "--dataset.root") -> DatasetMeta:

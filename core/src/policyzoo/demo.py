@@ -7,7 +7,7 @@ import time
 from typing import Any
 
 from policyzoo.errors import BadInput
-from policyzoo.flags import flag_text
+from policyzoo.flags import Flags, flag_text
 from policyzoo.specs import TrainingPreset
 
 DEMO_POLICY_TYPE = "act"
@@ -31,10 +31,10 @@ def demo_preset(policy_type: str = DEMO_POLICY_TYPE, task: str = DEMO_TASK) -> T
 
 def demo_sample(task: str = DEMO_TASK) -> tuple[str, str]:
     """(repo id, root) of the embedded sample of `task`."""
-    from policyzoo.plugins import get_plugins
+    from policyzoo.datasets import sample_dataset
     from policyzoo.recording import SIM_INSTALL
 
-    found = get_plugins().manager.hook.sample_dataset(task=task)
+    found = sample_dataset(task)
     if not found:
         raise BadInput(f"demo: no installed plugin provides a sample dataset of task '{task}'; run: {SIM_INSTALL}")
     repo_id, root = found
@@ -43,6 +43,8 @@ def demo_sample(task: str = DEMO_TASK) -> tuple[str, str]:
 
 def demo_config(flagged: dict[str, Any]) -> dict[str, Any]:
     """`TrainConfig` fields of the demo run; `flagged` (parsed `train` flags) overrides any of them."""
+    from policyzoo.train.config import parse_flags
+
     preset = demo_preset()
     repo_id, root = demo_sample()
     given: dict[str, Any] = {
@@ -55,6 +57,7 @@ def demo_config(flagged: dict[str, Any]) -> dict[str, Any]:
         "log_freq": max(1, preset.steps // 20),
         "output_dir": time.strftime("outputs/demo/%Y-%m-%d_%H-%M-%S"),
     }
+    given.update(parse_flags(Flags([f"--{name}={flag_text(value)}" for name, value in preset.flags.items()])))
     policy = {"device": "cpu", **{key: flag_text(value) for key, value in preset.policy.items()}}
     given["policy"] = {**policy, **flagged.pop("policy", {})}
     return {**given, **flagged}

@@ -193,9 +193,10 @@ def sim_env_for_task(task: str) -> str:
 
 
 def make_robot(robot_type: str, backend: str, policy: Any) -> Any:
-    """The simulator with the cameras the policy takes, after checking that policy and robot fit."""
+    """The simulator with the cameras the policy takes, after checking that policy and robot fit (built by
+    `policyzoo.robot.make_robot`)."""
     from policyzoo.registry import get_registry
-    from policyzoo.robot import SimulatedRobot
+    from policyzoo.robot import make_robot as make_robot_backend
 
     entry = get_registry().robot(robot_type, flag="--env")
     spec = robot_spec_for(entry.spec, policy.features.visual)
@@ -203,14 +204,7 @@ def make_robot(robot_type: str, backend: str, policy: Any) -> Any:
     if problems:
         raise BadInput(f"--env: the policy does not fit robot '{robot_type}': "
                        + "; ".join(str(problem) for problem in problems))
-    factory = entry.load_backend(backend)
-    if not all(callable(getattr(factory, name, None)) for name in ("reset", "reward", "success")):
-        raise BadInput(f"--env={robot_type}_{backend}: not a simulator (it has no reset, reward and success); "
-                       f"use --env={robot_type}_sim")
-    robot = factory(spec, {})
-    if not isinstance(robot, SimulatedRobot):
-        raise BadInput(f"--env={robot_type}_{backend}: not a simulator (no reset, reward and success)")
-    return robot
+    return make_robot_backend(robot_type, backend, spec=spec, simulator=True, flag="--env")
 
 
 def robot_spec_for(spec: RobotSpec, visual: dict[str, tuple[int, int, int]]) -> RobotSpec:

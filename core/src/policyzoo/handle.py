@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
@@ -49,6 +49,34 @@ class PolicyHandle(Protocol):
 
     @property
     def device(self) -> torch.device: ...
+
+
+class TrainingExtras(Protocol):
+    """Optional members of a `PolicyHandle` that `policyzoo train` uses when a handle has them (kept out of
+    `PolicyHandle` so that `isinstance(handle, PolicyHandle)` does not ask for them). With these, the two
+    protocols are everything the training loop touches."""
+
+    def grad_clip_norm(self) -> float | None:
+        """The gradient-norm clip of the policy's optimizer preset; None (or no such method): clip at 10."""
+
+    def update(self) -> None:
+        """Called after each optimizer step, as LeRobot's loop does (TD-MPC's target network)."""
+
+
+DEFAULT_GRAD_CLIP = 10.0
+
+
+def clip_norm_of(handle: PolicyHandle) -> float:
+    """The handle's `TrainingExtras.grad_clip_norm()`, or `DEFAULT_GRAD_CLIP` when it has none."""
+    method = getattr(handle, "grad_clip_norm", None)
+    value = method() if callable(method) else None
+    return float(value) if value else DEFAULT_GRAD_CLIP
+
+
+def after_step_of(handle: PolicyHandle) -> Callable[[], None] | None:
+    """The handle's `TrainingExtras.update` to call after each optimizer step, or None when it has none."""
+    update = getattr(handle, "update", None)
+    return update if callable(update) else None
 
 
 class PolicyFactory(Protocol):

@@ -5,8 +5,10 @@ from __future__ import annotations
 import contextlib
 import difflib
 import sys
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from importlib.metadata import EntryPoint, entry_points
+from typing import Any
 
 import pluggy
 
@@ -43,6 +45,7 @@ class Plugins:
         self.info: dict[str, PluginInfo] = {}
         self.problems: list[PluginProblem] = []
         self.notes: list[str] = []
+        self._warned: set[PluginProblem] = set()
         self.preferences = read_preferences()
         self.problems += [PluginProblem(
             PREFER_VARIABLE, "environment", f"entry '{item}' is not NAME=DISTRIBUTION; it is ignored",
@@ -115,19 +118,67 @@ class Plugins:
             return
         self.add(module, name, distribution, entry_point.dist.version if entry_point.dist else "")
 
-    def hook_callers(self, hook_name: str) -> list[tuple[PluginInfo, object]]:
-        """(plugin, implementation function) for every plugin implementing `hook_name`."""
-        caller = getattr(self.manager.hook, hook_name)
-        return [
-            (self.info.get(impl.plugin_name, PluginInfo(impl.plugin_name, "(in-process)", "", None)),
-             impl.function)
-            for impl in caller.get_hookimpls()
-        ]
+    def call(self, hook: str, /, *, warn: Callable[[str], None] | None = None, **kwargs: Any) -> list[Any]:
+        """Call every implementation of `hook` with `kwargs`, each on its own, and return their results.
+
+        The one policy for a plugin's failure, whatever the hook: an exception (even a `sys.exit`) is recorded
+        in `problems` for `policyzoo plugins doctor`, warned about once (through `warn`, stderr by default),
+        and the other plugins carry on. What a plugin prints goes to stderr (`plugin_output`).
+        """
+        return self.call_each(hook, lambda _info: kwargs, warn)
+
+    def call_each(self, hook: str, arguments: Callable[[PluginInfo], dict[str, Any]],
+                  warn: Callable[[str], None] | None = None) -> list[Any]:
+        """`call`, with arguments made for each plugin by `arguments(plugin info)` (e.g. a `register` callback
+        that knows which distribution registers)."""
+        return [result for _info, result in self._results(hook, arguments, warn, reverse=False)]
+
+    def first_result(self, hook: str, /, *, warn: Callable[[str], None] | None = None, **kwargs: Any) -> Any:
+        """The first answer that is not None, in pluggy's order for `firstresult` hooks (the plugin registered
+        last asks first); failures as in `call`."""
+        for _info, result in self._results(hook, lambda _info: kwargs, warn, reverse=True):
+            if result is not None:
+                return result
+        return None
+
+    def _results(self, hook: str, arguments: Callable[[PluginInfo], dict[str, Any]],
+                 warn: Callable[[str], None] | None, reverse: bool) -> Iterator[tuple[PluginInfo, Any]]:
+        implementations = getattr(self.manager.hook, hook).get_hookimpls()
+        for impl in reversed(implementations) if reverse else implementations:
+            info = self.info.get(impl.plugin_name, PluginInfo(impl.plugin_name, "(in-process)", "", None))
+            try:
+                kwargs = arguments(info)
+                with plugin_output():
+                    result = impl.function(**{name: kwargs[name] for name in impl.argnames})
+            except KeyboardInterrupt:
+                raise
+            except BaseException as exc:  # one plugin's bug, even a sys.exit, must not stop the others
+                self.record_failure(info, hook, exc, warn)
+                continue
+            yield info, result
+
+    def record_failure(self, info: PluginInfo, hook: str, exc: BaseException,
+                       warn: Callable[[str], None] | None = None) -> PluginProblem:
+        """Record that `info`'s implementation of `hook` raised `exc` (once) and warn about it (once)."""
+        problem = PluginProblem(info.name, info.distribution,
+                                f"hook {hook} raised {type(exc).__name__}: {_one_line(exc)}",
+                                f"report it to the maintainers of {info.distribution}, or uninstall it")
+        if problem not in self.problems:
+            self.problems.append(problem)
+        if problem not in self._warned:
+            self._warned.add(problem)
+            (warn or _warn_stderr)(f"warning: plugin '{info.name}' failed in {hook}: {type(exc).__name__}: "
+                                   f"{_one_line(exc)} (carrying on without it; see: policyzoo plugins doctor)")
+        return problem
 
 
 def plugin_output() -> contextlib.AbstractContextManager:
     """Send what plugin code prints to stderr, so that it cannot corrupt a command's `--json` output."""
     return contextlib.redirect_stdout(sys.stderr)
+
+
+def _warn_stderr(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
 
 
 def clash_problem(clash: Clash) -> PluginProblem:

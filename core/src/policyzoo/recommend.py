@@ -3,7 +3,9 @@
 Facts come from the dataset's `meta/info.json` (episodes, cameras, rewards, tasks), the GPU memory and
 the user's goal. Hard limits (no rewards for a reward-based method, too little GPU memory, images a
 policy cannot take) rule a policy out; everything else adds or removes points, each with its reason.
-Pure Python: never imports torch or LeRobot.
+Every policy is judged by the fields of its card alone (`PolicyCard.goals` for the goal, the camera,
+reward, language and memory fields for the rest): a third-party card is ranked exactly like a first-party
+one, and a card silent about the goal gets no points for it. Pure Python: never imports torch or LeRobot.
 """
 
 from __future__ import annotations
@@ -13,63 +15,10 @@ import re
 import shutil
 import subprocess
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Literal
 
 from policyzoo.catalogue import FIRST_PARTY
 from policyzoo.errors import BadInput
-from policyzoo.specs import Features, PolicyCard
-
-Goal = Literal["production", "research", "limited-data", "contact-rich", "long-horizon"]
-GOALS: tuple[str, ...] = ("production", "research", "limited-data", "contact-rich", "long-horizon")
-
-# The decision matrix: how well each first-party policy fits each goal (0-5), and why.
-MATRIX: dict[str, dict[str, tuple[int, str]]] = {
-    "production": {
-        "act": (5, "reliable on real arms, fast chunked inference on modest GPUs"),
-        "diffusion": (3, "robust but slower: about 10 Hz with 10 DDIM steps"),
-        "vqbet": (3, "fast inference, but one camera only"),
-        "smolvla": (2, "slow per chunk: needs async inference for smooth real-time control"),
-        "tdmpc": (1, "plans at every step and needs a reward signal; little real-arm evidence"),
-    },
-    "research": {
-        "smolvla": (5, "vision-language-action model: language, multi-task, pretrained on community data"),
-        "diffusion": (4, "strong, widely used baseline for multimodal behaviour"),
-        "vqbet": (3, "discrete latent actions: a useful comparison point"),
-        "tdmpc": (3, "model-based RL: planning with a learned world model"),
-        "act": (3, "the standard imitation baseline"),
-    },
-    "limited-data": {
-        "act": (5, "learns a task from about 50 demonstrations"),
-        "smolvla": (4, "pretrained backbone: about 50 episodes per task to fine-tune"),
-        "diffusion": (2, "wants about 100-200 demonstrations"),
-        "vqbet": (2, "its Push-T results used about 200 demonstrations"),
-        "tdmpc": (1, "offline from few episodes is not what it was made for"),
-    },
-    "contact-rich": {
-        "diffusion": (5, "smooth, multimodal action trajectories suit contact-rich motion"),
-        "act": (4, "precise fine manipulation (its paper: bimanual insertion, battery slotting)"),
-        "vqbet": (3, "captures multimodal actions"),
-        "smolvla": (3, "flow-matching action expert gives smooth chunks"),
-        "tdmpc": (2, "needs a dense reward for contact"),
-    },
-    "long-horizon": {
-        "smolvla": (5, "task text can steer a long task step by step"),
-        "act": (3, "action chunks reduce compounding errors over long episodes"),
-        "diffusion": (3, "receding-horizon chunks stay stable over long tasks"),
-        "vqbet": (2, "short action context"),
-        "tdmpc": (1, "plans over a short horizon with a learned value"),
-    },
-}
-
-# Words in a card's best_for / not_for that speak to a goal: how third-party cards enter the matrix.
-GOAL_WORDS: dict[str, tuple[str, ...]] = {
-    "production": ("low-latency", "real-time", "fast", "reliable", "production"),
-    "research": ("research", "language", "multi-task", "generalist"),
-    "limited-data": ("small datasets", "few demonstrations", "limited data", "data-efficient"),
-    "contact-rich": ("contact", "multimodal", "smooth"),
-    "long-horizon": ("long-horizon", "long horizon", "multi-step", "language"),
-}
+from policyzoo.specs import GOALS, Features, PolicyCard
 
 
 @dataclass(frozen=True)
@@ -95,7 +44,8 @@ class Facts:
 @dataclass
 class Candidate:
     type: str
-    card: PolicyCard
+    card: PolicyCard | None
+    """None for a catalogued type that is not installed: its card ships with its plugin."""
     installed: bool
     distribution: str
     score: int = 0
@@ -104,7 +54,7 @@ class Candidate:
 
     @property
     def name(self) -> str:
-        return display_name(self.type, self.card)
+        return display_name(self.type, self.card) if self.card else self.type
 
     def add(self, points: int, reason: str) -> None:
         self.score += points
@@ -123,46 +73,45 @@ def display_name(policy_type: str, card: PolicyCard) -> str:
 
 
 def candidates() -> list[Candidate]:
-    """Installed policy types with their cards, plus first-party ones that are not installed."""
-    from policyzoo.cards import CARDS
+    """Installed policy types with their cards, plus catalogued ones that are not installed (no card)."""
     from policyzoo.registry import get_registry
 
+    registry = get_registry()
     found = {entry.type: Candidate(entry.type, entry.card, True, entry.distribution)
-             for entry in get_registry().policies.values()}
+             for entry in registry.policies.values()}
     for policy_type, known in FIRST_PARTY.items():
-        if policy_type not in found and policy_type in CARDS:
-            found[policy_type] = Candidate(policy_type, CARDS[policy_type], False, known.distribution)
+        if policy_type not in found and policy_type not in registry.policy_clashes:
+            found[policy_type] = Candidate(policy_type, None, False, known.distribution)
     return list(found.values())
 
 
 def recommend(facts: Facts, pool: list[Candidate] | None = None) -> list[Candidate]:
-    """Every candidate scored against `facts`: eligible ones first, best score first."""
+    """Every candidate scored against `facts`: eligible ones first, best score first; uninstalled ones last."""
     if facts.goal not in GOALS:
         raise BadInput(f"--goal={facts.goal}: allowed values are {', '.join(GOALS)}")
     pool = candidates() if pool is None else pool
     for candidate in pool:
+        if candidate.card is None:
+            candidate.eligible = False
+            candidate.reasons.append(f"· not installed: pip install {candidate.distribution} (its card, which "
+                                     f"says how well it fits, comes with it)")
+            continue
         _goal(candidate, facts)
         _language(candidate, facts)
         _memory(candidate, facts)
         _data(candidate, facts)
         if not candidate.installed:
             candidate.reasons.append(f"· not installed: pip install {candidate.distribution}")
-    return sorted(pool, key=lambda c: (not c.eligible, -c.score, c.type))
+    return sorted(pool, key=lambda c: (c.card is None, not c.eligible, -c.score, c.type))
 
 
 def _goal(candidate: Candidate, facts: Facts) -> None:
-    row = MATRIX[facts.goal]
-    if candidate.type in row:
-        points, why = row[candidate.type]
-        candidate.add(points, f"{facts.goal}: {why}")
+    fit = candidate.card.goals.get(facts.goal)
+    if fit is None:
+        candidate.add(0, f"{facts.goal}: its card says nothing about this goal, so no points for it")
         return
-    card = candidate.card
-    words = GOAL_WORDS[facts.goal]
-    good = [item for item in card.best_for if any(word in item.lower() for word in words)]
-    bad = [item for item in card.not_for if any(word in item.lower() for word in words)]
-    points = max(0, min(5, 2 + 2 * len(good) - 2 * len(bad)))
-    detail = "; ".join([f"best for {item}" for item in good] + [f"not for {item}" for item in bad])
-    candidate.add(points, f"{facts.goal}: {detail or 'its card says nothing about this goal'}")
+    sources = f" [{'; '.join(fit.sources)}]" if fit.sources else ""
+    candidate.add(fit.score, f"{facts.goal}: {fit.reason}{sources}")
 
 
 def _language(candidate: Candidate, facts: Facts) -> None:
@@ -212,12 +161,12 @@ def _data(candidate: Candidate, facts: Facts) -> None:
             first = sorted(features.visual)[0]
             candidate.add(-2, f"takes at most {card.max_cameras} camera(s), the dataset has {cameras}: train on one with "
                               f"--policy.image_key={first}")
-    if "square" in card.cameras.lower():
+    if card.square_images:
         shapes = {shape[1:] for shape in features.visual.values()}
         if any(height != width for height, width in shapes):
             sizes = ", ".join(f"{h}x{w}" for h, w in sorted(shapes))
             candidate.rule_out(f"needs square images, the dataset's are {sizes}")
-    if "same shape" in card.cameras.lower() and len({shape for shape in features.visual.values()}) > 1:
+    if card.same_shape_cameras and len(set(features.visual.values())) > 1:
         candidate.rule_out("needs all cameras to have the same shape, the dataset's differ")
     _episodes(candidate, facts)
 
@@ -275,40 +224,20 @@ def detect_gpu_memory_gb() -> float | None:
 
 
 def dataset_info(repo_id: str | None, root: str | None) -> dict:
-    """The content of a dataset's meta/info.json, from --dataset.root or the local LeRobot cache."""
-    if root:
-        path = Path(root).expanduser() / "meta" / "info.json"
-        flag = f"--dataset.root={root}"
-    elif repo_id:
-        import os
+    """The content of a dataset's meta/info.json, from --dataset.root, the local LeRobot cache or the Hub."""
+    from policyzoo.datasets import INFO_FILE, fetch_info, locate
 
-        home = Path(os.environ.get("HF_LEROBOT_HOME", Path(os.environ.get("HF_HOME", "~/.cache/huggingface"))
-                                   / "lerobot")).expanduser()
-        path = home / repo_id / "meta" / "info.json"
-        flag = f"--dataset.repo_id={repo_id}"
-        if not path.is_file():
-            path = _download_info(repo_id, flag)
-    else:
+    found = locate(root, repo_id, fetch=fetch_info, sample=False)
+    if found is None:
         return {}
+    path = found.root / INFO_FILE
+    flag = f"{found.flag}={root or repo_id}"
     if not path.is_file():
         raise BadInput(f"{flag}: no meta/info.json at {path.parent.parent}; point it at a LeRobot dataset folder")
     try:
         return json.loads(path.read_text())
     except json.JSONDecodeError as exc:
         raise BadInput(f"{flag}: {path} is not valid JSON ({exc})") from None
-
-
-def _download_info(repo_id: str, flag: str) -> Path:
-    try:
-        from huggingface_hub import hf_hub_download
-    except ImportError:
-        raise BadInput(f"{flag}: not in the local LeRobot cache; pass --dataset.root=DIR "
-                       f"(or install huggingface_hub to read it from the Hub)") from None
-    try:
-        return Path(hf_hub_download(repo_id, "meta/info.json", repo_type="dataset"))
-    except Exception as exc:  # offline, missing repo, no access: all mean the same to the user
-        raise BadInput(f"{flag}: cannot read meta/info.json from the Hub ({type(exc).__name__}); "
-                       f"pass --dataset.root=DIR for a local copy") from None
 
 
 def facts_from(goal: str, language: bool | None, gpu_memory_gb: float | None, repo_id: str | None,

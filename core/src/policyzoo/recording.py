@@ -18,11 +18,11 @@ import numpy as np
 
 from policyzoo.errors import BadInput
 from policyzoo.registry import get_registry
-from policyzoo.robot import SimulatedRobot
+from policyzoo.robot import SIM_INSTALL as SIM_INSTALL  # re-exported: where commands have always found it
+from policyzoo.robot import SimulatedRobot, make_robot
 from policyzoo.specs import ACTION_KEY, REWARD_KEY, STATE_KEY, CameraSpec, RobotSpec
 
 SIM_META = "meta/policyzoo_sim.json"
-SIM_INSTALL = "pip install 'policyzoo-so101[sim]'"
 
 
 @dataclass
@@ -53,21 +53,10 @@ def dataset_features(spec: RobotSpec, use_videos: bool = False) -> dict[str, dic
 def make_sim(robot_type: str, options: dict[str, str] | None = None,
              cameras: list[CameraSpec] | None = None) -> SimulatedRobot:
     """The registered simulator backend of `robot_type` (with `cameras` instead of the robot's own, if given),
-    or a BadInput saying what to install."""
+    or a BadInput saying what to install (`policyzoo.robot.make_robot`)."""
     entry = get_registry().robot(robot_type)
-    if "sim" not in entry.backends:
-        raise BadInput(f"--robot.type={robot_type}: this robot has no simulator backend")
-    try:
-        factory = entry.load_backend("sim")
-    except ImportError as exc:
-        raise BadInput(
-            f"--robot.backend=sim: the simulator is not installed ({exc.name or exc}); run: {SIM_INSTALL}"
-        ) from None
     spec = entry.spec if cameras is None else entry.spec.model_copy(update={"cameras": cameras})
-    robot = factory(spec, dict(options or {}))
-    if not isinstance(robot, SimulatedRobot):
-        raise BadInput(f"--robot.backend=sim: the '{robot_type}' backend is not a simulator")
-    return robot
+    return make_robot(robot_type, "sim", options, spec=spec, simulator=True)
 
 
 def record_episodes(
@@ -80,7 +69,7 @@ def record_episodes(
     use_videos: bool = False,
 ) -> Recorded:
     """Record `episodes` scripted-expert episodes (seeds seed, seed+1, ...) into a new dataset at `root`."""
-    from lerobot.datasets.lerobot_dataset import LeRobotDataset
+    from policyzoo.lerobot.datasets import create_dataset
 
     if not hasattr(robot, "expert"):
         raise BadInput(f"--robot.type={robot.spec.type}: its simulator has no scripted expert to record")
@@ -89,14 +78,8 @@ def record_episodes(
     if root.exists():
         root.rmdir()
     start = time.perf_counter()
-    dataset = LeRobotDataset.create(
-        repo_id=repo_id,
-        fps=robot.spec.fps,
-        features=dataset_features(robot.spec, use_videos),
-        root=root,
-        robot_type=robot.spec.type,
-        use_videos=use_videos,
-    )
+    dataset = create_dataset(repo_id, root, robot.spec.fps, dataset_features(robot.spec, use_videos),
+                             robot.spec.type, use_videos)
     seeds, successes, frames = [], [], 0
     for index in range(episodes):
         episode_seed = seed + index

@@ -9,7 +9,7 @@ from typing import Any, TypeVar
 from policyzoo.catalogue import FIRST_PARTY
 from policyzoo.clashes import Clash, ignored_note
 from policyzoo.errors import BadInput, did_you_mean
-from policyzoo.plugins import PluginInfo, PluginProblem, Plugins, clash_problem, get_plugins, plugin_output
+from policyzoo.plugins import PluginInfo, PluginProblem, Plugins, clash_problem, get_plugins
 from policyzoo.specs import PolicyCard, PolicySpec, RobotSpec
 
 
@@ -96,26 +96,12 @@ def build_registry(plugins: Plugins) -> Registry:
     registry = Registry(problems=list(plugins.problems), notes=list(plugins.notes))
     policies: Offers[PolicyEntry] = {}
     robots: Offers[RobotEntry] = {}
-    for info, register_policies in plugins.hook_callers("register_policies"):
-        _call(registry, info, "register_policies", register_policies, _policy_registrar(registry, info, policies))
-    for info, register_robots in plugins.hook_callers("register_robots"):
-        _call(registry, info, "register_robots", register_robots, _robot_registrar(registry, info, robots))
+    plugins.call_each("register_policies", lambda info: {"register": _policy_registrar(registry, info, policies)})
+    plugins.call_each("register_robots", lambda info: {"register": _robot_registrar(registry, info, robots)})
+    registry.problems += [problem for problem in plugins.problems if problem not in registry.problems]
     registry.policies, registry.policy_clashes = _resolve(registry, plugins, "policy type", policies)
     registry.robots, registry.robot_clashes = _resolve(registry, plugins, "robot type", robots)
     return registry
-
-
-def _call(registry: Registry, info: PluginInfo, hook: str, function: Any, register: Any) -> None:
-    try:
-        with plugin_output():
-            function(register=register)
-    except KeyboardInterrupt:
-        raise
-    except BaseException as exc:  # one plugin's bug, even a sys.exit, must not hide the others
-        registry.problems.append(PluginProblem(
-            info.name, info.distribution, f"hook {hook} raised {type(exc).__name__}: {exc}",
-            f"report it to the maintainers of {info.distribution}, or uninstall it",
-        ))
 
 
 def _policy_registrar(registry: Registry, info: PluginInfo, offers: Offers[PolicyEntry]):

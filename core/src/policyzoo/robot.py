@@ -69,3 +69,39 @@ class CapturingRobot(RobotBackend, Protocol):
     def capture(self) -> Callable[[], dict[str, Any]]:
         """Freeze the robot's present state, cheaply, in the control thread; the returned function builds the
         observation of that instant as `observe()` would, and may run in another thread."""
+
+
+SIM_INSTALL = "pip install 'policyzoo-so101[sim]'"
+SIMULATOR_METHODS = ("reset", "reward", "success")
+
+
+def make_robot(robot_type: str, backend: str, options: dict[str, str] | None = None, *,
+               spec: RobotSpec | None = None, simulator: bool = False, flag: str = "--robot.type") -> Any:
+    """The one robot factory: the registered `backend` of `robot_type`, constructed (not connected) with
+    `spec` (default: the robot's own) and the `--robot.*` `options`.
+
+    `simulator=True` insists on a `SimulatedRobot` (record, replay, eval). A backend whose code cannot be
+    imported is one line saying what to install, and `flag` names the flag that chose the robot.
+    """
+    from policyzoo.errors import BadInput
+    from policyzoo.registry import get_registry
+
+    entry = get_registry().robot(robot_type, flag=flag)
+    where = f"--env={robot_type}_{backend}" if flag == "--env" else f"--robot.backend={backend}"
+    if simulator and backend not in entry.backends:
+        raise BadInput(f"{flag}={robot_type}: this robot has no simulator backend")
+    try:
+        factory = entry.load_backend(backend)
+    except ImportError as exc:
+        install = SIM_INSTALL if backend == "sim" else f"pip install --force-reinstall {entry.distribution}"
+        what = "the simulator" if backend == "sim" else f"the '{backend}' backend of robot '{robot_type}'"
+        raise BadInput(f"{where}: {what} is not installed ({exc.name or exc}); run: {install}") from None
+    if simulator and isinstance(factory, type) and not all(callable(getattr(factory, name, None))
+                                                           for name in SIMULATOR_METHODS):
+        raise BadInput(f"{where}: the '{robot_type}' backend '{backend}' is not a simulator (it has no "
+                       f"{', '.join(SIMULATOR_METHODS[:-1])} and {SIMULATOR_METHODS[-1]})")
+    robot = factory(spec or entry.spec, dict(options or {}))
+    if simulator and not isinstance(robot, SimulatedRobot):
+        raise BadInput(f"{where}: the '{robot_type}' backend '{backend}' is not a simulator (it has no "
+                       f"{', '.join(SIMULATOR_METHODS[:-1])} and {SIMULATOR_METHODS[-1]})")
+    return robot

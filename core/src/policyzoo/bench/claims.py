@@ -1,6 +1,10 @@
 """The guide's claims (inference rate, memory, size) beside this machine's bench results.
 
-`compare(out_dir)` reads what the other benches wrote there (`policies.json`, `deploy.json`, `cli.json`,
+A policy's claims are on its card (`PolicyCard.claims`): every installed card's, first-party or not, is
+checked the same way. Two claims are about policyzoo itself and live here: asynchronous inference (the
+deploy bench) and the start-up time of the CLI.
+
+`compare(results)` takes what the other benches wrote to OUT_DIR (`policies.json`, `deploy.json`, `cli.json`,
 `train.json`) and says, per claim, whether the local figures support it, contradict it, or cannot test it
 here (a GPU claim on a CPU-only machine, a policy that was not measured, a bench run with --quick).
 """
@@ -15,6 +19,7 @@ from typing import Any, Literal
 import click
 
 from policyzoo.bench.report import report
+from policyzoo.specs import PolicyCard
 
 Kind = Literal["inference_hz", "control_hz", "chunk_s", "train_memory_gb", "parameters_m", "speedup", "async",
                "startup_s"]
@@ -25,49 +30,51 @@ Outcome = Literal["supported", "contradicted", "cannot test here"]
 class Claim:
     id: str
     policy: str
+    """The policy type whose card makes the claim; '-' for a claim about policyzoo itself."""
     text: str
     kind: Kind
     value: float | tuple[float, float]
     source: str
     hardware: str | None = None
     """The GPU the claim was measured on; None when the claim names none."""
+    versus: str | None = None
+    """For a speed-up: the policy type it is compared with."""
 
 
-# Facts and their sources: ../shared/LEROBOT_NOTES.md ("Numbers worth quoting").
-CLAIMS: tuple[Claim, ...] = (
-    Claim("act-control-hz", "act", "ACT controls the robot at 50 Hz (about 10 ms per inference)", "control_hz",
-          50, "ACT paper (Zhao et al. 2023)", "RTX 2080 Ti"),
-    Claim("diffusion-control-hz", "diffusion", "Diffusion Policy sends commands at 10 Hz (0.1 s per inference)",
-          "control_hz", 10, "Diffusion Policy paper, 10 DDIM steps", "RTX 3080"),
-    Claim("tdmpc-hz", "tdmpc", "TD-MPC runs inference at about 20 Hz", "inference_hz", 20,
-          "the guide (no source given)"),
-    Claim("vqbet-hz", "vqbet", "VQ-BeT runs inference at about 30 Hz", "inference_hz", 30,
-          "the guide (no source given)"),
-    Claim("smolvla-chunk", "smolvla", "SmolVLA predicts a 50-action chunk in about 207 ms", "chunk_s", 0.207,
-          "SmolVLA paper", "RTX 4090"),
-    Claim("vqbet-vs-diffusion", "vqbet", "VQ-BeT infers about 5x faster than Diffusion Policy", "speedup", 5,
-          "VQ-BeT paper"),
-    Claim("smolvla-params", "smolvla", "SmolVLA has about 450 M parameters", "parameters_m", 450,
-          "SmolVLA paper"),
-    Claim("act-memory", "act", "ACT trains in 2-6 GB of GPU memory at batch 8", "train_memory_gb", (2, 6),
-          "LeRobot hardware guide", "GPU"),
-    Claim("vqbet-memory", "vqbet", "VQ-BeT trains in 2-6 GB of GPU memory at batch 8", "train_memory_gb", (2, 6),
-          "LeRobot hardware guide", "GPU"),
-    Claim("tdmpc-memory", "tdmpc", "TD-MPC trains in 2-6 GB of GPU memory at batch 8", "train_memory_gb", (2, 6),
-          "LeRobot hardware guide", "GPU"),
-    Claim("diffusion-memory", "diffusion", "Diffusion Policy trains in 8-14 GB of GPU memory at batch 8",
-          "train_memory_gb", (8, 14), "LeRobot hardware guide", "GPU"),
-    Claim("smolvla-memory", "smolvla", "SmolVLA trains in 10-16 GB of GPU memory at batch 8", "train_memory_gb",
-          (10, 16), "LeRobot hardware guide", "GPU"),
-    Claim("async-inference", "act", "Asynchronous inference keeps the control loop from waiting for chunks",
+CORE_CLAIMS: tuple[Claim, ...] = (
+    Claim("async-inference", "-", "Asynchronous inference keeps the control loop from waiting for chunks",
           "async", 0, "SmolVLA paper (async cut task time about 30%)"),
     Claim("cli-startup", "-", "`policyzoo policies list` starts in under 0.4 s", "startup_s", 0.4,
           "policyzoo design goal"),
 )
+"""Claims about policyzoo rather than about one policy."""
+
+KIND_ORDER: tuple[str, ...] = ("control_hz", "inference_hz", "chunk_s", "speedup", "parameters_m",
+                               "train_memory_gb")
+"""The table lists rates first, then sizes, then memory; within a kind, in the order the plugins load."""
+
+
+def card_claims(cards: dict[str, PolicyCard]) -> list[Claim]:
+    """The claims on these cards (policy type -> card), as TYPE-ID claims, sorted by kind."""
+    found = [Claim(f"{policy_type}-{claim.id}", policy_type, claim.text, claim.kind, claim.value, claim.source,
+                   claim.hardware, claim.versus)
+             for policy_type, card in cards.items() for claim in card.claims]
+    return sorted(found, key=lambda claim: KIND_ORDER.index(claim.kind))
+
+
+def all_claims() -> list[Claim]:
+    """Every installed card's claims, then policyzoo's own."""
+    from policyzoo.registry import get_registry
+
+    cards = {entry.type: entry.card for entry in get_registry().policies.values()}
+    return [*card_claims(cards), *CORE_CLAIMS]
+
 
 SPEEDUP_TOLERANCE = 0.8
 """A speed-up claim counts as supported from 80% of the claimed factor."""
 PARAMETER_TOLERANCE = 0.1
+STAND_IN_SHARE = 0.25
+"""A parameter count under this share of the claim means the bench built a reduced stand-in, not the model."""
 
 
 @dataclass
@@ -94,18 +101,25 @@ def load_results(out_dir: Path) -> dict[str, dict[str, Any]]:
     return found
 
 
-def compare(results: dict[str, dict[str, Any]], gpu: str | None = None) -> list[Verdict]:
-    """A verdict per claim; `gpu` names the GPU the policies bench ran on (None: the CPU)."""
+def compare(results: dict[str, dict[str, Any]], gpu: str | None = None,
+            claims: list[Claim] | None = None) -> list[Verdict]:
+    """A verdict per claim (default: `all_claims()`); `gpu` names the GPU the policies bench ran on (None: the
+    CPU)."""
+    claims = all_claims() if claims is None else claims
     measured = {row["type"]: row for row in results.get("policies", {}).get("results", [])
                 if isinstance(row, dict) and "error" not in row and "type" in row}
     quick = bool(results.get("policies", {}).get("quick"))
-    return [_judge(claim, measured, quick, results, gpu) for claim in CLAIMS]
+    return [_judge(claim, measured, quick, results, gpu) for claim in claims]
 
 
 def _judge(claim: Claim, measured: dict[str, dict[str, Any]], quick: bool, results: dict[str, dict[str, Any]],
            gpu: str | None) -> Verdict:
+    policy = claim.policy
+    if claim.kind == "async":  # whichever policy the deploy bench drove
+        policy = str((results.get("deploy") or {}).get("policy", claim.policy))
+
     def verdict(local: str, outcome: Outcome, why: str) -> Verdict:
-        return Verdict(claim.id, claim.policy, claim.text, claim.source, local, outcome, why)
+        return Verdict(claim.id, policy, claim.text, claim.source, local, outcome, why)
 
     if claim.kind == "async":
         return _judge_async(claim, results.get("deploy"), verdict)
@@ -126,20 +140,22 @@ def _judge(claim: Claim, measured: dict[str, dict[str, Any]], quick: bool, resul
         return verdict("-", "cannot test here", "the policies bench ran with --quick (reduced model sizes)")
     if claim.kind == "parameters_m":
         millions = row["parameters"] / 1e6
-        if claim.policy == "smolvla" and millions < claim.value / 4:
+        if millions < claim.value * STAND_IN_SHARE:
             return verdict(f"{millions:.1f} M", "cannot test here",
-                           "measured with a tiny offline SmolVLM backbone, not the real one")
+                           "the bench measured a reduced stand-in (e.g. a tiny offline backbone), not the real "
+                           "model")
         close = abs(millions - claim.value) <= PARAMETER_TOLERANCE * claim.value
         return verdict(f"{millions:.1f} M", "supported" if close else "contradicted",
                        f"within {PARAMETER_TOLERANCE:.0%}" if close else f"off by more than {PARAMETER_TOLERANCE:.0%}")
     if claim.kind == "speedup":
-        other = measured.get("diffusion")
+        other = measured.get(claim.versus or "")
         if other is None:
-            return verdict("-", "cannot test here", "Diffusion Policy was not measured")
+            return verdict("-", "cannot test here", f"{claim.versus} was not measured: run `policyzoo bench "
+                                                    f"policies`")
         factor = other["chunk_p50_s"] / row["chunk_p50_s"]
         outcome = "supported" if factor >= SPEEDUP_TOLERANCE * claim.value else "contradicted"
-        return verdict(f"{factor:.1f}x", outcome, "chunk prediction p50, both at LeRobot's default settings "
-                                                  "(Diffusion: DDPM, 100 steps), same machine")
+        return verdict(f"{factor:.1f}x", outcome, f"chunk prediction p50 against {claim.versus}, both at their "
+                                                  f"default settings, same machine")
     return _judge_rate(claim, row, gpu, verdict)
 
 
@@ -188,7 +204,8 @@ def _judge_async(claim: Claim, deploy: dict[str, Any] | None, verdict: Any) -> V
     better = (background["missed_deadlines"] < sync["missed_deadlines"]
               or (background["missed_deadlines"] == sync["missed_deadlines"] == 0))
     return verdict(local, "supported" if better else "contradicted",
-                   f"ACT on the simulator at {deploy.get('fps', '?')} Hz, both modes in one run")
+                   f"{deploy.get('policy', 'the deploy bench policy')} on the simulator at {deploy.get('fps', '?')} "
+                   f"Hz, both modes in one run")
 
 
 def run(out_dir: Path) -> list[Verdict]:
@@ -196,13 +213,14 @@ def run(out_dir: Path) -> list[Verdict]:
     results = load_results(out_dir)
     device = str(results.get("policies", {}).get("device", "cpu"))
     gpu = device if device.startswith("cuda") else None
-    verdicts = compare(results, gpu=gpu)
+    claims = all_claims()
+    verdicts = compare(results, gpu=gpu, claims=claims)
     rows = [[v.policy, v.text, v.source, v.local, v.outcome, v.why] for v in verdicts]
     counts = {outcome: sum(v.outcome == outcome for v in verdicts)
               for outcome in ("supported", "contradicted", "cannot test here")}
     report("claims", ["policy", "claim", "source", "here", "verdict", "why"], rows,
            {"benches_found": sorted(results), "device": device, "counts": counts,
-            "claims": [asdict(claim) for claim in CLAIMS], "verdicts": [asdict(v) for v in verdicts]}, out_dir)
+            "claims": [asdict(claim) for claim in claims], "verdicts": [asdict(v) for v in verdicts]}, out_dir)
     click.echo("\nguide claims: " + ", ".join(f"{n} {outcome}" for outcome, n in counts.items()))
     return verdicts
 

@@ -1,4 +1,7 @@
-"""`policyzoo bench deploy`: ACT driving the simulated bimanual SO101 at 30 Hz, synchronous and async."""
+"""`policyzoo bench deploy`: a policy driving the simulated bimanual SO101 at 30 Hz, synchronous and async.
+
+The policy is `--policy=TYPE`, or else the installed one whose card sets `deploy_benchmark` (ACT's does).
+"""
 
 from __future__ import annotations
 
@@ -12,6 +15,22 @@ from policyzoo.bench.report import report
 
 ROBOT = "so101_bimanual"
 ON_TIME_GOAL_PCT = 99.5
+
+
+def pick_policy(requested: str | None) -> str:
+    """`requested` if it is installed, else the first installed type whose card sets `deploy_benchmark`."""
+    from policyzoo.errors import BadInput
+    from policyzoo.registry import get_registry
+
+    registry = get_registry()
+    if requested is not None:
+        return registry.policy(requested, flag="--policy").type
+    marked = sorted(entry.type for entry in registry.policies.values() if entry.card.deploy_benchmark)
+    if not marked:
+        installed = ", ".join(sorted(registry.policies)) or "none"
+        raise BadInput(f"--policy: no installed policy's card sets deploy_benchmark; pass --policy=TYPE "
+                       f"(installed: {installed})")
+    return marked[0]
 
 
 def random_stats(features: Any, samples: int = 256, seed: int = 0) -> dict[str, dict[str, Any]]:
@@ -42,18 +61,20 @@ def random_stats(features: Any, samples: int = 256, seed: int = 0) -> dict[str, 
     return stats
 
 
-def run(duration_s: float, fps: int, threads: int, out_dir: Path) -> dict[str, Any]:
+def run(duration_s: float, fps: int, threads: int, out_dir: Path, policy_type: str | None = None) -> dict[str, Any]:
     from policyzoo.api import build_policy, get_spec
     from policyzoo.deploy import DeployConfig, check_policy_fits, make_robot, run_loop
 
+    policy_type = pick_policy(policy_type)
     robot = make_robot(ROBOT, "sim", {})
     features = robot.spec.features()
-    policy = build_policy(get_spec("act")(device="cpu"), features, random_stats(features))
+    policy = build_policy(get_spec(policy_type)(device="cpu"), features, random_stats(features))
     check_policy_fits(policy, robot.spec)
     parameters = sum(p.numel() for p in policy.parameters())
+    chunk = getattr(policy.spec, "chunk_size", None)
     click.echo(
-        f"ACT ({parameters / 1e6:.1f} M parameters, chunk {policy.spec.chunk_size}) on the simulated "
-        f"{ROBOT}, {duration_s:g} s at {fps} Hz per mode, {threads} inference thread(s)",
+        f"{policy_type} ({parameters / 1e6:.1f} M parameters{f', chunk {chunk}' if chunk else ''}) on the "
+        f"simulated {ROBOT}, {duration_s:g} s at {fps} Hz per mode, {threads} inference thread(s)",
         err=True,
     )
     results = {}
@@ -111,7 +132,7 @@ def run(duration_s: float, fps: int, threads: int, out_dir: Path) -> dict[str, A
         rows,
         {
             "robot": ROBOT,
-            "policy": "act",
+            "policy": policy_type,
             "parameters": parameters,
             "fps": fps,
             "duration_s": duration_s,
@@ -145,7 +166,9 @@ def run(duration_s: float, fps: int, threads: int, out_dir: Path) -> dict[str, A
     help="Torch threads for inference, the same in both modes (one core stays "
     "with the control loop and the simulator's rendering).",
 )
+@click.option("--policy", "policy_type", default=None, metavar="TYPE",
+              help="The policy to drive [default: the installed one whose card sets deploy_benchmark].")
 @click.option("--out-dir", type=click.Path(path_type=Path), default=Path("bench-results"), show_default=True)
-def command(duration_s: float, fps: int, threads: int, out_dir: Path) -> None:
-    """ACT (LeRobot's default size, freshly built) on the simulator: sync vs async ticks on time."""
-    run(duration_s, fps, threads, out_dir)
+def command(duration_s: float, fps: int, threads: int, policy_type: str | None, out_dir: Path) -> None:
+    """A policy (default size, freshly built) on the simulator: sync vs async ticks on time."""
+    run(duration_s, fps, threads, out_dir, policy_type)

@@ -5,12 +5,11 @@ from __future__ import annotations
 import json
 import platform
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import click
-
-from policyzoo.cli.base import markdown_table
 
 
 def report(name: str, headers: list[str], rows: list[list[Any]], data: dict[str, Any], out_dir: Path) -> Path:
@@ -29,3 +28,9 @@ def machine() -> dict[str, Any]:
     import os
 
     return {"python": platform.python_version(), "cpus": os.cpu_count(), "platform": platform.platform()}
+
+
+def markdown_table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
+    lines = ["| " + " | ".join(str(h) for h in headers) + " |", "|" + "---|" * len(headers)]
+    lines += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
+    return "\n".join(lines)

@@ -169,7 +169,8 @@ def train_run(policy_type: str, preset: TrainingPreset, scale: str, demos: Path,
         command += [f"--dataset.root={demos}", f"--policy.type={policy_type}",
                     f"--batch_size={preset.batch_size}", f"--save_freq={preset.save_freq}",
                     f"--log_freq={max(1, preset.save_freq // 10)}", "--num_workers=1",
-                    *(f"--policy.{key}={flag_text(value)}" for key, value in policy.items())]
+                    *(f"--policy.{key}={flag_text(value)}" for key, value in policy.items()),
+                    *(f"--{name}={flag_text(value)}" for name, value in preset.flags.items())]
         shutil.rmtree(run_dir, ignore_errors=True)  # a run stopped before its first checkpoint starts over
     start = time.perf_counter()
     process = subprocess.Popen(command)

@@ -1,4 +1,4 @@
-"""Pieces every command shares: lazy sub-commands, dotted-flag commands, errors and tables."""
+"""Pieces every command shares: lazy sub-commands, dotted-flag commands, errors and text tables."""
 
 from __future__ import annotations
 
@@ -62,19 +62,9 @@ class ZooGroup(SuggestingGroup):
         if self._plugin_commands_added:
             return
         self._plugin_commands_added = True
-        from policyzoo.plugins import PluginProblem, get_plugins, plugin_output
+        from policyzoo.plugins import get_plugins
 
-        plugins = get_plugins()
-        for info, register_commands in plugins.hook_callers("register_commands"):
-            try:
-                with plugin_output():
-                    register_commands(cli=self)
-            except KeyboardInterrupt:
-                raise
-            except BaseException as exc:  # even a sys.exit in a plugin must not end the command
-                plugins.problems.append(PluginProblem(
-                    info.name, info.distribution, f"hook register_commands raised {type(exc).__name__}: {exc}",
-                    f"report it to the maintainers of {info.distribution}, or uninstall it"))
+        get_plugins().call("register_commands", cli=self)
 
 
 DOTTED = {"ignore_unknown_options": True, "allow_extra_args": True, "help_option_names": ["-h", "--help"]}
@@ -107,8 +97,3 @@ def print_table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
         if index == 0:
             click.echo("  ".join("-" * width for width in widths))
 
-
-def markdown_table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
-    lines = ["| " + " | ".join(str(h) for h in headers) + " |", "|" + "---|" * len(headers)]
-    lines += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
-    return "\n".join(lines)

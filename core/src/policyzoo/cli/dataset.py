@@ -23,14 +23,13 @@ def sample(flags: Flags) -> None:
     The same as the one embedded in policyzoo-so101 (same robot, cameras and seeds): without --task the one
     `train` uses when given no dataset, with --task=lift the one `policyzoo demo` trains on.
     """
-    from policyzoo.datasets import read_meta
-    from policyzoo.plugins import get_plugins
+    from policyzoo.datasets import read_meta, sample_dataset
     from policyzoo.recording import SIM_INSTALL, make_sim, record_episodes
     from policyzoo.specs import IMAGE_PREFIX, CameraSpec
 
     output = flags.take("output", Path, default=Path("sample_dataset"))
     task = flags.take("task", default=None)
-    found = get_plugins().manager.hook.sample_dataset(task=task)
+    found = sample_dataset(task)
     if not found:
         which = f"a sample dataset of task '{task}'" if task else "a sample dataset"
         raise BadInput(f"dataset sample: no installed plugin provides {which}; run: {SIM_INSTALL}")
@@ -68,8 +67,7 @@ def info(flags: Flags) -> None:
     --dataset.root=DIR or --dataset.repo_id=USER/NAME (looked up in LeRobot's local cache); without
     either, the sample dataset.
     """
-    from policyzoo.datasets import read_meta, resolve_root
-    from policyzoo.plugins import get_plugins
+    from policyzoo.datasets import locate, read_meta
 
     values = flags.section("dataset", known=("root", "repo_id"))
     root, repo_id = values.pop("root", None), values.pop("repo_id", None)
@@ -78,11 +76,10 @@ def info(flags: Flags) -> None:
             f"--dataset.{name}: unknown flag; dataset info takes --dataset.root or --dataset.repo_id"
         )
     flags.finish()
-    flag = "--dataset.repo_id" if repo_id and not root else "--dataset.root"
-    if not root and not repo_id:  # the embedded sample, as `train` uses when given no dataset
-        found = get_plugins().manager.hook.sample_dataset(task=None)
-        root = found[1] if found else None
-    meta = read_meta(resolve_root(root, repo_id), flag=flag)
+    found = locate(root, repo_id)  # without either: the embedded sample, as `train` uses when given no dataset
+    if found is None:
+        raise BadInput("--dataset.root: give --dataset.root=DIR or --dataset.repo_id=USER/NAME")
+    meta = read_meta(found.root, flag="--dataset.repo_id" if found.flag == "--dataset.repo_id" else "--dataset.root")
     click.echo(f"{meta.root}: LeRobot {meta.info.get('codebase_version')}, robot {meta.robot_type or '-'}")
     click.echo(f"episodes: {meta.episodes}  frames: {meta.frames}  fps: {meta.fps}")
     click.echo(f"cameras: {', '.join(meta.cameras) or 'none'}")

@@ -43,10 +43,12 @@ def doctor_command() -> None:
                    f"fix: add POLICYZOO_CONTRACT = 1 to its entry module")
     for note in registry.notes:
         click.echo(f"note: {note}")
-    if not registry.problems:
+    # plus what failed in a hook after the registry was built (a training hook, a model-card section, ...)
+    problems = registry.problems + [p for p in get_plugins().problems if p not in registry.problems]
+    if not problems:
         click.echo(f"ok: {len(get_plugins().info)} plugin(s) loaded, no problems")
         return
-    for problem in registry.problems:
+    for problem in problems:
         click.echo(f"problem: {problem.plugin} ({problem.distribution}): {problem.problem}")
         click.echo(f"    fix: {problem.fix}")
     sys.exit(1)

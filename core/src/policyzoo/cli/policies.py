@@ -77,8 +77,19 @@ def show_command(policy_type: str) -> None:
     ]
     if card.paper:
         facts.append(("paper", card.paper))
+    if card.indicator is not None:
+        facts.append(("expected loss", _indicator_text(card)))
     click.echo()
     print_table(["", ""], facts)
+    if card.goals:
+        click.echo("\nfit per goal (policyzoo recommend --goal=GOAL; a goal not listed scores 0):")
+        print_table(["GOAL", "SCORE", "WHY"], [
+            [goal, fit.score, fit.reason + (f"  [{'; '.join(fit.sources)}]" if fit.sources else "")]
+            for goal, fit in card.goals.items()])
+    if card.claims:
+        click.echo("\nclaims (policyzoo bench claims checks them here):")
+        print_table(["CLAIM", "TEXT", "SOURCE"], [[f"{entry.type}-{claim.id}", claim.text, claim.source]
+                                                  for claim in card.claims])
     click.echo("\nsettings (--policy.NAME=VALUE):")
     rows = []
     for name, field in entry.spec.model_fields.items():
@@ -87,6 +98,16 @@ def show_command(policy_type: str) -> None:
     if card.presets:
         click.echo("\nsimulator presets (policyzoo bench success --task=TASK; policyzoo demo):")
         print_table(["TASK", "SCALE", "STEPS", "BATCH", "DEMOS", "NOTE"], preset_rows(card))
+
+
+def _indicator_text(card: PolicyCard) -> str:
+    indicator = card.indicator
+    figures = []
+    if indicator.start is not None:
+        figures.append(f"about {indicator.start:g} at the start")
+    if indicator.goal is not None:
+        figures.append(f"below {indicator.goal:g} when trained")
+    return "; ".join([", ".join(figures), indicator.note] if figures else [indicator.note])
 
 
 def preset_rows(card: PolicyCard) -> list[list[object]]:
@@ -105,7 +126,6 @@ def preset_rows(card: PolicyCard) -> list[list[object]]:
 @click.argument("policy_type")
 def schema_command(policy_type: str) -> None:
     """The JSON Schema of POLICY_TYPE's settings."""
-    entry = get_registry().policy(policy_type, flag="TYPE")
-    schema = entry.spec.model_json_schema()
-    schema["title"] = f"{entry.type} policy settings"
-    click.echo(json.dumps(schema, indent=2))
+    from policyzoo.api import spec_schema
+
+    click.echo(json.dumps(spec_schema(policy_type, flag="TYPE"), indent=2))

@@ -80,12 +80,14 @@ def _print(ranking, facts, detected: bool, command: str | None) -> None:
         if candidate.eligible:
             place += 1
             head = f"{place}. {candidate.name} ({candidate.type}), score {candidate.score}"
+        elif candidate.card is None:
+            head = f"-- {candidate.type}, not installed"
         else:
             head = f"-- {candidate.name} ({candidate.type}), ruled out"
         click.echo(head)
         for reason in candidate.reasons:
             click.echo(f"     {reason}")
-    ruled_out = [c for c in ranking if not c.eligible]
+    ruled_out = [c for c in ranking if not c.eligible and c.card is not None]
     if ruled_out:
         click.echo("\nruled out:")
         for candidate in ruled_out:

@@ -11,6 +11,7 @@ from typing import Any
 import click
 
 from policyzoo.cli.base import dotted_command, fail
+from policyzoo.errors import BadInput
 from policyzoo.flags import Flags
 
 _commands = click.Group()
@@ -54,10 +55,13 @@ def demo(flags: Flags) -> None:
 
 
 def run(config: Any) -> Any:
-    """Check the run, train, and print where the results are; a stop on purpose exits with its code."""
+    """Check the run, train, push it with `--policy.push_to_hub=true`, and print where the results are; a stop
+    on purpose exits with its code."""
     from policyzoo.train.prepare import plan
 
     checked = plan(config)  # bad input fails here, before torch is imported
+    if config.push_to_hub:
+        _check_push(config)
     from policyzoo.train.loop import TrainingStopped
     from policyzoo.train.loop import train as train_plan
 
@@ -65,12 +69,29 @@ def run(config: Any) -> Any:
         result = train_plan(checked)
     except TrainingStopped as exc:
         fail(str(exc), exc.exit_code)
+    if checked.config.push_to_hub and result.main and result.checkpoint is not None:
+        # training knows nothing of the Hub: the command pushes what it trained
+        from policyzoo.hub.push import push
+
+        push(result.checkpoint / "pretrained_model", checked.config.repo_id)
     if result.checkpoint is not None:
         click.echo(f"checkpoint: {result.checkpoint / 'pretrained_model'}")
     click.echo(f"metrics:    {result.metrics}")
     if result.plot.exists():
         click.echo(f"loss plot:  {result.plot}")
     return result
+
+
+def _check_push(config: Any) -> None:
+    """`--policy.push_to_hub=true` needs the Hub module, a valid repo id and a token before hours of training."""
+    import importlib.util
+
+    if importlib.util.find_spec("policyzoo.hub") is None:
+        raise BadInput("--policy.push_to_hub=true: this policyzoo has no Hub support (policyzoo.hub is missing)")
+    from policyzoo.hub.push import check_repo_id, find_token
+
+    check_repo_id(config.repo_id or "", flag="--policy.repo_id")
+    find_token()
 
 
 def _evaluate_demo(policy: Path, output_dir: Path, task: str, episodes: int) -> None:

@@ -12,8 +12,10 @@ from policyzoo.deploy.report import DeployReport
 from policyzoo.deploy.signals import sigterm_as_interrupt
 from policyzoo.errors import BadInput
 from policyzoo.handle import PolicyHandle
-from policyzoo.robot import RobotBackend
+from policyzoo.robot import RobotBackend, make_robot
 from policyzoo.specs import Mismatch, PolicySpec, RobotSpec, check_compatibility
+
+__all__ = ["check_action_steps", "check_policy_fits", "deploy", "make_robot"]
 
 
 def check_policy_fits(policy: PolicyHandle, robot: RobotSpec, name: str = "the policy") -> None:
@@ -50,14 +52,6 @@ def check_action_steps(spec: PolicySpec, steps: int | None) -> None:
             f"--n_action_steps={steps}: {spec.type} predicts {spec.n_action_steps} actions per chunk; "
             f"use at most that"
         )
-
-
-def make_robot(robot_type: str, backend: str, options: dict[str, str]) -> RobotBackend:
-    """A registered robot's backend, constructed with the `--robot.*` options (not connected)."""
-    from policyzoo.registry import get_registry
-
-    entry = get_registry().robot(robot_type)
-    return entry.load_backend(backend)(entry.spec, options)
 
 
 def deploy(

@@ -153,18 +153,12 @@ def _check(report: ExportReport) -> str:
 
 
 def plugin_sections(meta: dict[str, Any]) -> list[str]:
-    """Markdown that plugins add through the `model_card_sections` hook; a failing plugin is left out."""
+    """Markdown that plugins add through the `model_card_sections` hook; a failing plugin is left out (and
+    recorded for `policyzoo plugins doctor`)."""
     from policyzoo.plugins import get_plugins
 
-    sections = []
-    for _info, function in get_plugins().hook_callers("model_card_sections"):
-        try:
-            text = function(meta=meta)
-        except Exception:  # one plugin's bug must not stop the export
-            continue
-        if isinstance(text, str) and text.strip():
-            sections.append(text)
-    return sections
+    return [text for text in get_plugins().call("model_card_sections", meta=meta)
+            if isinstance(text, str) and text.strip()]
 
 
 def _number(value: Any) -> str:

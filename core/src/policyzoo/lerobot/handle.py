@@ -91,6 +91,13 @@ class LeRobotHandle:
     def device(self) -> torch.device:
         return self._device
 
+    def grad_clip_norm(self) -> float | None:
+        """`grad_clip_norm` of the LeRobot optimizer preset (of the config, for a config without presets)."""
+        config = self.policy.config
+        preset = getattr(config, "get_optimizer_preset", None)
+        return getattr(preset(), "grad_clip_norm", None) if callable(preset) else getattr(config, "grad_clip_norm",
+                                                                                          None)
+
     @property
     def config(self) -> Any:
         """The LeRobot config of the policy."""

@@ -18,7 +18,8 @@ WANDB_MODES = ("online", "offline", "disabled")
 # Flags that describe the run itself; `--resume=true` keeps the stored values and refuses new ones.
 # The learning rate and batch size are among them: the summary, the checkpoints' train_config.json and the optimizer
 # state all describe the run with the stored values.
-FIXED_ON_RESUME = ("dataset_repo_id", "dataset_root", "policy_type", "policy_path", "seed", "batch_size", "lr")
+FIXED_ON_RESUME = ("dataset_repo_id", "dataset_root", "policy_type", "policy_path", "seed", "batch_size", "lr",
+                   "scheduler")
 RUNTIME_POLICY_FLAGS = ("device", "use_amp")
 """Spec fields that do not change the model: a resumed or fine-tuned run may set them."""
 
@@ -61,6 +62,11 @@ class TrainConfig:
     batch_size: int = 8
     steps: int = 100_000
     lr: float | None = None
+    scheduler: dict[str, str] = field(default_factory=dict)
+    """`--scheduler.X` (LeRobot's scheduler configs, e.g. type=cosine_decay_with_warmup): replaces the policy's
+    scheduler preset; empty keeps it."""
+    image_transforms: dict[str, str] = field(default_factory=dict)
+    """`--dataset.image_transforms.X` (LeRobot's `ImageTransformsConfig`): training-time image augmentation."""
     output_dir: str | None = None
     job_name: str | None = None
     save_freq: int = 20_000
@@ -106,6 +112,11 @@ def parse_flags(flags: Flags) -> dict[str, Any]:
     take("batch_size", "batch_size", _at_least(1), help_value=_AT_LEAST_1)
     take("steps", "steps", _at_least(1), help_value=_AT_LEAST_1)
     take("optimizer.lr", "lr", _positive_float, help_value="a number greater than 0")
+    for prefix, name, known in (("scheduler", "scheduler", ("type",)),
+                                ("dataset.image_transforms", "image_transforms", ("enable", "max_num_transforms"))):
+        values = flags.section(prefix, known=known)
+        if values:
+            given[name] = values
     take("output_dir", "output_dir")
     take("job_name", "job_name")
     take("save_freq", "save_freq", _at_least(1), help_value=_AT_LEAST_1)
@@ -199,4 +210,5 @@ def _flag_name(name: str) -> str:
         "policy_type": "--policy.type",
         "policy_path": "--policy.path",
         "lr": "--optimizer.lr",
+        "scheduler": "--scheduler.*",
     }.get(name, f"--{name}")

@@ -1,39 +1,13 @@
-"""The training data: a LeRobot dataset with each policy's frame offsets, sampled reproducibly by step."""
+"""The order of the training data: batches sampled reproducibly by step (the dataset itself is opened by
+`policyzoo.lerobot.datasets.open_dataset`)."""
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Iterator
-from typing import Any
 
 import torch
 
 from policyzoo.errors import BadInput
-from policyzoo.train.prepare import DatasetPlace
-
-
-def delta_timestamps(delta_indices: dict[str, list[int]], fps: int, keys: set[str]) -> dict[str, list[float]]:
-    """Frame offsets as seconds, for the keys the dataset has."""
-    return {key: [index / fps for index in indices] for key, indices in delta_indices.items() if key in keys}
-
-
-def open_dataset(place: DatasetPlace, delta_indices: dict[str, list[int]]) -> Any:
-    """The LeRobotDataset at `place`, yielding the past/future frames the policy asks for."""
-    from lerobot.datasets.lerobot_dataset import LeRobotDataset
-
-    # LeRobot decodes videos with PyAV through torchvision, which warns about its own future on every run.
-    warnings.filterwarnings("ignore", message="The video decoding and encoding capabilities of torchvision")
-    fps = int(place.info["fps"])
-    timestamps = delta_timestamps(delta_indices, fps, set(place.info.get("features", {})))
-    try:
-        return LeRobotDataset(
-            place.repo_id, root=place.root, delta_timestamps=timestamps or None, video_backend="pyav"
-        )
-    except Exception as exc:  # LeRobot raises many types for a broken or partial dataset
-        raise BadInput(
-            f"dataset {place.repo_id} at {place.root}: LeRobot cannot read it "
-            f"({type(exc).__name__}: {' '.join(str(exc).split())[:200]})"
-        ) from None
 
 
 class StepBatchSampler:

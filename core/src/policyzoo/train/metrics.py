@@ -1,15 +1,15 @@
-"""Training metrics: `metrics.jsonl`, the loss-curve PNG and the guide's loss indicators per policy."""
+"""Training metrics: `metrics.jsonl`, the loss-curve PNG and the loss indicator on each policy's card."""
 
 from __future__ import annotations
 
 import json
 import math
 import os
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from policyzoo.files import append_durable, write_atomic
+from policyzoo.specs import TrainingIndicator
 
 METRICS_FILE = "metrics.jsonl"
 PLOT_FILE = "loss.png"
@@ -17,32 +17,12 @@ DATA_BOUND_SHARE = 0.5
 """Warn when waiting for data takes more than this share of a step."""
 
 
-@dataclass(frozen=True)
-class Indicator:
-    """What a healthy loss curve looks like for one policy type."""
+def indicator_of(policy_type: str) -> TrainingIndicator | None:
+    """What the card of `policy_type` says a healthy loss looks like (None: not installed, or no figures)."""
+    from policyzoo.registry import get_registry
 
-    start: float | None
-    goal: float | None
-    note: str
-
-
-INDICATORS: dict[str, Indicator] = {
-    "act": Indicator(1.0, 0.1, "the guide: about 1.0 at the start, below 0.1 when trained (~100k steps)"),
-    "diffusion": Indicator(10.0, 1.0, "the guide: about 10 at the start, below 1 when trained"),
-    "tdmpc": Indicator(
-        None,
-        None,
-        "a sum of consistency, reward, value and policy terms; no reference figure: "
-        "judge it by evaluation (policyzoo eval)",
-    ),
-    "vqbet": Indicator(
-        None,
-        None,
-        "the first n_vqvae_training_steps train only the action quantiser, so the loss "
-        "changes meaning after them; no reference figure: judge it by evaluation",
-    ),
-    "smolvla": Indicator(None, None, "a flow-matching error; no reference figure: judge it by evaluation"),
-}
+    entry = get_registry().policies.get(policy_type)
+    return entry.card.indicator if entry is not None else None
 
 
 class MetricsLog:
@@ -79,9 +59,9 @@ class MetricsLog:
         axes.plot(steps, losses, marker="." if len(steps) < 50 else None)
         if losses and min(losses) > 0 and max(losses) / min(losses) > 20:
             axes.set_yscale("log")
-        indicator = INDICATORS.get(policy_type)
+        indicator = indicator_of(policy_type)
         if indicator and indicator.goal is not None:
-            axes.axhline(indicator.goal, color="grey", linestyle="--", linewidth=1, label="guide's goal")
+            axes.axhline(indicator.goal, color="grey", linestyle="--", linewidth=1, label="card's goal")
             axes.legend()
         axes.set_xlabel("step")
         axes.set_ylabel("loss")
@@ -100,23 +80,26 @@ def data_share(data_s: float, update_s: float) -> float:
     return data_s / total if total > 0 else 0.0
 
 
-def verdict(policy_type: str, first_loss: float | None, final_loss: float | None) -> str:
-    """One line comparing the loss drop with what the guide says a good run of this policy looks like."""
+def verdict(policy_type: str, first_loss: float | None, final_loss: float | None,
+            indicator: TrainingIndicator | None | Literal["card"] = "card") -> str:
+    """One line comparing the loss drop with what the policy's card says a good run looks like.
+
+    `indicator` defaults to the one on the installed card of `policy_type` (`PolicyCard.indicator`).
+    """
     if first_loss is None or final_loss is None:
         return "no loss was logged"
     if not (math.isfinite(first_loss) and math.isfinite(final_loss)):
         return f"the loss went from {first_loss} to {final_loss}"
     drop = f"loss {first_loss:.4g} -> {final_loss:.4g} ({_change(first_loss, final_loss)})"
-    indicator = INDICATORS.get(policy_type)
+    if indicator == "card":
+        indicator = indicator_of(policy_type)
     if indicator is None:
-        return f"{drop}; no reference figures for {policy_type}"
+        return f"{drop}; no reference figures for {policy_type} (its card has no training indicator)"
     if indicator.goal is None:
         return f"{drop}; {policy_type}: {indicator.note}"
     reached = "goal reached" if final_loss < indicator.goal else "goal not reached yet"
-    return (
-        f"{drop}; guide for {policy_type}: about {indicator.start:g} -> below {indicator.goal:g}: "
-        f"{reached} ({indicator.note})"
-    )
+    start = f"about {indicator.start:g} -> " if indicator.start is not None else ""
+    return f"{drop}; card for {policy_type}: {start}below {indicator.goal:g}: {reached} ({indicator.note})"
 
 
 def _change(first: float, final: float) -> str:

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from policyzoo.checkpoint import CONFIG_FILE, policy_type_of, read_meta, resolve_pretrained
-from policyzoo.datasets import lerobot_home
+from policyzoo.datasets import locate
 from policyzoo.datasets import read_meta as read_dataset_meta
 from policyzoo.errors import BadInput
 from policyzoo.flags import make_spec
@@ -18,7 +18,6 @@ from policyzoo.registry import get_registry
 from policyzoo.specs import Features, PolicySpec, RobotSpec, check_compatibility
 from policyzoo.train.config import RUNTIME_POLICY_FLAGS, TrainConfig
 
-INFO_FILE = Path("meta") / "info.json"
 STATS_FILE = Path("meta") / "stats.json"
 
 
@@ -38,58 +37,20 @@ class DatasetPlace:
 
 def locate_dataset(config: TrainConfig) -> DatasetPlace:
     """The dataset to train on: `--dataset.root`, a Hub id (cached, or fetched when online), or the sample."""
-    if config.dataset_root:
-        root = Path(config.dataset_root).expanduser()
-        repo_id = config.dataset_repo_id or f"local/{root.resolve().name}"
-        return _read(repo_id, root, "--dataset.root")
-    if config.dataset_repo_id:
-        repo_id = config.dataset_repo_id
-        if repo_id.count("/") != 1 or repo_id.startswith("/") or repo_id.endswith("/"):
-            raise BadInput(
-                f"--dataset.repo_id={repo_id}: expected USER/NAME (a local folder goes in --dataset.root)"
-            )
-        root = lerobot_home() / repo_id
-        if not (root / INFO_FILE).is_file():
-            _download(repo_id, root)
-        return _read(repo_id, root, "--dataset.repo_id")
-    return _sample()
-
-
-def _sample() -> DatasetPlace:
-    from policyzoo.plugins import get_plugins
-
-    found = get_plugins().manager.hook.sample_dataset(task=None)
-    if not found:
+    found = locate(config.dataset_root, config.dataset_repo_id, fetch=_fetch_metadata)
+    if found is None:
         raise BadInput(
             "--dataset.repo_id: no dataset given and no installed plugin provides a sample dataset; "
             "pass --dataset.repo_id=USER/DATA or --dataset.root=DIR (or pip install policyzoo-so101)"
         )
-    repo_id, root = found
-    return _read(str(repo_id), Path(root), "the sample dataset")
+    meta = read_dataset_meta(found.root, found.flag)
+    return DatasetPlace(found.repo_id, found.root, meta.info, meta.features)
 
 
-def _download(repo_id: str, root: Path) -> None:
-    from huggingface_hub import constants
+def _fetch_metadata(repo_id: str, root: Path) -> Path:
+    from policyzoo.lerobot.datasets import fetch_metadata  # LeRobot (and torch) only when downloading
 
-    if constants.HF_HUB_OFFLINE:
-        raise BadInput(
-            f"--dataset.repo_id={repo_id}: not in the local cache ({root}) and HF_HUB_OFFLINE is set; "
-            f"download it first, or pass a local copy with --dataset.root=DIR"
-        )
-    from lerobot.datasets.lerobot_dataset import LeRobotDatasetMetadata
-
-    try:
-        LeRobotDatasetMetadata(repo_id, root=root)
-    except Exception as exc:  # any Hub or network failure is the user's to fix
-        raise BadInput(
-            f"--dataset.repo_id={repo_id}: cannot fetch it from the Hub "
-            f"({type(exc).__name__}: {' '.join(str(exc).split())[:160]})"
-        ) from None
-
-
-def _read(repo_id: str, root: Path, flag: str) -> DatasetPlace:
-    meta = read_dataset_meta(root, flag)
-    return DatasetPlace(repo_id, root, meta.info, meta.features)
+    return fetch_metadata(repo_id, root)
 
 
 def spec_to_train(config: TrainConfig) -> tuple[PolicySpec | None, Path | None]:
@@ -145,18 +106,10 @@ def check_same_features(directory: Path, dataset: DatasetPlace) -> None:
 
 
 def check_extras(config: TrainConfig) -> None:
-    """Optional parts a run asks for must be installed before hours of training."""
+    """Optional parts a run asks for must be installed before hours of training. (`--policy.push_to_hub`
+    is checked by the command that pushes, `policyzoo.cli.train`: training does not know the Hub.)"""
     if config.wandb_enable and importlib.util.find_spec("wandb") is None:
         raise BadInput("--wandb.enable=true: wandb is not installed; pip install 'policyzoo[wandb]'")
-    if config.push_to_hub:
-        if importlib.util.find_spec("policyzoo.hub") is None:
-            raise BadInput(
-                "--policy.push_to_hub=true: this policyzoo has no Hub support (policyzoo.hub is missing)"
-            )
-        from policyzoo.hub.push import check_repo_id, find_token
-
-        check_repo_id(config.repo_id or "", flag="--policy.repo_id")
-        find_token()
 
 
 def check_fit(spec: PolicySpec, dataset: DatasetPlace, flag: str = "--policy.type") -> None:

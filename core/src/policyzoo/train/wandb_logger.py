@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from policyzoo.hookspecs import hookimpl
+from policyzoo.plugins import get_plugins
+from policyzoo.train.config import TrainConfig
 
 NAME = "policyzoo-wandb"
 RUN_ID_FILE = "wandb_run_id.txt"
@@ -51,3 +55,18 @@ class WandbLogger:
     def on_train_end(self, summary: dict[str, Any]) -> None:
         self.run.summary.update({key: value for key, value in summary.items() if value is not None})
         self.run.finish()
+
+
+@contextmanager
+def wandb_logging(config: TrainConfig, main: bool) -> Iterator[None]:
+    """With `--wandb.enable=true`, a `WandbLogger` is a registered plugin for the duration of the run (main
+    process only)."""
+    if not (config.wandb_enable and main):
+        yield
+        return
+    plugins = get_plugins()
+    plugins.add(WandbLogger(config.wandb_project, config.wandb_entity, config.wandb_mode), NAME)
+    try:
+        yield
+    finally:
+        plugins.remove(NAME)

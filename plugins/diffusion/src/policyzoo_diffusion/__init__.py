@@ -1,16 +1,14 @@
-"""policyzoo plugin: LeRobot's Diffusion Policy. The entry module holds the spec and registration only."""
+"""policyzoo plugin: LeRobot's Diffusion Policy. The entry module holds the spec, card and registration only."""
 
 from policyzoo import hookimpl
-from policyzoo.cards import CARDS
-from policyzoo_diffusion.presets import PRESETS
+from policyzoo_diffusion.card import CARD
 from policyzoo_diffusion.spec import DiffusionSpec
 
 POLICYZOO_CONTRACT = 1
 
-__all__ = ["POLICYZOO_CONTRACT", "DiffusionSpec", "register_policies"]
+__all__ = ["CARD", "POLICYZOO_CONTRACT", "DiffusionSpec", "register_policies"]
 
 
 @hookimpl
 def register_policies(register):
-    card = CARDS["diffusion"].model_copy(update={"presets": PRESETS})
-    register(DiffusionSpec, card, factory="policyzoo_diffusion.model:factory")
+    register(DiffusionSpec, CARD, factory="policyzoo_diffusion.model:factory")

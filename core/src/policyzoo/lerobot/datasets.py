@@ -1,0 +1,61 @@
+"""LeRobot's datasets: opening one for training, fetching a Hub dataset's metadata, creating a new one."""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+from typing import Any
+
+from policyzoo.errors import BadInput
+
+
+def delta_timestamps(delta_indices: dict[str, list[int]], fps: int, keys: set[str]) -> dict[str, list[float]]:
+    """Frame offsets as seconds, for the keys the dataset has."""
+    return {key: [index / fps for index in indices] for key, indices in delta_indices.items() if key in keys}
+
+
+def open_dataset(place: Any, delta_indices: dict[str, list[int]], image_transforms: Any = None) -> Any:
+    """The LeRobotDataset at `place` (`repo_id`, `root`, `info`: a `policyzoo.train.prepare.DatasetPlace`),
+    yielding the past/future frames the policy asks for, its camera images passed through `image_transforms`
+    (LeRobot's `ImageTransforms`, or None)."""
+    from lerobot.datasets.lerobot_dataset import LeRobotDataset
+
+    # LeRobot decodes videos with PyAV through torchvision, which warns about its own future on every run.
+    warnings.filterwarnings("ignore", message="The video decoding and encoding capabilities of torchvision")
+    fps = int(place.info["fps"])
+    timestamps = delta_timestamps(delta_indices, fps, set(place.info.get("features", {})))
+    try:
+        return LeRobotDataset(
+            place.repo_id, root=place.root, delta_timestamps=timestamps or None, video_backend="pyav",
+            image_transforms=image_transforms,
+        )
+    except Exception as exc:  # LeRobot raises many types for a broken or partial dataset
+        raise BadInput(
+            f"dataset {place.repo_id} at {place.root}: LeRobot cannot read it "
+            f"({type(exc).__name__}: {' '.join(str(exc).split())[:200]})"
+        ) from None
+
+
+def fetch_metadata(repo_id: str, root: Path) -> Path:
+    """Download a Hub dataset's `meta/` into `root` (LeRobot's cache folder of it), as LeRobot does; `root`.
+
+    A `policyzoo.datasets.Fetch` for `policyzoo.datasets.locate`; the frames come when the dataset is opened."""
+    from lerobot.datasets.lerobot_dataset import LeRobotDatasetMetadata
+
+    try:
+        LeRobotDatasetMetadata(repo_id, root=root)
+    except Exception as exc:  # any Hub or network failure is the user's to fix
+        raise BadInput(
+            f"--dataset.repo_id={repo_id}: cannot fetch it from the Hub "
+            f"({type(exc).__name__}: {' '.join(str(exc).split())[:160]})"
+        ) from None
+    return root
+
+
+def create_dataset(repo_id: str, root: Path, fps: int, features: dict[str, dict[str, Any]], robot_type: str,
+                   use_videos: bool) -> Any:
+    """A new, empty LeRobotDataset at `root` to `add_frame` / `save_episode` / `finalize`."""
+    from lerobot.datasets.lerobot_dataset import LeRobotDataset
+
+    return LeRobotDataset.create(repo_id=repo_id, fps=fps, features=features, root=root, robot_type=robot_type,
+                                 use_videos=use_videos)

@@ -1,0 +1,83 @@
+"""LeRobot's nested training options, taken as `lerobot-train` takes them: `--dataset.image_transforms.*`
+(its `ImageTransformsConfig`) and `--scheduler.*` (its `LRSchedulerConfig` choices), parsed by draccus with
+LeRobot's own field types and defaults."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+from dataclasses import dataclass
+from typing import Any
+
+import draccus
+
+from policyzoo.errors import BadInput
+
+TRANSFORMS_PREFIX = "dataset.image_transforms"
+SCHEDULER_PREFIX = "scheduler"
+
+
+@dataclass(frozen=True)
+class TrainOptions:
+    """The image transforms of the training dataset (None: off) and the LR scheduler replacing the policy's
+    preset (None: keep the preset)."""
+
+    image_transforms: Any
+    scheduler: Any
+
+    @classmethod
+    def from_flags(cls, image_transforms: dict[str, str], scheduler: dict[str, str]) -> TrainOptions:
+        return cls(build_image_transforms(image_transforms), scheduler_config(scheduler))
+
+
+def build_image_transforms(values: dict[str, str]) -> Any:
+    """LeRobot's `ImageTransforms` from `--dataset.image_transforms.X` values; None unless enabled."""
+    from lerobot.datasets.transforms import ImageTransforms, ImageTransformsConfig
+
+    if not values:
+        return None
+    config = _parse(ImageTransformsConfig, values, TRANSFORMS_PREFIX)
+    if not config.enable:
+        return None
+    try:
+        return ImageTransforms(config)
+    except (ValueError, TypeError) as exc:
+        raise BadInput(f"--{TRANSFORMS_PREFIX}.tfs: {' '.join(str(exc).split())[:200]}") from None
+
+
+def scheduler_config(values: dict[str, str]) -> Any:
+    """LeRobot's scheduler config named by `--scheduler.type`, with its `--scheduler.X` fields; None if unset."""
+    from lerobot.optim.schedulers import LRSchedulerConfig
+
+    if not values:
+        return None
+    values = dict(values)
+    choices = sorted(LRSchedulerConfig.get_known_choices())
+    name = values.pop("type", None)
+    if name is None:
+        raise BadInput(f"--{SCHEDULER_PREFIX}.type: name the scheduler these flags configure; one of: "
+                       f"{', '.join(choices)}")
+    if name not in choices:
+        raise BadInput(f"--{SCHEDULER_PREFIX}.type={name}: LeRobot has no such scheduler; one of: "
+                       f"{', '.join(choices)}")
+    return _parse(LRSchedulerConfig.get_choice_class(name), values, SCHEDULER_PREFIX)
+
+
+def _parse(config_class: type, values: dict[str, str], prefix: str) -> Any:
+    """`values` into `config_class` through draccus (LeRobot's parser); one line for anything wrong."""
+    fields = set(config_class.__dataclass_fields__)
+    for key in values:
+        if key not in fields:
+            raise BadInput(f"--{prefix}.{key}: unknown option; {prefix} takes: "
+                           f"{', '.join('--' + prefix + '.' + name for name in sorted(fields))}")
+    errors = io.StringIO()
+    try:
+        with contextlib.redirect_stderr(errors):
+            return draccus.parse(config_class, args=[f"--{key}={value}" for key, value in values.items()])
+    except draccus.utils.DecodingError as exc:
+        key_path, message = exc.args
+        where = "".join(f".{part}" for part in key_path)
+        raise BadInput(f"--{prefix}{where}: {' '.join(str(message).split())}") from None
+    except SystemExit:
+        lines = [line for line in errors.getvalue().splitlines() if line.strip()]
+        raise BadInput(f"--{prefix}: {lines[-1] if lines else 'cannot parse these values'}") from None

@@ -1,0 +1,41 @@
+"""The policy a run trains: built from its spec, or loaded from `--policy.path` / the checkpoint it resumes."""
+
+from __future__ import annotations
+
+import torch
+
+from policyzoo.api import build_policy, load_policy
+from policyzoo.handle import PolicyHandle
+from policyzoo.specs import Features, PolicySpec
+from policyzoo.train import prepare
+from policyzoo.train.progress import say
+
+
+def build_or_load(plan: prepare.Plan, device: torch.device) -> tuple[PolicyHandle, PolicySpec]:
+    """(handle on `device`, its spec); a folder without policyzoo.json is checked against the data once loaded."""
+    spec, place = plan.spec, plan.place
+    if plan.pretrained is None:
+        assert spec is not None
+        handle = build_policy(spec.model_copy(update={"device": str(device)}), place.features, plan.stats)
+    else:
+        handle = load_policy(plan.pretrained, device=str(device))
+        if spec is None:
+            spec = handle.spec
+            prepare.check_fit(spec, place, flag="--policy.path")
+    return handle, spec
+
+
+def say_camera(spec: PolicySpec, features: Features) -> None:
+    """Which camera a one-camera policy takes from a dataset with several."""
+    if "image_key" not in type(spec).model_fields or len(features.visual) < 2:
+        return
+    chosen = getattr(spec, "image_key", None) or next(iter(features.visual))
+    cameras = ", ".join(features.visual)
+    say(
+        f"the dataset has {len(features.visual)} cameras ({cameras}); {spec.type} takes one: using {chosen}"
+        + (
+            ""
+            if getattr(spec, "image_key", None)
+            else " (the first; pick another with --policy.image_key=KEY)"
+        )
+    )

@@ -1,0 +1,69 @@
+"""Where a run starts: its output folder (claimed and locked), the optimizer state and RNG of the checkpoint it
+resumes, and a data stream that continues at that step."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import torch
+from accelerate import Accelerator
+
+from policyzoo.errors import BadInput
+from policyzoo.files import write_atomic
+from policyzoo.train import checkpoints, state
+from policyzoo.train.config import CONFIG_FILE, TrainConfig
+from policyzoo.train.data import StepBatchSampler
+from policyzoo.train.lock import output_dir_lock
+
+
+@contextmanager
+def claim_output(output_dir: Path, config: TrainConfig, main: bool) -> Iterator[None]:
+    """The main process creates the output folder (a new run) and holds its lock for the whole run."""
+    if not main:
+        yield
+        return
+    try:
+        output_dir.mkdir(parents=True, exist_ok=config.resume)
+    except FileExistsError:
+        raise BadInput(f"--output_dir={output_dir}: another run created it just now; continue that run with "
+                       f"--resume=true, or pick a new --output_dir") from None
+    except OSError as exc:
+        raise BadInput(f"--output_dir={output_dir}: cannot create it ({exc.strerror}); pick a folder you can "
+                       f"write to") from None
+    with output_dir_lock(output_dir, config.command):
+        checkpoints.remove_leftovers(output_dir)  # only once no other run can be writing here
+        write_atomic(output_dir / CONFIG_FILE, config.to_json())
+        yield
+
+
+def restore(last: Path | None, optimizer: Any, scheduler: Any, accelerator: Accelerator
+            ) -> tuple[int, dict[str, Any] | None]:
+    """(step to start from, RNG state to set once everything is built) of the checkpoint `last`, or (0, None).
+
+    The optimizer, scheduler and AMP scaler get the checkpoint's state in place."""
+    if last is None:
+        return 0, None
+    return state.load(last / checkpoints.TRAINING_STATE, optimizer, scheduler, accelerator.scaler)
+
+
+def data_loader(dataset: Any, config: TrainConfig, device: torch.device, start_step: int,
+                accelerator: Accelerator) -> torch.utils.data.DataLoader:
+    """Batches in the order an unbroken run would see them from `start_step` on, this process's share."""
+    sampler = StepBatchSampler(
+        len(dataset),
+        config.batch_size,
+        config.seed,
+        start_step,
+        accelerator.process_index,
+        accelerator.num_processes,
+    )
+    return torch.utils.data.DataLoader(
+        dataset,
+        batch_sampler=sampler,
+        num_workers=config.num_workers,
+        pin_memory=device.type == "cuda",
+        generator=torch.Generator().manual_seed(config.seed),
+    )
