@@ -77,6 +77,8 @@ for _token_variable in ("HF_TOKEN", "HUGGING_FACE_HUB_TOKEN"):
 # huggingface_hub reads HF_HOME once, at import: point it at a temp folder before anything imports it.
 os.environ["HF_HOME"] = tempfile.mkdtemp(prefix="policyzoo-tests-hf-")
 os.environ["HF_LEROBOT_HOME"] = tempfile.mkdtemp(prefix="policyzoo-tests-lerobot-")
+# torchvision's weights cache (ImageNet backbones): empty, so a user's cache never changes what a test builds.
+os.environ["TORCH_HOME"] = tempfile.mkdtemp(prefix="policyzoo-tests-torch-")
 
 
 @pytest.fixture(autouse=True)

@@ -54,14 +54,19 @@ class PolicySpec(BaseModel):
 
     @model_validator(mode="before")
     @classmethod
-    def _sequences_from_text(cls, data: Any) -> Any:
-        """`--policy.crop_shape=[84,84]` (LeRobot's form), `(84, 84)` or `null` for tuple and list fields."""
+    def _values_from_text(cls, data: Any) -> Any:
+        """`--policy.crop_shape=[84,84]` (LeRobot's form), `(84, 84)` or `null` for tuple and list fields;
+        `None` or `null` for any field that may be None."""
         if not isinstance(data, dict):
             return data
         parsed = dict(data)
         for name, value in data.items():
             field = cls.model_fields.get(name)
-            if isinstance(value, str) and field is not None and _takes_sequence(field.annotation):
+            if not isinstance(value, str) or field is None:
+                continue
+            if value.strip() in ("None", "none", "null") and type(None) in typing.get_args(field.annotation):
+                parsed[name] = None
+            elif _takes_sequence(field.annotation):
                 text = value.strip().replace("(", "[").replace(")", "]")
                 with contextlib.suppress(json.JSONDecodeError):  # else pydantic reports the original text
                     parsed[name] = None if text in ("None", "none") else json.loads(text)

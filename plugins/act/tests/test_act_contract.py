@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 import torch
+import torchvision
 from safetensors.torch import load_file, save_file
 
 import policyzoo
@@ -48,7 +49,7 @@ class TestACTContract(PolicyContract):
         def no_download(*args, **kwargs):
             raise AssertionError("tried to download backbone weights")
 
-        monkeypatch.setattr(torch.hub, "load_state_dict_from_url", no_download)
+        monkeypatch.setattr(torchvision.models._api, "load_state_dict_from_url", no_download)
         loaded = policyzoo.load_policy(folder)
         policy.train_mode(False)
         torch.testing.assert_close(run_episode(loaded, observations), run_episode(policy, observations))

@@ -15,7 +15,8 @@ class TestDiffusionContract(PolicyContract):
     spec_overrides = DiffusionFactory.quick_settings  # crop 40x56 of the kit's 48x64 images
     bad_settings = [{"horizon": 10}, {"n_action_steps": 8}, {"num_inference_steps": 11},
                     {"noise_scheduler_type": "Euler"}, {"crop_shape": (0, 56)}, {"down_dims": (16, 30)},
-                    {"beta_start": 0.5}]
+                    {"beta_start": 0.5},
+                    {"pretrained_backbone_weights": "ResNet18_Weights.IMAGENET1K_V1"}]  # with group norms
 
     def test_ddim_with_few_steps_is_what_runs(self, policy):
         from diffusers import DDIMScheduler

@@ -27,7 +27,8 @@ class TestVQBeTContract(PolicyContract):
     batch_size = 2
     spec_overrides = {**TINY, "n_vqvae_training_steps": VQ_STEPS}
     bad_settings = [{"gpt_n_head": 3}, {"gpt_block_size": 5}, {"vqvae_n_embed": 1}, {"crop_shape": (0, 8)},
-                    {"vision_backbone": "vit_b_16"}, {"n_vqvae_training_steps": 0}, {"action_chunk_size": 0}]
+                    {"vision_backbone": "vit_b_16"}, {"n_vqvae_training_steps": 0}, {"action_chunk_size": 0},
+                    {"pretrained_backbone_weights": "ResNet18_Weights.IMAGENET1K_V1"}]  # with group norms
 
     @pytest.fixture(scope="class")
     def policy(self, spec: PolicySpec, features: Features, stats: dict[str, dict[str, Any]]) -> PolicyHandle:

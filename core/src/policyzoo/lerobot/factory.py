@@ -2,7 +2,6 @@
 
 A plugin subclasses it, sets `policy_type` and `spec_class`, and overrides only what its type needs:
 
-- `fixed_config`: LeRobot config values policyzoo always sets (nothing may download).
 - `spec_only_fields`: spec fields with no LeRobot config field of the same name.
 - `config_fields(spec)` / `spec_fields(config)`: spec <-> LeRobot config field values.
 - `input_features(spec, features)` / `output_features(spec, features)`: the LeRobot features to build with.
@@ -32,7 +31,7 @@ from safetensors.torch import load_model
 
 from policyzoo.checkpoint import CONFIG_FILE, WEIGHTS_FILE, read_meta, safetensors_header
 from policyzoo.errors import BadInput
-from policyzoo.lerobot import convert
+from policyzoo.lerobot import backbones, convert
 from policyzoo.lerobot.handle import LeRobotHandle
 from policyzoo.processor_guard import check_processor_file
 from policyzoo.specs import Features, PolicySpec
@@ -48,8 +47,6 @@ class LeRobotFactory:
     spec_class: ClassVar[type[PolicySpec]]
     handle_class: ClassVar[type[LeRobotHandle]] = LeRobotHandle
     lerobot_loadable: ClassVar[bool] = True
-    fixed_config: ClassVar[dict[str, Any]] = {}
-    """Config values set on every build and load, on top of `push_to_hub=False`."""
     spec_only_fields: ClassVar[frozenset[str]] = frozenset()
     quick_settings: ClassVar[dict[str, Any]] = {}
     """Spec settings of a small model of this type, for `policyzoo bench policies --quick`."""
@@ -77,10 +74,13 @@ class LeRobotFactory:
         return convert.features_from_config(config)
 
     def make_config(self, spec: PolicySpec, features: Features) -> PreTrainedConfig:
-        """The LeRobot config of `spec` for `features`; never set up to download anything."""
-        fields = {**self.config_fields(spec), **self.fixed_config, "push_to_hub": False,
+        """The LeRobot config of `spec` for `features`; backbone weights only when they can be had."""
+        fields = {**self.config_fields(spec), "push_to_hub": False,
                   "input_features": self.input_features(spec, features),
                   "output_features": self.output_features(spec, features)}
+        if fields.get(backbones.FIELD):
+            fields[backbones.FIELD] = backbones.usable_weights(fields[backbones.FIELD],
+                                                               fields.get("vision_backbone", "resnet18"))
         try:
             config = make_policy_config(self.policy_type, **fields)
             config.validate_features()
@@ -138,6 +138,8 @@ class LeRobotFactory:
     def build(self, spec: PolicySpec, features: Features, stats: dict[str, dict[str, Any]] | None
               ) -> LeRobotHandle:
         config = self.make_config(spec, features)
+        if backbones.FIELD in type(spec).model_fields:  # the weights really used (None when they could not be had)
+            spec = spec.model_copy(update={backbones.FIELD: getattr(config, backbones.FIELD)})
         policy = self.make_policy(config)
         preprocessor, postprocessor = self.make_processors(config, self.processor_stats(spec, features, stats))
         return self.make_handle(spec, features, policy, preprocessor, postprocessor)
@@ -164,11 +166,14 @@ class LeRobotFactory:
             except ValidationError as exc:
                 raise BadInput(f"--policy.device={device}: {_first_error(exc)}") from None
         config.device = convert.resolve_device(spec.device)
-        for name, value in self.fixed_config.items():
-            setattr(config, name, value)
+        backbone_weights = getattr(config, backbones.FIELD, None)
+        if backbone_weights is not None:  # the checkpoint holds the backbone: build without fetching it
+            setattr(config, backbones.FIELD, None)
         self.check_weight_shapes(config, directory)
         policy = self.make_policy(config)
         self.load_weights(policy, directory)
+        if backbone_weights is not None:
+            setattr(config, backbones.FIELD, backbone_weights)  # saved again as the checkpoint said
         policy.eval()
         for name in (PREPROCESSOR_FILE, POSTPROCESSOR_FILE):
             if not (directory / name).is_file():

@@ -16,14 +16,14 @@ from policyzoo_act.spec import ACTSpec
 class ACTFactory(LeRobotFactory):
     policy_type = "act"
     spec_class = ACTSpec
-    fixed_config = {"pretrained_backbone_weights": None}
-    quick_settings = {"dim_model": 32, "n_heads": 2, "dim_feedforward": 64, "n_encoder_layers": 1,
+    quick_settings = {"pretrained_backbone_weights": None, "dim_model": 32, "n_heads": 2, "dim_feedforward": 64, "n_encoder_layers": 1,
                       "n_vae_encoder_layers": 1, "latent_dim": 8, "chunk_size": 10, "n_action_steps": 5}
 
     def make_policy(self, config: PreTrainedConfig) -> PreTrainedPolicy:
-        """LeRobot's ACT with trainable batch norms in its randomly initialised ResNet (see `norm`)."""
+        """LeRobot's ACT; a ResNet that starts from random weights gets trainable batch norms (see `norm`)."""
         policy = super().make_policy(config)
-        trainable_norms(policy.model.backbone)
+        if config.pretrained_backbone_weights is None:
+            trainable_norms(policy.model.backbone)
         return policy
 
     def load_weights(self, policy: PreTrainedPolicy, directory: Path) -> None:

@@ -24,7 +24,10 @@ class ACTSpec(PolicySpec):
     temporal_ensemble_coeff: float | None = Field(
         None, description="Temporal ensembling weight (e.g. 0.01); needs n_action_steps=1. None: off.")
     vision_backbone: Literal["resnet18", "resnet34", "resnet50", "resnet101", "resnet152"] = Field(
-        "resnet18", description="torchvision ResNet shared by all cameras (random init).")
+        "resnet18", description="torchvision ResNet shared by all cameras.")
+    pretrained_backbone_weights: str | None = Field(
+        "ResNet18_Weights.IMAGENET1K_V1", description="torchvision weights the ResNet starts from (LeRobot's "
+        "default), used when in torch's cache or downloadable; None: random weights.")
     replace_final_stride_with_dilation: bool = Field(False, description="Dilate the ResNet's last stage.")
     pre_norm: bool = Field(False, description="Pre-norm transformer blocks.")
     dim_model: int = Field(512, ge=8, description="Transformer hidden size.")

@@ -32,7 +32,6 @@ class DiffusionFactory(LeRobotFactory):
     policy_type = "diffusion"
     spec_class = DiffusionSpec
     handle_class = DiffusionHandle
-    fixed_config = {"pretrained_backbone_weights": None}
     quick_settings = {"down_dims": (16, 32), "n_groups": 4, "kernel_size": 3, "diffusion_step_embed_dim": 16,
                       "spatial_softmax_num_keypoints": 8, "horizon": 8, "n_action_steps": 4,
                       "drop_n_last_frames": 3, "num_train_timesteps": 10, "num_inference_steps": 4,

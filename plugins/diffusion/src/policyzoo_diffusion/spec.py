@@ -24,7 +24,10 @@ class DiffusionSpec(PolicySpec):
     n_action_steps: int = Field(8, ge=1, description="Actions executed per pass (<= horizon - n_obs_steps + 1).")
     drop_n_last_frames: int = Field(7, ge=0, description="Frames at each episode's end not used as samples.")
     vision_backbone: Literal["resnet18", "resnet34", "resnet50", "resnet101", "resnet152"] = Field(
-        "resnet18", description="torchvision ResNet image encoder (random init).")
+        "resnet18", description="torchvision ResNet image encoder.")
+    pretrained_backbone_weights: str | None = Field(
+        None, description="torchvision weights the ResNet starts from, e.g. ResNet18_Weights.IMAGENET1K_V1 (needs "
+        "use_group_norm=false); None: random weights (LeRobot's default).")
     crop_shape: tuple[int, int] | None = Field(None, description="Crop (height, width) of every image; None: none.")
     crop_is_random: bool = Field(True, description="Random crops in training (center crop when acting).")
     use_group_norm: bool = Field(True, description="GroupNorm instead of BatchNorm in the backbone.")
@@ -50,6 +53,9 @@ class DiffusionSpec(PolicySpec):
 
     @model_validator(mode="after")
     def _consistent(self) -> DiffusionSpec:
+        if self.pretrained_backbone_weights is not None and self.use_group_norm:
+            raise ValueError("pretrained_backbone_weights needs use_group_norm=false: group norms in place of the "
+                             "pretrained batch norms would undo the weights")
         factor = 2 ** len(self.down_dims)
         if self.horizon % factor:
             raise ValueError(f"horizon ({self.horizon}) must be a multiple of {factor} "

@@ -41,7 +41,6 @@ class VQBeTFactory(LeRobotFactory):
     policy_type = "vqbet"
     spec_class = VQBeTSpec
     handle_class = VQBeTHandle
-    fixed_config = {"pretrained_backbone_weights": None}
     spec_only_fields = frozenset({"image_key"})
     quick_settings = {"crop_shape": (40, 40), "n_obs_steps": 2, "n_action_pred_token": 2, "action_chunk_size": 3,
                       "vqvae_n_embed": 8, "vqvae_embedding_dim": 16, "vqvae_enc_hidden_dim": 16,

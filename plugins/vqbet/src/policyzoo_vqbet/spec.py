@@ -27,7 +27,10 @@ class VQBeTSpec(SingleCameraSpec):
     vqvae_embedding_dim: int = Field(256, ge=1, description="Size of each codebook vector.")
     vqvae_enc_hidden_dim: int = Field(128, ge=1, description="Hidden size of the VQ-VAE encoder and decoder.")
     vision_backbone: Literal["resnet18", "resnet34", "resnet50", "resnet101", "resnet152"] = Field(
-        "resnet18", description="torchvision ResNet image encoder (random init).")
+        "resnet18", description="torchvision ResNet image encoder.")
+    pretrained_backbone_weights: str | None = Field(
+        None, description="torchvision weights the ResNet starts from, e.g. ResNet18_Weights.IMAGENET1K_V1 (needs "
+        "use_group_norm=false); None: random weights (LeRobot's default).")
     crop_shape: tuple[int, int] | None = Field(
         (84, 84), description="(H, W) crop before the backbone, random in training; null: no crop.")
     crop_is_random: bool = Field(True, description="Random crops in training (always centred at inference).")
@@ -66,6 +69,9 @@ class VQBeTSpec(SingleCameraSpec):
 
     @model_validator(mode="after")
     def _consistent(self) -> VQBeTSpec:
+        if self.pretrained_backbone_weights is not None and self.use_group_norm:
+            raise ValueError("pretrained_backbone_weights needs use_group_norm=false: group norms in place of the "
+                             "pretrained batch norms would undo the weights")
         if self.gpt_hidden_dim % self.gpt_n_head:
             raise ValueError(f"gpt_hidden_dim ({self.gpt_hidden_dim}) must be a multiple of gpt_n_head "
                              f"({self.gpt_n_head})")
