@@ -52,11 +52,12 @@ def test_no_core_module_names_a_first_party_type_outside_the_catalogue():
 
 def test_the_loss_verdict_reads_the_card():
     assert indicator_of("act") == get_registry().policy("act").card.indicator
-    assert "card for act: about 1 -> below 0.1: goal reached" in verdict("act", 1.1, 0.05)
+    assert "the guide expects act to start near 1 and to end below 0.1: reached" in verdict("act", 1.1, 0.05)
     own = TrainingIndicator(start=2.0, goal=0.5, note="the GN paper")
-    assert verdict("grasp_net", 2.0, 0.4, own).endswith("card for grasp_net: about 2 -> below 0.5: goal reached "
-                                                         "(the GN paper)")
-    assert verdict("grasp_net", 2.0, 0.4, TrainingIndicator(goal=0.5, note="n")).endswith("below 0.5: goal reached (n)")
+    assert verdict("grasp_net", 2.0, 0.4, own).endswith("; the GN paper expects grasp_net to start near 2 and to "
+                                                         "end below 0.5: reached")
+    assert verdict("grasp_net", 2.0, 0.4, TrainingIndicator(goal=0.5, note="n")).endswith(
+        "; n expects grasp_net to end below 0.5: reached")
     assert "no reference figures for grasp_net" in verdict("grasp_net", 2.0, 1.0)
     assert "no reference figures for tiny" in verdict("tiny", 2.0, 1.0)  # installed, its card has no indicator
 
@@ -74,7 +75,8 @@ def test_a_third_party_indicator_summarises_its_training(register_plugin):
                      factory="nowhere:factory")
 
     assert register_plugin(Plugin(), "grasp-net")
-    assert "card for grasp_net: about 3 -> below 0.3: goal not reached yet (GN paper)" in verdict("grasp_net", 3, 1)
+    assert "GN paper expects grasp_net to start near 3 and to end below 0.3: not reached yet" in verdict(
+        "grasp_net", 3, 1)
 
 
 def test_card_fields_are_validated():

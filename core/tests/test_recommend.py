@@ -3,14 +3,24 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from pydantic import ValidationError
 
 from policyzoo.catalogue import FIRST_PARTY
-from policyzoo.recommend import Candidate, Facts, episodes_wanted, facts_from, recommend, train_command
+from policyzoo.recommend import (
+    GPU_ONLY_GB,
+    Candidate,
+    Facts,
+    episodes_wanted,
+    facts_from,
+    recommend,
+    train_command,
+)
 from policyzoo.registry import get_registry
 from policyzoo.specs import GOALS, GoalFit, PolicyCard, Source
 
@@ -78,11 +88,22 @@ def test_dataset_facts_rule_out_and_penalize(tmp_path):
 
 
 def test_many_tasks_mean_language():
-    facts = Facts(goal="long-horizon", gpu_memory_gb=None, tasks=5)
+    facts = Facts(goal="long-horizon", gpu_memory_gb=24, tasks=5)
     ranking = recommend(facts, first_party())
     assert facts.wants_language and ranking[0].type == "smolvla"
     assert any("the dataset has 5 tasks" in reason for reason in ranking[0].reasons)
-    assert any("no GPU detected" in reason for reason in by_type(ranking)["diffusion"].reasons)
+
+
+@pytest.mark.parametrize("goal", GOALS)
+@pytest.mark.parametrize("language", [True, False, None])
+def test_without_a_gpu_no_policy_that_needs_one_comes_first(goal, language):
+    ranking = recommend(Facts(goal=goal, language=language, gpu_memory_gb=None, tasks=5), first_party())
+    winner = next(candidate for candidate in ranking if candidate.eligible)
+    assert winner.card.train_memory_gb[0] < GPU_ONLY_GB
+    for heavy in ("smolvla", "diffusion"):
+        assert not by_type(ranking)[heavy].eligible
+        assert any(reason.startswith("ruled out: needs a GPU (about ") for reason in by_type(ranking)[heavy].reasons)
+    assert "--policy.type=smolvla" not in train_command(winner, Facts(goal=goal, gpu_memory_gb=None))
 
 
 def test_train_command_for_the_winner(tmp_path):
@@ -93,7 +114,27 @@ def test_train_command_for_the_winner(tmp_path):
     assert winner.type == "act"
     assert train_command(winner, facts) == (
         f"policyzoo train --dataset.root={root} --policy.type=act --policy.device=cuda --batch_size=4 "
-        f"--policy.use_amp=true --output_dir=outputs/train/act")
+        f"--policy.use_amp=true --steps={card('act').train_steps}")
+
+
+@pytest.mark.parametrize("policy_type", sorted(FIRST_PARTY))
+def test_the_winner_line_takes_its_steps_from_the_card_and_names_no_output_dir(policy_type):
+    winner = Candidate(policy_type, card(policy_type), True, FIRST_PARTY[policy_type].distribution)
+    line = train_command(winner, Facts(gpu_memory_gb=24))
+    assert f" --steps={card(policy_type).train_steps}" in line and "--output_dir" not in line
+    assert card(policy_type).train_steps_source
+
+
+def test_a_card_without_steps_leaves_them_to_train():
+    steps = card("act").model_copy(update={"train_steps": 12_345})
+    assert train_command(Candidate("act", steps, True, "x"), Facts()).endswith(" --steps=12345")
+    line = train_command(Candidate("grasp_net", third_party_card(), True, "x"), Facts())
+    assert line == "policyzoo train --policy.type=grasp_net --policy.device=cpu"
+
+
+def test_train_steps_need_a_source():
+    with pytest.raises(ValidationError, match="train_steps needs train_steps_source"):
+        PolicyCard(**{**third_party_card().model_dump(), "train_steps": 1000})
 
 
 def test_episode_counts_read_from_cards():
@@ -122,12 +163,37 @@ def test_cli_table(run_cli):
     assert out.splitlines()[2].startswith("1. SmolVLA (smolvla), score")
     assert "train the winner:\n  policyzoo train --policy.type=smolvla --policy.device=cuda" in out
     code, out, _ = run_cli("recommend", "--goal=production", "--gpu-memory-gb=4")
-    assert "ruled out:\n" in out and "  SmolVLA: needs about 10–16 GB to train, 4 GB available" in out
+    assert "-- SmolVLA (smolvla), ruled out\n" in out
+    assert "     ruled out: needs about 10–16 GB to train, 4 GB available" in out
+
+
+@pytest.mark.parametrize("args", [
+    [], ["--gpu-memory-gb=0"], ["--gpu-memory-gb=4"], ["--gpu-memory-gb=24"],
+    ["--goal=research", "--language=true", "--gpu-memory-gb=0"], ["--goal=limited-data", "--gpu-memory-gb=12"],
+])
+def test_cli_lists_each_policy_once(run_cli, args):
+    code, out, _ = run_cli("recommend", *args)
+    assert code == 0
+    heads = [re.match(r"^(?:\d+\.|--) (?:.* \((?P<named>[\w-]+)\)|(?P<bare>[\w-]+)),", line)
+             for line in out.splitlines() if re.match(r"^(?:\d+\.|--) ", line)]
+    listed = [head.group("named") or head.group("bare") for head in heads]
+    assert sorted(listed) == sorted(candidate.type for candidate in recommend(Facts()))  # each type, once
+    assert "\nruled out:\n" not in out  # no second list of the ruled-out ones
+
+
+def test_cli_without_a_gpu_never_trains_a_gpu_only_policy(run_cli):
+    code, out, _ = run_cli("recommend", "--goal=research", "--language=true", "--gpu-memory-gb=0")
+    assert code == 0
+    first = out.splitlines()[2]
+    assert first.startswith("1. ") and "SmolVLA" not in first
+    command = out.split("train the winner:\n  ")[1].strip()
+    assert "--policy.type=smolvla" not in command and "--policy.device=cpu" in command
+    assert re.search(r" --steps=\d+$", command) and "--output_dir" not in command
 
 
 @pytest.mark.parametrize(("args", "message"), [
     (["--goal=fast"], "--goal=fast: allowed values are production, research"),
-    (["--gpu-memory-gb=lots"], "--gpu-memory-gb=lots: expected a number of GB"),
+    (["--gpu-memory-gb=lots"], "--gpu_memory_gb=lots: expected a number of GB"),
     (["--language=maybe"], "--language=maybe: expected true or false"),
     (["--dataset.root=/nonexistent/data"], "--dataset.root=/nonexistent/data: no meta/info.json"),
     (["--dataset.episodes=3"], "--dataset.episodes: unknown flag"),

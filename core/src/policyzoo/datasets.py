@@ -142,6 +142,8 @@ def _offline() -> bool:
 def read_meta(root: Path, flag: str = "--dataset.root") -> DatasetMeta:
     """Features, episodes, frames and tasks of the LeRobot v3 dataset at `root`, or a BadInput."""
     root = Path(root)
+    if root.exists() and not root.is_dir():
+        raise BadInput(f"{flag}={root}: is a file, not a folder; a LeRobot dataset is a folder with meta/info.json")
     if not root.is_dir():
         raise BadInput(
             f"{flag}={root}: no such folder; record one (policyzoo record) or make the sample "

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from policyzoo.errors import BadInput
+from policyzoo.files import check_writable
 from policyzoo.specs import IMAGE_PREFIX, CameraSpec, RobotSpec, check_compatibility
 
 SUMMARY_FILE = "eval_summary.json"
@@ -43,6 +44,8 @@ class EvalConfig:
     device: str | None = None
     workers: int = 1
     """Worker processes running episodes in parallel (1: in this process)."""
+    overwrite: bool = False
+    """Replace an earlier evaluation's summary and videos in `output_dir` (else: refuse)."""
 
 
 @dataclass
@@ -81,6 +84,9 @@ def evaluate(config: EvalConfig, progress: Any = None) -> dict[str, Any]:
     max_steps = config.max_steps or int(getattr(robot, "max_episode_steps", DEFAULT_STEPS))
     config = dataclasses.replace(config, max_steps=max_steps, workers=workers)
     output_dir = Path(config.output_dir)
+    check_output(output_dir, config.overwrite)
+    for stale in earlier_results(output_dir):  # the policy loaded and fits: now the old results go
+        stale.unlink()
     output_dir.mkdir(parents=True, exist_ok=True)
     start = time.perf_counter()
     if config.workers > 1:
@@ -93,6 +99,21 @@ def evaluate(config: EvalConfig, progress: Any = None) -> dict[str, Any]:
     summary = summarize(config, policy_type, task, episodes, stages, wall)
     (output_dir / SUMMARY_FILE).write_text(json.dumps(summary, indent=2) + "\n")
     return summary
+
+
+def check_output(output_dir: Path, overwrite: bool) -> None:
+    """BadInput where `output_dir` cannot be written, or holds an earlier evaluation and `overwrite` is off."""
+    check_writable(output_dir, "--output_dir")
+    if not overwrite and earlier_results(output_dir):
+        raise BadInput(f"--output_dir={output_dir}: holds an earlier evaluation ({SUMMARY_FILE}, videos); "
+                       f"pick a new --output_dir, or replace it with --overwrite=true")
+
+
+def earlier_results(output_dir: Path) -> list[Path]:
+    """The files an earlier evaluation wrote into `output_dir`."""
+    if not output_dir.is_dir():
+        return []
+    return sorted([*output_dir.glob("episode_*.mp4"), *output_dir.glob(SUMMARY_FILE)])
 
 
 def _episode_plan(config: EvalConfig, output_dir: Path) -> list[tuple[int, int, Path | None]]:

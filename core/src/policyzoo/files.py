@@ -1,7 +1,9 @@
-"""Files that must survive a crash: written under a temporary name, flushed to disk, then renamed."""
+"""Files that must survive a crash (written under a temporary name, flushed, renamed), and checks and messages
+for paths a command writes."""
 
 from __future__ import annotations
 
+import errno
 import os
 from pathlib import Path
 
@@ -26,3 +28,43 @@ def append_durable(path: Path, line: str) -> None:
         out.write(line)
         out.flush()
         os.fsync(out.fileno())
+
+
+def check_writable(path: str | Path, flag: str, *, folder: bool = True) -> Path:
+    """Fail fast, before the slow work, where `path` (a folder, or a file with `folder=False`) cannot be
+    written: a file in the way, no permission, a read-only file system. Returns `path`, expanded."""
+    from policyzoo.errors import BadInput
+
+    path = Path(path).expanduser()
+    shown = f"{flag}={path}"
+    existing = next(p for p in (path, *path.parents) if os.path.lexists(p))
+    if existing != path and not existing.is_dir():
+        raise BadInput(f"{shown}: {existing} is a file, not a folder (a file is in the way); choose another {flag}")
+    if existing == path and path.is_dir() != folder:
+        what = "a file, not a folder" if folder else "a folder, not a file"
+        raise BadInput(f"{shown}: is {what}; choose another {flag}")
+    writes_in = existing if existing != path else path if folder else path.parent  # where new entries go
+    if os.statvfs(writes_in).f_flag & os.ST_RDONLY:
+        raise BadInput(f"{shown}: {writes_in} is on a read-only file system; choose another {flag}")
+    if not os.access(writes_in, os.W_OK | os.X_OK):
+        raise BadInput(f"{shown}: no permission to write in {writes_in}; choose another {flag}")
+    return path
+
+
+_PROBLEMS = {
+    errno.ENOTDIR: "not a directory (a file is in the way); choose another path",
+    errno.EISDIR: "is a folder, not a file; choose another path",
+    errno.EACCES: "permission denied; choose a path you can write to",
+    errno.EPERM: "operation not permitted; choose a path you can write to",
+    errno.EROFS: "read-only file system; choose a path on a writable disk",
+    errno.ENOSPC: "no space left on the device (disk full); free some space and run again",
+    errno.EEXIST: "already exists; choose a new path",
+    errno.ENOENT: "no such file or folder",
+}
+
+
+def describe_os_error(exc: OSError) -> str:
+    """One line for a file-system error: the path and the problem, with what to do."""
+    problem = _PROBLEMS.get(exc.errno or 0, exc.strerror or str(exc))
+    names = [str(name) for name in (exc.filename, exc.filename2) if name is not None]
+    return f"{' -> '.join(names)}: {problem}" if names else problem

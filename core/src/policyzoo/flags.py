@@ -15,9 +15,20 @@ _TRUE = {"true", "1", "yes", "on"}
 _FALSE = {"false", "0", "no", "off"}
 
 
+def whole_number(text: str) -> int:
+    """An integer flag value, also written as LeRobot users do in YAML and on command lines: 1e3, 10_000, 2.0."""
+    try:
+        return int(text)
+    except ValueError:
+        value = float(text)  # ValueError for text that is no number at all
+    if not value.is_integer():
+        raise ValueError("not a whole number")
+    return int(value)
+
+
 def whole_positive(text: str) -> int:
     """A flag value that must be a whole number of at least 1."""
-    value = int(text)
+    value = whole_number(text)
     if value < 1:
         raise ValueError("must be >= 1")
     return value
@@ -39,6 +50,10 @@ class Flags:
         self.values: dict[str, str] = {}
         self.positional: list[str] = []
         self._known: set[str] = set()
+        self._bare: set[str] = set()
+        """Flags given without a value (`--resume`): true for a switch, an error for any other flag."""
+        self.reasons: Callable[[str], str | None] = lambda _name: None
+        """Why a flag the command does not take is refused, when it is a known flag of another tool (LeRobot)."""
         args = list(args)
         while args:
             arg = args.pop(0)
@@ -48,8 +63,15 @@ class Flags:
             name, has_value, value = arg[2:].partition("=")
             if not name:
                 raise BadInput(f"{arg}: empty flag name; write --name=value")
+            name = name.replace("-", "_")  # one style, LeRobot's: --output-dir is --output_dir
             if not has_value:
-                value = args.pop(0) if args and not args[0].startswith("--") else "true"
+                if args and not args[0].startswith("--"):
+                    value = args.pop(0)
+                else:
+                    value = "true"
+                    self._bare.add(name)
+            if name in self.values and self.values[name] != value:
+                raise BadInput(f"--{name}: given twice ({self.values[name]} and {value}); give it once")
             self.values[name] = value
 
     def take(self, name: str, parse: Callable[[str], T] = str, default: Any = None,
@@ -59,6 +81,8 @@ class Flags:
         if name not in self.values:
             return default
         text = self.values.pop(name)
+        if name in self._bare and parse is not parse_bool:
+            raise BadInput(f"--{name}: needs a value; write --{name}=VALUE ({help_value or _describe(parse)})")
         if choices is not None and text not in choices:
             raise BadInput(f"--{name}={text}: allowed values are {', '.join(choices)}."
                            + did_you_mean(text, choices))
@@ -81,6 +105,9 @@ class Flags:
         if self.positional:
             raise BadInput(f"unexpected argument '{self.positional[0]}'; flags are written --name=value")
         for name in self.values:
+            reason = self.reasons(name)
+            if reason:
+                raise BadInput(f"--{name}: {reason}")
             raise BadInput(f"--{name}: unknown flag." + _did_you_mean_flag(name, self._known))
 
 
@@ -91,7 +118,8 @@ def _did_you_mean_flag(name: str, known: set[str]) -> str:
 
 
 def _describe(parse: Callable) -> str:
-    return {int: "an integer", float: "a number", parse_bool: "true or false", str: "text"}.get(parse, "a value")
+    return {int: "an integer", whole_number: "a whole number", float: "a number", parse_bool: "true or false",
+            str: "text"}.get(parse, "a value")
 
 
 def make_spec(spec_class: type[PolicySpec], values: dict[str, Any], prefix: str = "--policy.") -> PolicySpec:
@@ -108,6 +136,11 @@ def describe_validation_error(exc: ValidationError, spec_class: type[PolicySpec]
     field = ".".join(str(part) for part in error["loc"])
     kind = spec_class.type
     if error["type"] == "extra_forbidden":
+        from policyzoo.lerobot_flags import POLICY_REASONS
+
+        kept = spec_class.kept_settings.get(field) or POLICY_REASONS.get(field)
+        if kept:
+            return f"{prefix}{field}: {kind} takes no such setting here: {kept}"
         hint = did_you_mean(field, spec_class.model_fields)
         hint = hint.replace("mean '", f"mean {prefix}").replace("'?", "?") if hint else (
             f" See: policyzoo policies show {kind}")

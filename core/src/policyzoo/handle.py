@@ -16,9 +16,10 @@ if TYPE_CHECKING:
 class PolicyHandle(Protocol):
     """A built policy. Observations in and actions out are unnormalized, in the robot's units.
 
-    Observations are dicts of tensors without a batch dimension (`observation.state`: (S,),
-    `observation.images.NAME`: (3, H, W) floats in [0, 1], `task`: str); `loss` takes a
-    batched training sample as a LeRobot dataloader yields it.
+    Observations are dicts without a batch dimension (`observation.state`: (S,),
+    `observation.images.NAME`: (3, H, W) floats in [0, 1], or (H, W, 3) uint8 as a camera gives it,
+    `task`: str; `policyzoo.observation` checks them); `loss` takes a batched training sample as a
+    LeRobot dataloader yields it.
     """
 
     spec: PolicySpec
@@ -62,6 +63,11 @@ class TrainingExtras(Protocol):
     def update(self) -> None:
         """Called after each optimizer step, as LeRobot's loop does (TD-MPC's target network)."""
 
+    @property
+    def module(self) -> torch.nn.Module:
+        """The `torch.nn.Module` that holds every trainable parameter and buffer, the one `loss` runs: what
+        accelerate wraps (DDP) for several processes. Without it training wraps `parameters()` alone."""
+
 
 DEFAULT_GRAD_CLIP = 10.0
 
@@ -77,6 +83,11 @@ def after_step_of(handle: PolicyHandle) -> Callable[[], None] | None:
     """The handle's `TrainingExtras.update` to call after each optimizer step, or None when it has none."""
     update = getattr(handle, "update", None)
     return update if callable(update) else None
+
+
+def module_of(handle: PolicyHandle) -> torch.nn.Module | None:
+    """The handle's `TrainingExtras.module`, or None when it has none."""
+    return getattr(handle, "module", None)
 
 
 class PolicyFactory(Protocol):

@@ -18,6 +18,12 @@ def register_robots(register):
     """Add robots: call `register(robot_spec, backends={"sim": "module:object", ...})` once per robot."""
 
 
+@hookspec
+def register_teleoperators(register):
+    """Add leader devices for recording: call `register(type, robot="ROBOT TYPE", factory="module:object")` once
+    per device; the factory takes (robot spec, `--teleop.*` options) and returns a `policyzoo.teleop.Teleoperator`."""
+
+
 @hookspec(firstresult=True)
 def sample_dataset(task):
     """Return (repo_id, local root) of a small embedded dataset, or None if you have none for `task`.

@@ -20,6 +20,9 @@ from policyzoo.catalogue import FIRST_PARTY
 from policyzoo.errors import BadInput
 from policyzoo.specs import GOALS, Features, PolicyCard
 
+GPU_ONLY_GB = 8
+"""A policy whose card needs at least this much GPU memory to train at batch 8 is ruled out without a GPU."""
+
 
 @dataclass(frozen=True)
 class Facts:
@@ -132,8 +135,9 @@ def _memory(candidate: Candidate, facts: Facts) -> None:
     low, high = candidate.card.train_memory_gb
     need = f"about {low:g}–{high:g} GB to train" if high > low else f"about {low:g} GB to train"
     if facts.gpu_memory_gb is None:
-        if low >= 8:
-            candidate.add(-2, f"no GPU detected and it needs {need}: training on the CPU is very slow")
+        if low >= GPU_ONLY_GB:
+            candidate.rule_out(f"needs a GPU ({need} at batch 8) and there is none; if nvidia-smi misses yours, "
+                               f"pass --gpu_memory_gb=N")
         return
     have = facts.gpu_memory_gb
     if have < low:
@@ -189,7 +193,7 @@ def episodes_wanted(text: str) -> int | None:
 
 
 def train_command(winner: Candidate, facts: Facts) -> str:
-    """The exact `policyzoo train` line for the winner."""
+    """The exact `policyzoo train` line for the winner, with the --steps of its card."""
     parts = ["policyzoo train"]
     if facts.dataset_flag:
         parts.append(facts.dataset_flag)
@@ -203,8 +207,9 @@ def train_command(winner: Candidate, facts: Facts) -> str:
     features = facts.features
     if features and winner.card.max_cameras and len(features.visual) > winner.card.max_cameras:
         parts.append(f"--policy.image_key={sorted(features.visual)[0]}")
-    parts.append(f"--output_dir=outputs/train/{winner.type}")
-    return " ".join(parts)
+    if winner.card.train_steps is not None:
+        parts.append(f"--steps={winner.card.train_steps}")
+    return " ".join(parts)  # no --output_dir: train writes to a new dated folder each run
 
 
 # -- facts from the machine and the dataset ----------------------------------------------------------

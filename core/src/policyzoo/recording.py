@@ -9,14 +9,17 @@ from __future__ import annotations
 
 import json
 import shutil
+import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+from tqdm import tqdm
 
 from policyzoo.errors import BadInput
+from policyzoo.quiet import quiet_lerobot
 from policyzoo.registry import get_registry
 from policyzoo.robot import SIM_INSTALL as SIM_INSTALL  # re-exported: where commands have always found it
 from policyzoo.robot import SimulatedRobot, make_robot
@@ -78,19 +81,24 @@ def record_episodes(
     if root.exists():
         root.rmdir()
     start = time.perf_counter()
-    dataset = create_dataset(repo_id, root, robot.spec.fps, dataset_features(robot.spec, use_videos),
-                             robot.spec.type, use_videos)
     seeds, successes, frames = [], [], 0
-    for index in range(episodes):
-        episode_seed = seed + index
-        count, success = _record_one(robot, dataset, episode_seed)
-        dataset.save_episode()
-        seeds.append(episode_seed)
-        successes.append(success)
-        frames += count
-        if progress:
-            print(f"episode {index}: {count} frames, seed {episode_seed}, success {success}", flush=True)
-    dataset.finalize()
+    bar = tqdm(total=episodes, unit="episode", dynamic_ncols=True, disable=None if progress else True)
+    with bar, quiet_lerobot():  # the bar first: LeRobot takes seconds to import
+        dataset = create_dataset(repo_id, root, robot.spec.fps, dataset_features(robot.spec, use_videos),
+                                 robot.spec.type, use_videos)
+        for index in range(episodes):
+            episode_seed = seed + index
+            count, success = _record_one(robot, dataset, episode_seed)
+            dataset.save_episode()
+            seeds.append(episode_seed)
+            successes.append(success)
+            frames += count
+            if progress:
+                tqdm.write(f"episode {index}: {count} frames, seed {episode_seed}, success {success}")
+                sys.stdout.flush()
+            bar.set_postfix_str(f"{sum(successes)} successful", refresh=False)
+            bar.update()
+        dataset.finalize()
     _remove_empty_dirs(root / "images")  # LeRobot's image writer leaves its (emptied) folders behind
     (root / SIM_META).write_text(
         json.dumps(

@@ -40,6 +40,9 @@ class PolicySpec(BaseModel):
     model_config = ConfigDict(extra="forbid", validate_assignment=True, frozen=False)
 
     type: ClassVar[str]
+    kept_settings: ClassVar[dict[str, str]] = {}
+    """Settings of the upstream (LeRobot) config that this spec does not take, each with why and what to do
+    instead: `--policy.NAME` for one of them is refused with that reason, not with a did-you-mean."""
 
     device: str = Field("auto", description="auto, cpu, cuda, cuda:N or mps; auto picks cuda when present.")
     use_amp: bool = Field(False, description="Mixed precision (CUDA only).")
@@ -233,6 +236,9 @@ class PolicyCard(BaseModel):
     episodes_needed: Source
     train_memory_gb: tuple[float, float] = Field(description="GPU memory to train at batch 8: low, high.")
     train_memory_source: str
+    train_steps: int | None = Field(None, gt=0, description="Training steps of a typical full run from scratch: "
+                                    "the --steps `policyzoo recommend` suggests (None: train's default).")
+    train_steps_source: str = Field("", description="Where train_steps comes from; required with it.")
     inference_memory: Source
     latency: Source
     parameters: Source
@@ -260,6 +266,8 @@ class PolicyCard(BaseModel):
         doubled = sorted({claim_id for claim_id in ids if ids.count(claim_id) > 1})
         if doubled:
             raise ValueError(f"claim ids must be unique on a card: {', '.join(doubled)}")
+        if self.train_steps is not None and not self.train_steps_source.strip():
+            raise ValueError("train_steps needs train_steps_source: where the figure comes from")
         return self
 
 

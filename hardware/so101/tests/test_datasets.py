@@ -84,7 +84,8 @@ def test_dataset_info_prints_the_sample(capsys):
     [
         (["dataset", "info", "--dataset.root=/nonexistent/x"], "--dataset.root=/nonexistent/x"),
         (["dataset", "info", "--dataset.rot=x"], "--dataset.rot"),
-        (["record", "--robot.backend=real", "--dataset.root=x"], "--robot.backend=real"),
+        (["record", "--robot.backend=rael", "--dataset.root=x"], "--robot.backend=rael"),
+        (["record", "--robot.backend=real", "--dataset.root=x"], "--dataset.repo_id: required"),
         (["record", "--robot.backend=sim"], "--dataset.root"),
         (["record", "--robot.type=so10", "--dataset.root=x"], "--robot.type=so10"),
     ],

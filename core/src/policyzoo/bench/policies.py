@@ -1,5 +1,6 @@
-"""`policyzoo bench policies`: size, speed and memory of every installed policy type on this machine,
-and the overhead of policyzoo's handle over calling the same LeRobot policy and processors directly.
+"""`policyzoo bench policies`: size, speed and memory of every installed policy type on this machine (on its
+CUDA GPU when it has one), and the overhead of policyzoo's handle over calling the same LeRobot policy and
+processors directly.
 
 Handle and direct calls run on the same objects and inputs, interleaved (alternating which goes first),
 so drift in machine load hits both alike. Torch and LeRobot are imported when the command runs.
@@ -37,18 +38,33 @@ WARM_UP_PAIRS = 5
 
 
 class PeakMemory:
-    """Peak RSS growth over a block, in MB: Linux's resettable high-water mark, else ru_maxrss."""
+    """Peak RSS growth over a block, in MB: Linux's resettable high-water mark, else ru_maxrss; on a CUDA
+    `device` also the peak of GPU memory allocated during the block (the model's weights included), in MB."""
+
+    def __init__(self, device: Any = None) -> None:
+        self.device = device if device is not None and device.type == "cuda" else None
+        self.gpu_mb: float | None = None
 
     def __enter__(self) -> PeakMemory:
         gc.collect()
         self.resettable = _reset_peak()
         self.start = _status_mb("VmRSS") if self.resettable else _maxrss_mb()
         self.mb = 0.0
+        if self.device is not None:
+            import torch
+
+            torch.cuda.synchronize(self.device)
+            torch.cuda.reset_peak_memory_stats(self.device)
         return self
 
     def __exit__(self, *exc: object) -> None:
         peak = _status_mb("VmHWM") if self.resettable else _maxrss_mb()
         self.mb = max(0.0, peak - self.start)
+        if self.device is not None:
+            import torch
+
+            torch.cuda.synchronize(self.device)
+            self.gpu_mb = torch.cuda.max_memory_allocated(self.device) / 2**20
 
 
 def _reset_peak() -> bool:
@@ -99,6 +115,35 @@ def interleaved(ours: Callable[[], Any], direct: Callable[[], Any] | None, repea
     return ours_s, direct_s
 
 
+def synchronized(function: Callable[[], Any], device: Any) -> Callable[[], Any]:
+    """`function`, returning once the GPU has finished the work it queued (so a timing covers it); as it is
+    on the CPU."""
+    if device.type != "cuda":
+        return function
+    import torch
+
+    def call() -> Any:
+        result = function()
+        torch.cuda.synchronize(device)
+        return result
+
+    return call
+
+
+def bench_device() -> Any:
+    """Where the benchmark runs: the CUDA GPU when there is one, else the CPU."""
+    import torch
+
+    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+
+
+def device_label(device: Any) -> str:
+    """`cpu`, or `cuda (GPU NAME)` as the claims bench reads it."""
+    import torch
+
+    return f"cuda ({torch.cuda.get_device_name(device)})" if device.type == "cuda" else device.type
+
+
 def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(q / 100 * (len(ordered) - 1)))]
@@ -137,7 +182,8 @@ def bench_policy(entry: Any, quick: bool, repeats: int, workdir: Path) -> dict[s
     factory = entry.load_factory()
     bench_settings = getattr(factory, "bench_settings", None)
     settings = bench_settings(quick, workdir) if bench_settings else {}
-    spec = entry.spec(**{"device": "cpu", **settings})
+    device = bench_device()
+    spec = entry.spec(**{"device": str(device), **settings})
     features = bench_features(spec, entry.card, quick)
     stats = random_stats(features)
     handle = build_policy(spec, features, stats)
@@ -158,10 +204,10 @@ def bench_policy(entry: Any, quick: bool, repeats: int, workdir: Path) -> dict[s
         loss.backward()
         optimizer.step()
 
-    with PeakMemory() as train_memory:
+    with PeakMemory(device) as train_memory:
         train_ours, train_direct = interleaved(
-            lambda: step(handle.loss(batch)[0]),
-            (lambda: step(policy.forward(preprocessor(batch))[0])) if direct_possible else None,
+            synchronized(lambda: step(handle.loss(batch)[0]), device),
+            synchronized(lambda: step(policy.forward(preprocessor(batch))[0]), device) if direct_possible else None,
             repeats)
     handle.train_mode(False)
 
@@ -174,12 +220,14 @@ def bench_policy(entry: Any, quick: bool, repeats: int, workdir: Path) -> dict[s
     queued_ours: list[float] = []
     queued_direct: list[float] = []
 
-    def ours_select() -> Any:
+    def select() -> Any:
         return handle.select_action(observation)
 
-    def direct_select() -> Any:
+    def direct() -> Any:
         with torch.inference_mode():
             return postprocessor(policy.select_action(preprocessor(batched(observation))))
+
+    ours_select, direct_select = synchronized(select, device), synchronized(direct, device)
 
     def fresh(select: Callable[[], Any], reset: Callable[[], Any], times: list[float]) -> None:
         reset()
@@ -197,7 +245,7 @@ def bench_policy(entry: Any, quick: bool, repeats: int, workdir: Path) -> dict[s
             else:
                 queued_ours.append(_timed(ours_select))
 
-    with PeakMemory() as act_memory:
+    with PeakMemory(device) as act_memory:
         started = time.perf_counter()
         for _ in range(WARM_UP_PAIRS):
             round_(0)
@@ -207,7 +255,8 @@ def bench_policy(entry: Any, quick: bool, repeats: int, workdir: Path) -> dict[s
             warm_up_times.clear()
         for index in range(repeats):
             round_(index)
-        chunk_s, _ = interleaved(lambda: handle.predict_chunk(observation), None, repeats, warm_up=False)
+        chunk_s, _ = interleaved(synchronized(lambda: handle.predict_chunk(observation), device), None, repeats,
+                                 warm_up=False)
 
     def episode_s(fresh_s: list[float], queued_s: list[float]) -> float | None:
         if not fresh_s:
@@ -229,7 +278,9 @@ def bench_policy(entry: Any, quick: bool, repeats: int, workdir: Path) -> dict[s
         "queued_p99_s": percentile(queued_ours, 99) if queued_ours else None,
         "queued_ratio": ratio(queued_ours, queued_direct),
         "select_ratio": ours_episode / direct_episode if ours_episode and direct_episode else None,
+        "device": device_label(device),
         "train_peak_mb": train_memory.mb, "act_peak_mb": act_memory.mb,
+        "train_gpu_peak_mb": train_memory.gpu_mb, "act_gpu_peak_mb": act_memory.gpu_mb,
         "memory_method": "VmHWM reset" if train_memory.resettable else "ru_maxrss",
     }
 
@@ -259,7 +310,9 @@ def run(types: tuple[str, ...], quick: bool, repeats: int | None, out_dir: Path)
         results = [_measure_in_child(policy_type, quick, repeats) for policy_type in chosen]
     else:
         results = [_measure(registry.policy(chosen[0], flag="--policy"), quick, repeats)]
-    rows = [_row(result) for result in results]
+    device = bench_device()
+    gpu = device.type == "cuda"
+    rows = [_row(result, gpu) for result in results]
     measured = [r for r in results if "error" not in r]
     verdict = {
         "train_goal": TRAIN_GOAL, "select_goal": SELECT_GOAL,
@@ -268,8 +321,10 @@ def run(types: tuple[str, ...], quick: bool, repeats: int | None, out_dir: Path)
     }
     report("policies",
            ["policy", "params M", "train step s", "train ratio", "chunk p50 ms", "chunk p99 ms",
-            "queued p50 ms", "select ratio", "queued ratio", "train peak MB", "act peak MB"],
-           rows, {"quick": quick, "torch_threads": torch.get_num_threads(), "results": results, **verdict}, out_dir)
+            "queued p50 ms", "select ratio", "queued ratio", "train peak MB", "act peak MB",
+            *(["train GPU peak MB", "act GPU peak MB"] if gpu else [])],
+           rows, {"quick": quick, "device": device_label(device), "torch_threads": torch.get_num_threads(),
+                  "results": results, **verdict}, out_dir)
     click.echo(f"\nhandle / LeRobot: train step goal <= {TRAIN_GOAL} {'met' if verdict['train_ok'] else 'MISSED'}; "
                f"select_action goal <= {SELECT_GOAL} {'met' if verdict['select_ok'] else 'MISSED'}")
     return results
@@ -308,9 +363,10 @@ def _buildable(entry: Any) -> bool:
     return False
 
 
-def _row(result: dict[str, Any]) -> list[Any]:
+def _row(result: dict[str, Any], gpu: bool) -> list[Any]:
+    """One table row; with `gpu`, the peak GPU memory columns too."""
     if "error" in result:
-        return [result["type"], "error: " + result["error"][:80], *[""] * 9]
+        return [result["type"], "error: " + result["error"][:80], *[""] * (11 if gpu else 9)]
 
     def ms(value: float | None) -> str:
         return "-" if value is None else f"{value * 1000:.1f}"
@@ -318,10 +374,14 @@ def _row(result: dict[str, Any]) -> list[Any]:
     def x(value: float | None) -> str:
         return "-" if value is None else f"{value:.3f}"
 
+    def mb(value: float | None) -> str:
+        return "-" if value is None else f"{value:.0f}"
+
     return [result["type"], f"{result['parameters'] / 1e6:.1f}", f"{result['train_step_s']:.3f}",
             x(result["train_ratio"]), ms(result["chunk_p50_s"]), ms(result["chunk_p99_s"]),
             ms(result["queued_p50_s"]), x(result["select_ratio"]), x(result["queued_ratio"]),
-            f"{result['train_peak_mb']:.0f}", f"{result['act_peak_mb']:.0f}"]
+            f"{result['train_peak_mb']:.0f}", f"{result['act_peak_mb']:.0f}",
+            *([mb(result.get("train_gpu_peak_mb")), mb(result.get("act_gpu_peak_mb"))] if gpu else [])]
 
 
 @click.command("policies")
@@ -332,5 +392,6 @@ def _row(result: dict[str, Any]) -> list[Any]:
 @click.option("--out-dir", type=click.Path(path_type=Path), default=Path("bench-results"), show_default=True)
 def command(types: tuple[str, ...], quick: bool, repeats: int | None, out_dir: Path) -> None:
     """Per installed policy: parameters, train-step time (batch 8, two 96x128 cameras where accepted),
-    chunk and queued-action latency, peak memory, and policyzoo's overhead over LeRobot called directly."""
+    chunk and queued-action latency, peak memory (and peak GPU memory), and policyzoo's overhead over LeRobot
+    called directly; on the CUDA GPU when there is one."""
     run(types, quick, repeats, out_dir)

@@ -216,7 +216,7 @@ def evaluate_checkpoints(run_dir: Path, robot_type: str, episodes: int, workers:
         if not (out / SUMMARY_FILE).is_file():
             config = EvalConfig(policy_path=str(checkpoint / PRETRAINED), env=f"{robot_type}_sim",
                                 episodes=episodes, seed=UNSEEN_SEED, output_dir=out,
-                                videos=2, device="cpu", workers=workers)
+                                videos=2, device="cpu", workers=workers, overwrite=True)  # no summary: redo
             click.echo(f"[{run_dir.name}] evaluating step {int(checkpoint.name)} on {episodes} unseen scenes")
             evaluate(config, progress=lambda episode: click.echo(
                 f"  episode {episode.index}: {'success' if episode.success else 'failure'}, stage {episode.max_stage}, "

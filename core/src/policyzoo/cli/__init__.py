@@ -53,6 +53,10 @@ def main(argv: Sequence[str] | None = None) -> None:
         fail(exc.format_message().replace("\n", " ") + _usage_hint(exc))
     except click.ClickException as exc:
         fail(exc.format_message())
+    except OSError as exc:  # not a directory, permission denied, read-only, disk full, ...
+        from policyzoo.files import describe_os_error
+
+        fail(describe_os_error(exc))
     except (KeyboardInterrupt, click.Abort):
         click.echo("interrupted", err=True)
         sys.exit(130)

@@ -24,6 +24,7 @@ def sample(flags: Flags) -> None:
     `train` uses when given no dataset, with --task=lift the one `policyzoo demo` trains on.
     """
     from policyzoo.datasets import read_meta, sample_dataset
+    from policyzoo.files import check_writable
     from policyzoo.recording import SIM_INSTALL, make_sim, record_episodes
     from policyzoo.specs import IMAGE_PREFIX, CameraSpec
 
@@ -46,6 +47,7 @@ def sample(flags: Flags) -> None:
     flags.finish()
     if episodes < 1:
         raise BadInput(f"--episodes={episodes}: must be at least 1")
+    check_writable(output, "--output")  # before the simulator starts
     use_videos = any(feature.get("dtype") == "video" for feature in meta.info.get("features", {}).values())
     cameras = [CameraSpec(name=key.removeprefix(IMAGE_PREFIX), height=shape[1], width=shape[2], fps=meta.fps)
                for key, shape in meta.features.visual.items()]

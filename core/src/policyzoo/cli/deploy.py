@@ -6,7 +6,7 @@ import math
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 import click
 
@@ -14,6 +14,15 @@ from policyzoo.cli.base import dotted_command, fail
 from policyzoo.errors import BadInput
 from policyzoo.flags import Flags, parse_bool, whole_positive
 
+if TYPE_CHECKING:
+    from policyzoo.deploy.config import DeployConfig
+    from policyzoo.deploy.evaluation import EvalPlan
+    from policyzoo.handle import PolicyHandle
+    from policyzoo.robot import RobotBackend
+
+EPISODE_TIME_S = RESET_TIME_S = 60.0
+"""Default length of an evaluation episode and of the reset pause after it, as lerobot-record's."""
+EVAL_KEYS = "s success, f failure, r retry (during or after an episode), right arrow ends it early, Esc stops"
 REAL_MAX_STEP = 5.0
 """Default largest change of a joint target per tick on the real robot (degrees, or percent of the gripper)."""
 
@@ -47,26 +56,39 @@ def _non_negative(text: str) -> float:
 
 @dotted_command(_commands, "calibrate")
 def calibrate(flags: Flags) -> None:
-    """Calibrate the real robot's arms with LeRobot (files where LeRobot keeps them; existing ones are offered).
+    """Calibrate the real robot's arms, or its leader arms, with LeRobot (files where LeRobot keeps them;
+    existing ones are offered).
 
     --robot.type=so101_bimanual --robot.left_port=PORT --robot.right_port=PORT [--robot.id=NAME]
     (one arm: --robot.type=so101 --robot.port=PORT --robot.id=NAME)
+    Leader arms: --teleop.type=so101_bimanual_leader --teleop.left_port=PORT --teleop.right_port=PORT
+    [--teleop.id=NAME] (one: --teleop.type=so101_leader --teleop.port=PORT --teleop.id=NAME)
     """
-    from policyzoo.deploy.session import make_robot
+    from policyzoo.robot import make_robot  # not through policyzoo.deploy, which imports torch
 
-    robot_flags = flags.section("robot", known=("type", "port", "left_port", "right_port", "id"))
+    arm_flags = ("type", "port", "left_port", "right_port", "id")
+    robot_flags = flags.section("robot", known=arm_flags)
+    teleop_flags = flags.section("teleop", known=arm_flags)
     flags.finish()
-    robot_type = robot_flags.pop("type", None)
-    if robot_type is None:
-        raise BadInput(
-            "--robot.type: required, e.g. --robot.type=so101_bimanual (see: policyzoo robots list)"
-        )
-    if robot_flags.pop("backend", "real") != "real":
-        raise BadInput("--robot.backend: calibrate works on the real robot only; leave it out")
-    robot = make_robot(robot_type, "real", robot_flags)
-    run = getattr(robot, "calibrate", None)
+    if teleop_flags:
+        from policyzoo.teleop import make_teleop
+
+        if robot_flags:
+            raise BadInput("--teleop.type: calibrate the robot (--robot.*) or its leader arms (--teleop.*), "
+                           "one at a time")
+        teleop_type = teleop_flags.pop("type", None)
+        device, what = make_teleop(teleop_type, None, teleop_flags), f"--teleop.type={teleop_type}"
+    else:
+        robot_type = robot_flags.pop("type", None)
+        if robot_type is None:
+            raise BadInput("--robot.type: required, e.g. --robot.type=so101_bimanual (see: policyzoo robots "
+                           "list), or --teleop.type=... for leader arms")
+        if robot_flags.pop("backend", "real") != "real":
+            raise BadInput("--robot.backend: calibrate works on the real robot only; leave it out")
+        device, what = make_robot(robot_type, "real", robot_flags), f"--robot.type={robot_type}"
+    run = getattr(device, "calibrate", None)
     if run is None:
-        raise BadInput(f"--robot.type={robot_type}: its real backend has no calibration step")
+        raise BadInput(f"{what}: it has no calibration step")
     for path in run():
         click.echo(f"calibration: {path}")
 
@@ -80,11 +102,14 @@ def deploy(flags: Flags) -> None:
     [--async=true] [--chunk_threshold=0.5] [--temporal_ensemble=0.01] [--n_action_steps=N]
     [--max_relative_target=DEG (default 5 on the real robot, none in the simulator)]
     [--inference_threads=N (default: all cores but one with --async)] [--seed=N] [--report=FILE.json]
+
+    Evaluation on the robot: --episodes=N [--episode_time_s=60] [--reset_time_s=60] [--record=DIR]: N episodes
+    with a reset pause between them, each marked by the operator's key (s success, f failure, r retry; right
+    arrow ends an episode early, Esc stops). DIR gets every kept rollout as a LeRobot dataset with its mark,
+    and eval_summary.json, in `policyzoo eval`'s form (--report=FILE writes it there too).
     """
-    from policyzoo.api import load_policy
-    from policyzoo.deploy import DeployConfig
-    from policyzoo.deploy.session import deploy as run_deploy
-    from policyzoo.deploy.session import make_robot
+    from policyzoo.devices import check_device
+    from policyzoo.files import check_writable
 
     policy = flags.section("policy", known=("path", "device"))
     robot_flags = flags.section("robot", known=("type", "backend"))
@@ -103,14 +128,27 @@ def deploy(flags: Flags) -> None:
     threads = flags.take("inference_threads", whole_positive, help_value="a whole number >= 1")
     seed = flags.take("seed", int)
     report_path = flags.take("report", Path)
+    episodes = flags.take("episodes", whole_positive, help_value="a whole number >= 1")
+    episode_s = flags.take("episode_time_s", _positive, help_value="a finite number of seconds > 0")
+    reset_s = flags.take("reset_time_s", _non_negative, help_value="a finite number of seconds >= 0")
+    record_dir = flags.take("record", Path)
     flags.finish()
+    if report_path is not None:  # before the run, so that its report is not lost after it
+        check_writable(report_path, "--report", folder=False)
+    _check_evaluation_flags(episodes, episode_s, reset_s, record_dir, duration)
 
     path = policy.pop("path", None)
     device = policy.pop("device", None)
+    check_device(device)
     for name in policy:
         raise BadInput(f"--policy.{name}: deploy takes --policy.path and --policy.device")
     if not path:
         raise BadInput("--policy.path: required; a saved policy folder, a training output or a Hub repo id")
+    from policyzoo.api import load_policy  # torch comes with these: after the checks above
+    from policyzoo.deploy import DeployConfig
+    from policyzoo.deploy.session import deploy as run_deploy
+    from policyzoo.deploy.session import make_robot
+
     robot_type = robot_flags.pop("type", None) or _checkpoint_robot(path)
     backend = robot_flags.pop("backend", "sim")
     if max_step == "default":
@@ -138,9 +176,21 @@ def deploy(flags: Flags) -> None:
             raise BadInput(f"--policy.path={path}: {exc}") from None
     if seed is not None and hasattr(robot, "reset"):
         robot.reset(seed=seed)
+    if episodes is not None:
+        from policyzoo.deploy.evaluation import EvalPlan
+
+        plan = EvalPlan(episodes, episode_s or EPISODE_TIME_S, RESET_TIME_S if reset_s is None else reset_s)
+        _evaluate(handle, robot, config, plan, path, record_dir, report_path, f"{robot_type}_{backend}")
+        return
     if duration is None:
         click.echo("running until Ctrl-C", err=True)
-    report = run_deploy(handle, robot, config, name=f"--policy.path={path}")
+    from policyzoo.deploy.status import StatusLine
+
+    status = StatusLine()
+    try:
+        report = run_deploy(handle, robot, config, name=f"--policy.path={path}", status=status)
+    finally:
+        status.close()
     if hasattr(robot, "success"):
         report.success = bool(robot.success())
     for line in report.lines():
@@ -150,6 +200,54 @@ def deploy(flags: Flags) -> None:
         click.echo(f"wrote {report_path}")
     if not report.ok:
         fail(report.stop_reason, code=1)
+
+
+def _check_evaluation_flags(episodes: int | None, episode_s: float | None, reset_s: float | None,
+                            record_dir: Path | None, duration: float | None) -> None:
+    from policyzoo.files import check_writable
+
+    if episodes is None:
+        for flag, value in (("episode_time_s", episode_s), ("reset_time_s", reset_s), ("record", record_dir)):
+            if value is not None:
+                raise BadInput(f"--{flag}: only with --episodes=N (an evaluation on the robot)")
+        return
+    if duration is not None:
+        raise BadInput("--duration_s: not with --episodes; each episode lasts --episode_time_s")
+    if record_dir is not None:
+        check_writable(record_dir, "--record")
+        if record_dir.exists() and any(record_dir.iterdir()):
+            raise BadInput(f"--record={record_dir}: the folder is not empty; choose a new one")
+
+
+def _evaluate(handle: PolicyHandle, robot: RobotBackend, config: DeployConfig, plan: EvalPlan, path: str,
+              record_dir: Path | None, report_path: Path | None, env: str) -> None:
+    """Evaluate on the robot with the operator's marks; print the summary and write it as eval_summary.json."""
+    import json
+
+    from policyzoo.deploy.evaluation import eval_features, run_evaluation, summarize_evaluation, summary_lines
+    from policyzoo.deploy.status import StatusLine
+    from policyzoo.evaluate import SUMMARY_FILE
+    from policyzoo.keys import open_keys
+    from policyzoo.lerobot.episodes import create_writer
+
+    def open_writer():
+        return create_writer(f"local/{record_dir.name}", record_dir, config.fps, eval_features(robot.spec, True),
+                             robot.spec.type, use_videos=True)
+
+    keys = open_keys()
+    click.echo(f"keys: {EVAL_KEYS}", err=True)
+    result = run_evaluation(handle, robot, config, plan, keys, open_writer if record_dir else None,
+                            name=f"--policy.path={path}", say=lambda text: click.echo(text, err=True),
+                            status=StatusLine())
+    summary = summarize_evaluation(result, plan, path, handle.spec.type, env, config.task, config.fps)
+    summary["dataset"] = str(record_dir) if record_dir else None
+    for line in summary_lines(summary):
+        click.echo(line)
+    for target in (record_dir / SUMMARY_FILE if record_dir else None, report_path):
+        if target is not None:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(json.dumps(summary, indent=2) + "\n")
+            click.echo(f"wrote {target}")
 
 
 def _checkpoint_robot(path: str) -> str:

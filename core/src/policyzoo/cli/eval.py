@@ -3,19 +3,55 @@
 from __future__ import annotations
 
 import os
+import sys
 import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import click
+from tqdm import tqdm
 
 from policyzoo.cli.base import dotted_command
 from policyzoo.errors import BadInput
-from policyzoo.flags import Flags, whole_positive
+from policyzoo.flags import Flags, parse_bool, whole_positive
+from policyzoo.lerobot_flags import EVAL_REASONS, reason
 
 
 @click.group()
 def _group() -> None:
     """Holder for the command below (the top-level CLI lists it as `eval`)."""
+
+
+@contextmanager
+def episode_bar(episodes: int) -> Iterator[Callable[[Any], None]]:
+    """A bar over the episodes (rate, ETA, successes so far) and the callback `evaluate` reports each episode to:
+    its line goes above the bar (or alone, where the output is no terminal)."""
+    successes = 0
+    with tqdm(total=episodes, unit="episode", dynamic_ncols=True, disable=None) as bar:
+
+        def progress(episode: Any) -> None:
+            nonlocal successes
+            successes += bool(episode.success)
+            tqdm.write(f"episode {episode.index}: {'success' if episode.success else 'failure'}"
+                       + (f" ({episode.failure})" if episode.failure else "") + ", "
+                       f"{episode.length} steps, reward sum {episode.sum_reward:.2f}, max {episode.max_reward:.2f}"
+                       + (f", {episode.video}" if episode.video else ""))
+            sys.stdout.flush()
+            bar.set_postfix_str(f"{successes}/{bar.n + 1} successful", refresh=False)
+            bar.update()
+
+        yield progress
+
+
+def _one_of(flags: Flags, name: str, lerobot_name: str, parse: Callable[[str], Any], help_value: str) -> Any:
+    """`--name`, or LeRobot's `--lerobot_name` for the same thing (lerobot-eval's flags); not both."""
+    ours = flags.take(name, parse, help_value=help_value)
+    theirs = flags.take(lerobot_name, parse, help_value=help_value)
+    if ours is not None and theirs is not None:
+        raise BadInput(f"--{lerobot_name}: the same as --{name}; give one of them")
+    return ours if ours is not None else theirs
 
 
 def _count(text: str) -> int:
@@ -31,11 +67,14 @@ def eval_command(flags: Flags) -> None:
 
     policyzoo eval --policy.path=DIR_OR_USER/NAME --env=so101_bimanual_sim --episodes=10 --seed=0
     --output_dir=outputs/eval [--max_steps=N] [--videos=4] [--workers=N] [--task=TEXT] [--policy.device=cpu]
+    [--overwrite=true (replace an earlier evaluation in --output_dir)]
 
-    Episodes run in --workers processes at once (default: one per CPU core, at most one per episode);
+    lerobot-eval's --eval.n_episodes, --eval.batch_size and --env.type are taken as --episodes, --workers and
+    --env. Episodes run in --workers processes at once (default: one per CPU core, at most one per episode);
     --max_steps defaults to the simulator's episode length (300 where it has none).
     """
-    from policyzoo.evaluate import SUMMARY_FILE, EvalConfig, evaluate
+    from policyzoo.devices import check_device
+    from policyzoo.evaluate import SUMMARY_FILE, EvalConfig, check_output, evaluate
 
     policy = flags.section("policy", known=("path", "device"))
     unknown = sorted(set(policy) - {"path", "device"})
@@ -43,10 +82,11 @@ def eval_command(flags: Flags) -> None:
         raise BadInput(f"--policy.{unknown[0]}: eval takes --policy.path and --policy.device only")
     if not policy.get("path"):
         raise BadInput("--policy.path: required; a saved policy folder, training output dir or Hub repo id")
-    episodes = flags.take("episodes", whole_positive, default=10, help_value="a whole number >= 1")
+    episodes = _one_of(flags, "episodes", "eval.n_episodes", whole_positive, "a whole number >= 1") or 10
+    workers = _one_of(flags, "workers", "eval.batch_size", whole_positive, "a whole number >= 1")
     config = EvalConfig(
         policy_path=policy["path"],
-        env=flags.take("env", default="so101_bimanual_sim"),
+        env=_one_of(flags, "env", "env.type", str, "") or "so101_bimanual_sim",
         episodes=episodes,
         seed=flags.take("seed", int, default=0, help_value="a whole number"),
         output_dir=Path(flags.take("output_dir", default="outputs/eval")),
@@ -54,19 +94,18 @@ def eval_command(flags: Flags) -> None:
         videos=flags.take("videos", _count, default=4, help_value="a whole number >= 0"),
         task=flags.take("task", default=None),
         device=policy.get("device"),
-        workers=flags.take("workers", whole_positive, default=min(os.cpu_count() or 1, episodes),
-                           help_value="a whole number >= 1"),
+        workers=workers or min(os.cpu_count() or 1, episodes),
+        overwrite=flags.take("overwrite", parse_bool, default=False),
     )
+    flags.reasons = lambda name: reason(name, EVAL_REASONS)
     flags.finish()
+    check_device(config.device)
+    check_output(config.output_dir, config.overwrite)  # before the policy loads
     start = time.perf_counter()
-
-    def progress(episode) -> None:
-        click.echo(f"episode {episode.index}: {'success' if episode.success else 'failure'}"
-                   + (f" ({episode.failure})" if episode.failure else "") + ", "
-                   f"{episode.length} steps, reward sum {episode.sum_reward:.2f}, max {episode.max_reward:.2f}"
-                   + (f", {episode.video}" if episode.video else ""))
-
-    summary = evaluate(config, progress=progress)
+    workers = min(config.workers, config.episodes)
+    click.echo(f"loading {config.policy_path} and starting {config.env} in {workers} process(es) ...")
+    with episode_bar(config.episodes) as progress:
+        summary = evaluate(config, progress=progress)
     click.echo(f"\n{summary['episodes']} episodes of {summary['policy']['type']} on {summary['env']} "
                f"(seed {summary['seed']}): success rate {summary['success_rate']:.0%} (95% interval "
                f"{summary['success_interval_95'][0]:.0%}-{summary['success_interval_95'][1]:.0%}), mean reward sum "

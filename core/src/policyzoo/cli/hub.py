@@ -13,7 +13,7 @@ LICENSE = click.option("--license", "license_", default="apache-2.0", show_defau
 @click.command("export")
 @click.argument("checkpoint", type=click.Path(path_type=Path))
 @click.option("--to", "to", type=click.Path(path_type=Path), required=True, help="The folder to write.")
-@click.option("--repo-id", default=None, help="Hub repo id to show in the model card's examples.")
+@click.option("--repo-id", "--repo_id", default=None, help="Hub repo id to show in the model card's examples.")
 @LICENSE
 def export(checkpoint: Path, to: Path, repo_id: str | None, license_: str) -> None:
     """Write CHECKPOINT as a self-contained model folder that LeRobot and policyzoo load.
@@ -23,11 +23,13 @@ def export(checkpoint: Path, to: Path, repo_id: str | None, license_: str) -> No
     training state, local paths or tokens, nothing read through a link out of the checkpoint folder;
     other files are listed as left out. It is reloaded and checked before it is kept.
     """
+    from policyzoo.files import check_writable
     from policyzoo.hub.export import export as run_export
     from policyzoo.hub.push import check_repo_id
 
     if repo_id is not None:
         check_repo_id(repo_id)
+    check_writable(to, "--to")
     report = run_export(checkpoint, to, repo_id=repo_id, license=license_)
     for line in report.lines():
         click.echo(line)
@@ -35,10 +37,10 @@ def export(checkpoint: Path, to: Path, repo_id: str | None, license_: str) -> No
 
 @click.command("push")
 @click.argument("checkpoint", type=click.Path(path_type=Path))
-@click.option("--repo-id", required=True, help="USER/NAME on the Hugging Face Hub.")
+@click.option("--repo-id", "--repo_id", required=True, help="USER/NAME on the Hugging Face Hub.")
 @click.option("--private", is_flag=True, help="Create the repo as private.")
 @click.option("--revision", default=None, help="Branch to upload to (created if needed); default main.")
-@click.option("--commit-message", default=None, help="Message of the upload commit.")
+@click.option("--commit-message", "--commit_message", default=None, help="Message of the upload commit.")
 @LICENSE
 def push(checkpoint: Path, repo_id: str, private: bool, revision: str | None, commit_message: str | None,
          license_: str) -> None:

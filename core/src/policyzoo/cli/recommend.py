@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 
 import click
 
@@ -20,7 +21,7 @@ def _group() -> None:
 def recommend(flags: Flags) -> None:
     """Rank the policy types for a dataset, a GPU and a goal, with the reasons for every place.
 
-    Flags: --dataset.repo_id=USER/DATA or --dataset.root=DIR, --gpu-memory-gb=N (default: detected with
+    Flags: --dataset.repo_id=USER/DATA or --dataset.root=DIR, --gpu_memory_gb=N (or --gpu-memory-gb; default: detected with
     nvidia-smi, or none), --goal=production|research|limited-data|contact-rich|long-horizon,
     --language=true|false, --json.
     """
@@ -31,7 +32,7 @@ def recommend(flags: Flags) -> None:
     if unknown:
         raise BadInput(f"--dataset.{unknown[0]}: unknown flag; recommend reads --dataset.repo_id and "
                               f"--dataset.root")
-    gpu = flags.take("gpu-memory-gb", _gigabytes, default=None, help_value="a number of GB, or 0 for no GPU")
+    gpu = flags.take("gpu_memory_gb", _gigabytes, default=None, help_value="a number of GB, or 0 for no GPU")
     goal = flags.take("goal", default="production", choices=engine.GOALS)
     language = flags.take("language", parse_bool, default=None)
     as_json = flags.take("json", parse_bool, default=False)
@@ -54,8 +55,8 @@ def recommend(flags: Flags) -> None:
 
 def _gigabytes(text: str) -> float:
     value = float(text)
-    if value < 0:
-        raise ValueError("must be >= 0")
+    if not (math.isfinite(value) and value >= 0):
+        raise ValueError("must be finite and >= 0")
     return value
 
 
@@ -87,12 +88,6 @@ def _print(ranking, facts, detected: bool, command: str | None) -> None:
         click.echo(head)
         for reason in candidate.reasons:
             click.echo(f"     {reason}")
-    ruled_out = [c for c in ranking if not c.eligible and c.card is not None]
-    if ruled_out:
-        click.echo("\nruled out:")
-        for candidate in ruled_out:
-            why = "; ".join(r.removeprefix("ruled out: ") for r in candidate.reasons if r.startswith("ruled out"))
-            click.echo(f"  {candidate.name}: {why}")
     if command:
         click.echo(f"\ntrain the winner:\n  {command}")
     else:

@@ -1,4 +1,5 @@
-"""`policyzoo record` (scripted expert in the simulator -> LeRobot v3.0) and `policyzoo replay`."""
+"""`policyzoo record` (scripted expert in the simulator, or a person with leader arms on the real robot ->
+LeRobot v3.0) and `policyzoo replay`."""
 
 from __future__ import annotations
 
@@ -16,32 +17,50 @@ def _commands() -> None:
     """Not a command: `dotted_command` needs a group; the top-level CLI imports `record` and `replay`."""
 
 
-def _robot_flags(flags: Flags, command: str) -> str:
+def _robot_flags(flags: Flags, command: str, real: bool = False) -> tuple[str, str, dict[str, str]]:
+    """(robot type, backend, the other --robot.* options); only the real backend (`real=True`) takes options."""
     robot = flags.section("robot", known=("type", "backend"))
     robot_type = robot.pop("type", "so101_bimanual")
     backend = robot.pop("backend", "sim")
+    if real and backend == "real":
+        return robot_type, backend, robot
     for name in robot:
         raise BadInput(f"--robot.{name}: {command} takes --robot.type and --robot.backend only")
     if backend != "sim":
-        raise BadInput(
-            f"--robot.backend={backend}: {command} drives the simulator only; use --robot.backend=sim "
-            "(recording with a leader arm on the real robot is not supported yet)"
-        )
-    return robot_type
+        real_too = " or --robot.backend=real (with leader arms, --teleop.type=...)" if real else ""
+        raise BadInput(f"--robot.backend={backend}: {command} drives the simulator; use --robot.backend=sim{real_too}")
+    return robot_type, backend, {}
 
 
 @dotted_command(_commands, "record")
 def record(flags: Flags) -> None:
-    """Record scripted-expert episodes in the simulator into a LeRobot v3.0 dataset.
+    """Record episodes into a LeRobot v3.0 dataset: the scripted expert in the simulator, or demonstrations
+    with leader arms on the real robot.
 
-    --robot.type=so101_bimanual --robot.backend=sim --dataset.root=DIR [--dataset.repo_id=ID]
+    Simulator: --robot.type=so101_bimanual --robot.backend=sim --dataset.root=DIR [--dataset.repo_id=ID]
     [--episodes=N (or --dataset.num_episodes=N)] [--seed=S] [--dataset.video=true|false]
+
+    Real robot: --robot.type=so101_bimanual --robot.backend=real --robot.left_port=P --robot.right_port=P
+    [--robot.id=NAME] [--robot.cameras=YAML] --teleop.type=so101_bimanual_leader --teleop.left_port=P
+    --teleop.right_port=P [--teleop.id=NAME] --dataset.repo_id=USER/NAME --dataset.single_task="..."
+    [--dataset.root=DIR (default: LeRobot's cache)] [--dataset.num_episodes=50] [--dataset.episode_time_s=60]
+    [--dataset.reset_time_s=60] [--dataset.fps=30] [--dataset.video=true] [--resume=true (append)]
+    (one arm: --robot.type=so101 --robot.port=P --teleop.type=so101_leader --teleop.port=P).
+    Keys: right arrow ends the episode or reset early, left arrow records the episode again, Esc saves and
+    stops; Ctrl-C keeps every finished episode.
 
     Cameras are stored as AV1 video by default, as LeRobot does; load them with video_backend="pyav".
     """
+    from policyzoo.files import check_writable
+    from policyzoo.hub.push import check_repo_id
     from policyzoo.recording import make_sim, record_episodes
 
-    robot_type = _robot_flags(flags, "record")
+    robot_type, backend, options = _robot_flags(flags, "record", real=True)
+    if backend == "real":
+        from policyzoo.cli.record_real import record_real
+
+        record_real(flags, robot_type, options)
+        return
     data = flags.section("dataset", known=("root", "repo_id", "num_episodes", "video"))
     use_videos = _boolean("--dataset.video", data.pop("video", "true"))
     episodes = flags.take("episodes", int, default=None)
@@ -60,7 +79,9 @@ def record(flags: Flags) -> None:
     episodes = 1 if episodes is None else episodes
     if episodes < 1:
         raise BadInput(f"--episodes={episodes}: must be at least 1")
-    root_path = Path(root).expanduser()
+    if repo_id is not None:
+        check_repo_id(repo_id, flag="--dataset.repo_id")
+    root_path = check_writable(root, "--dataset.root")  # before the simulator starts
     robot = make_sim(robot_type)
     try:
         result = record_episodes(
@@ -93,7 +114,7 @@ def replay(flags: Flags) -> None:
         raise BadInput("--dataset.root: required; the dataset whose episode to replay")
     meta = read_meta(Path(root).expanduser())
     robot_flags = flags.values.get("robot.type")
-    robot_type = _robot_flags(flags, "replay")
+    robot_type = _robot_flags(flags, "replay")[0]
     if robot_flags is None and meta.robot_type:
         robot_type = meta.robot_type
     flags.finish()

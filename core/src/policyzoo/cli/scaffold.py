@@ -24,12 +24,13 @@ def new_command(name: str, directory: Path | None) -> None:
     """
     from policyzoo import scaffold
     from policyzoo.catalogue import FIRST_PARTY
+    from policyzoo.files import check_writable
     from policyzoo.registry import get_registry
 
     taken = {key: known.distribution for key, known in FIRST_PARTY.items()}
     taken.update({entry.type: entry.distribution for entry in get_registry().policies.values()})
     values = scaffold.variables(name)
-    directory = directory or Path(values["distribution"])
+    directory = check_writable(directory or Path(values["distribution"]), "--dir")
     written = scaffold.create(name, directory, taken)
     click.echo(f"wrote {len(written)} files of {values['distribution']} (policy type '{name}') to {directory}")
     click.echo("next:")

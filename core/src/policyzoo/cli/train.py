@@ -28,8 +28,10 @@ def train(flags: Flags) -> None:
     Data: --dataset.repo_id (Hub id, read from the HF cache), --dataset.root (a local folder); neither: the
     sample dataset. Policy: --policy.type, or --policy.path to fine-tune; --policy.X sets any spec field
     (policyzoo policies show TYPE). Run: --batch_size --steps --optimizer.lr --output_dir --save_freq
-    --log_freq --seed --num_workers --resume --wandb.enable --wandb.project --wandb.mode
-    --policy.push_to_hub --policy.repo_id
+    --log_freq --seed --num_workers --resume (or --config_path) --wandb.enable --wandb.project --wandb.mode
+    --dataset.episodes --dataset.video_backend --dataset.image_transforms.* --dataset.use_imagenet_stats
+    --scheduler.* --save_checkpoint --tolerance_s --gradient_accumulation_steps; --policy.repo_id pushes at the end, as in LeRobot
+    (--policy.push_to_hub=false keeps it local). LeRobot flags policyzoo does not take are refused with why.
     """
     from policyzoo.train.config import parse_flags, resolve
 
@@ -62,6 +64,11 @@ def run(config: Any) -> Any:
     checked = plan(config)  # bad input fails here, before torch is imported
     if config.push_to_hub:
         _check_push(config)
+        click.echo(f"at the end, the last checkpoint is pushed to the Hub as {config.repo_id} "
+                   f"(--policy.push_to_hub=false keeps it local)")
+    from policyzoo.train.progress import starting
+
+    starting("loading torch and LeRobot")  # the imports below take seconds
     from policyzoo.train.loop import TrainingStopped
     from policyzoo.train.loop import train as train_plan
 
@@ -74,6 +81,8 @@ def run(config: Any) -> Any:
         from policyzoo.hub.push import push
 
         push(result.checkpoint / "pretrained_model", checked.config.repo_id)
+    if not result.main:  # one process of several: the main one says where the results are
+        return result
     if result.checkpoint is not None:
         click.echo(f"checkpoint: {result.checkpoint / 'pretrained_model'}")
     click.echo(f"metrics:    {result.metrics}")

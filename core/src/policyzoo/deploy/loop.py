@@ -21,21 +21,30 @@ from policyzoo.handle import PolicyHandle
 from policyzoo.robot import RobotBackend
 from policyzoo.specs import STATE_KEY
 
+TickHook = Callable[[int, dict[str, Any], np.ndarray], bool]
+"""Called after each tick's target went out with (tick, the observation read at its start, the policy's action
+for it); returning True ends the run there."""
 
-def run_loop(robot: RobotBackend, policy: PolicyHandle, config: DeployConfig) -> DeployReport:
+
+def run_loop(robot: RobotBackend, policy: PolicyHandle, config: DeployConfig, on_tick: TickHook | None = None,
+             status: Callable[[DeployReport], None] | None = None) -> DeployReport:
     """Drive a connected `robot` with `policy` until the duration is reached, Ctrl-C (or SIGTERM, inside
-    `sigterm_as_interrupt`), or a failure.
+    `sigterm_as_interrupt`), `on_tick` says stop, or a failure. `status(report)` follows every tick.
 
     The first chunk is predicted before the clock starts. A failing policy, a non-finite action or a
-    stale observation holds the last safe target and stops the loop; the report says why.
+    stale observation holds the last safe target and stops the loop; the report says why. With `on_tick`
+    the robot is observed at every tick (to record it), not only when a chunk is predicted.
     """
     with torch_threads(config.threads):
-        return _Loop(robot, policy, config).run()
+        return _Loop(robot, policy, config, on_tick, status).run()
 
 
 class _Loop:
-    def __init__(self, robot: RobotBackend, policy: PolicyHandle, config: DeployConfig) -> None:
+    def __init__(self, robot: RobotBackend, policy: PolicyHandle, config: DeployConfig,
+                 on_tick: TickHook | None = None, status: Callable[[DeployReport], None] | None = None) -> None:
         self.robot = robot
+        self.on_tick = on_tick
+        self.status = status
         self.policy = policy
         self.config = config
         self.report = DeployReport(
@@ -53,6 +62,8 @@ class _Loop:
         self.background: BackgroundPredictor | None = None
         self.last: np.ndarray | None = None
         """The last target sent (at first: the measured position); what holding position commands."""
+        self.proposed: np.ndarray | None = None
+        """The policy's action for the last tick sent, before the safety filter."""
 
     def run(self) -> DeployReport:
         started = time.perf_counter()
@@ -84,8 +95,9 @@ class _Loop:
         tick = 0
         slot = time.perf_counter()  # when the current tick's period starts; its deadline is one period later
         while n_ticks is None or tick < n_ticks:
+            observation = self._observe() if self.on_tick is not None else None
             if self.background is None:
-                self._refill_in_line(tick)
+                self._refill_in_line(tick, observation)
             else:
                 self._collect(tick)
             sent = self._send(tick)
@@ -95,6 +107,10 @@ class _Loop:
                 self.report.missed_deadlines += int(late // period) + 1
                 slot = sent  # restart the clock here instead of bursting to catch up
             tick += 1
+            if self.status is not None:
+                self.status(self.report)
+            if self.on_tick is not None and self.on_tick(tick - 1, observation, self.proposed):
+                break
             if self.background is not None and (n_ticks is None or tick < n_ticks):
                 self._request(
                     tick
@@ -104,10 +120,12 @@ class _Loop:
             if wait > 0:
                 time.sleep(wait)
 
-    def _refill_in_line(self, tick: int) -> None:
-        """Sync: predict (blocking) when the queue is empty, or every tick when ensembling."""
+    def _refill_in_line(self, tick: int, observation: dict[str, Any] | None = None) -> None:
+        """Sync: predict (blocking) when the queue is empty, or every tick when ensembling; from `observation`
+        when this tick has one already."""
         if self.ensembling or self.timeline.remaining(tick) == 0:
-            self._place(self.predictor.predict(self._observe(), tick), tick)
+            self._place(self.predictor.predict(observation if observation is not None else self._observe(), tick),
+                        tick)
 
     def _collect(self, tick: int) -> None:
         finished = self.background.poll()
@@ -136,6 +154,7 @@ class _Loop:
         if action is None:
             action = self.last
             report.starved_ticks += 1
+        self.proposed = action
         safe = self.safety(action, self.last)  # finite after clipping: exactly what is sent
         if np.any(safe != action):
             report.clamped_ticks += 1

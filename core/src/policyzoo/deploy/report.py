@@ -45,6 +45,16 @@ class DeployReport:
         periods = on_time + self.missed_deadlines
         return 100.0 * on_time / periods if periods else 0.0
 
+    def hint(self) -> str | None:
+        """What to change when most control periods missed their deadline; None otherwise."""
+        if not self.ticks or self.on_time_pct >= 50:
+            return None
+        period_ms = 1000 / self.fps
+        changes = [] if self.mode == "async" else ["--async=true (predict while acting)"]
+        changes += ["a smaller model", "a GPU (--policy.device=cuda)", f"a lower --fps (now {self.fps})"]
+        return (f"hint: {100 - self.on_time_pct:.0f}% of deadlines missed (inference p50 {self.latency_ms(50):.0f} ms "
+                f"for a {period_ms:.0f} ms period); try " + ", ".join(changes))
+
     def latency_ms(self, percentile: float) -> float:
         return float(np.percentile(self.latencies_s, percentile) * 1000) if self.latencies_s else float("nan")
 
@@ -59,6 +69,7 @@ class DeployReport:
             first_chunk_ms=_ms(self.first_chunk_s * 1000),
             largest_jump=round(self.largest_jump, 4),
             wall_s=round(self.wall_s, 3),
+            hint=self.hint(),
         )
         return data
 
@@ -73,6 +84,7 @@ class DeployReport:
             f"safety clamped {self.clamped_ticks} ticks",
             f"stopped: {self.stop_reason}"
             + ("" if self.success is None else f"; task success: {self.success}"),
+            *([hint] if (hint := self.hint()) else []),
         ]
 
     def write(self, path: Path) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from pydantic import ValidationError
@@ -60,8 +61,10 @@ def deploy(
     config: DeployConfig,
     device: str | None = None,
     name: str | None = None,
+    status: Callable[[DeployReport], None] | None = None,
 ) -> DeployReport:
     """Run `policy` (a handle, or a path / Hub id to load) on `robot`; connects and always disconnects.
+    `status(report)` follows every tick (e.g. a `policyzoo.deploy.status.StatusLine`).
 
     SIGTERM stops the run as Ctrl-C does: the loop reports it and the robot is disconnected.
     """
@@ -75,6 +78,6 @@ def deploy(
     with sigterm_as_interrupt():
         robot.connect()
         try:
-            return run_loop(robot, policy, config)
+            return run_loop(robot, policy, config, status=status)
         finally:
             robot.disconnect()

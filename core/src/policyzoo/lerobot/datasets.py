@@ -4,9 +4,19 @@ from __future__ import annotations
 
 import warnings
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from policyzoo.errors import BadInput
+from policyzoo.quiet import quiet_lerobot
+
+
+class DatasetOptions(Protocol):
+    """What `open_dataset` reads of a run's settings (`policyzoo.train.config.TrainConfig` has it)."""
+
+    dataset_episodes: list[int] | None
+    dataset_revision: str | None
+    video_backend: str
+    tolerance_s: float
 
 
 def delta_timestamps(delta_indices: dict[str, list[int]], fps: int, keys: set[str]) -> dict[str, list[float]]:
@@ -14,21 +24,26 @@ def delta_timestamps(delta_indices: dict[str, list[int]], fps: int, keys: set[st
     return {key: [index / fps for index in indices] for key, indices in delta_indices.items() if key in keys}
 
 
-def open_dataset(place: Any, delta_indices: dict[str, list[int]], image_transforms: Any = None) -> Any:
+def open_dataset(place: Any, delta_indices: dict[str, list[int]], image_transforms: Any = None,
+                 config: DatasetOptions | None = None) -> Any:
     """The LeRobotDataset at `place` (`repo_id`, `root`, `info`: a `policyzoo.train.prepare.DatasetPlace`),
     yielding the past/future frames the policy asks for, its camera images passed through `image_transforms`
-    (LeRobot's `ImageTransforms`, or None)."""
+    (LeRobot's `ImageTransforms`, or None); `config` picks the episodes, revision, video backend and timestamp
+    tolerance as LeRobot's `--dataset.*` and `--tolerance_s` flags do (None: all episodes, LeRobot's defaults)."""
     from lerobot.datasets.lerobot_dataset import LeRobotDataset
 
     # LeRobot decodes videos with PyAV through torchvision, which warns about its own future on every run.
     warnings.filterwarnings("ignore", message="The video decoding and encoding capabilities of torchvision")
     fps = int(place.info["fps"])
     timestamps = delta_timestamps(delta_indices, fps, set(place.info.get("features", {})))
+    options: dict[str, Any] = {"video_backend": "pyav"}
+    if config is not None:
+        options.update(episodes=config.dataset_episodes, revision=config.dataset_revision,
+                       video_backend=config.video_backend, tolerance_s=config.tolerance_s)
     try:
-        return LeRobotDataset(
-            place.repo_id, root=place.root, delta_timestamps=timestamps or None, video_backend="pyav",
-            image_transforms=image_transforms,
-        )
+        with quiet_lerobot():
+            return LeRobotDataset(place.repo_id, root=place.root, delta_timestamps=timestamps or None,
+                                  image_transforms=image_transforms, **options)
     except Exception as exc:  # LeRobot raises many types for a broken or partial dataset
         raise BadInput(
             f"dataset {place.repo_id} at {place.root}: LeRobot cannot read it "
@@ -54,7 +69,8 @@ def fetch_metadata(repo_id: str, root: Path) -> Path:
 
 def create_dataset(repo_id: str, root: Path, fps: int, features: dict[str, dict[str, Any]], robot_type: str,
                    use_videos: bool) -> Any:
-    """A new, empty LeRobotDataset at `root` to `add_frame` / `save_episode` / `finalize`."""
+    """A new, empty LeRobotDataset at `root` to `add_frame` / `save_episode` / `finalize` (inside
+    `policyzoo.quiet.quiet_lerobot()`, or LeRobot's encoder and statistics print to the terminal)."""
     from lerobot.datasets.lerobot_dataset import LeRobotDataset
 
     return LeRobotDataset.create(repo_id=repo_id, fps=fps, features=features, root=root, robot_type=robot_type,

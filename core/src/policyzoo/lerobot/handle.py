@@ -12,6 +12,7 @@ import torch
 from lerobot.policies.pretrained import PreTrainedPolicy
 
 from policyzoo.checkpoint import CheckpointMeta, write_meta
+from policyzoo.observation import prepare_observation
 from policyzoo.specs import ACTION_KEY, REWARD_KEY, Features, PolicySpec
 
 
@@ -62,11 +63,13 @@ class LeRobotHandle:
         return loss, scalars(info)
 
     def select_action(self, observation: dict[str, Any]) -> torch.Tensor:
+        observation = prepare_observation(observation, self.features)
         with torch.inference_mode(), self._autocast():
             action = self.postprocessor(self.model_action(self.model_observation(observation)))
         return action[0]
 
     def predict_chunk(self, observation: dict[str, Any]) -> torch.Tensor:
+        observation = prepare_observation(observation, self.features)
         with torch.inference_mode(), self._autocast():
             chunk = self.postprocessor(self.model_chunk(self.model_observation(observation)))
         return chunk[0]
@@ -83,6 +86,11 @@ class LeRobotHandle:
 
     def parameters(self) -> Iterator[torch.nn.Parameter]:
         return self.policy.parameters()
+
+    @property
+    def module(self) -> torch.nn.Module:
+        """The LeRobot policy itself (`loss` runs its `forward`)."""
+        return self.policy
 
     def train_mode(self, training: bool) -> None:
         self.policy.train(training)
@@ -140,7 +148,12 @@ class LeRobotHandle:
         return optimizer, scheduler
 
     def _autocast(self) -> Any:
-        return torch.autocast(device_type=self._device.type) if self._amp else nullcontext()
+        """Mixed precision with `--policy.use_amp` on CUDA (bf16 where the GPU has it), unless the caller
+        already runs under autocast (training: accelerate's, with its own precision)."""
+        if not self._amp or torch.is_autocast_enabled(self._device.type):
+            return nullcontext()
+        dtype = torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
+        return torch.autocast(device_type=self._device.type, dtype=dtype)
 
 
 def batched(observation: dict[str, Any]) -> dict[str, Any]:

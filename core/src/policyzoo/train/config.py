@@ -11,15 +11,17 @@ from pathlib import Path
 from typing import Any
 
 from policyzoo.errors import BadInput
-from policyzoo.flags import Flags, parse_bool
+from policyzoo.flags import Flags, parse_bool, whole_number
+from policyzoo.lerobot_flags import NO_EVAL_IN_TRAINING, TRAIN_REASONS, reason
 
 CONFIG_FILE = "train_config.json"
 WANDB_MODES = ("online", "offline", "disabled")
 # Flags that describe the run itself; `--resume=true` keeps the stored values and refuses new ones.
 # The learning rate and batch size are among them: the summary, the checkpoints' train_config.json and the optimizer
 # state all describe the run with the stored values.
-FIXED_ON_RESUME = ("dataset_repo_id", "dataset_root", "policy_type", "policy_path", "seed", "batch_size", "lr",
-                   "scheduler")
+FIXED_ON_RESUME = ("dataset_repo_id", "dataset_root", "dataset_episodes", "use_imagenet_stats", "policy_type",
+                   "policy_path", "seed", "batch_size", "gradient_accumulation_steps", "lr", "scheduler")
+VIDEO_BACKENDS = ("pyav", "torchcodec")
 RUNTIME_POLICY_FLAGS = ("device", "use_amp")
 """Spec fields that do not change the model: a resumed or fine-tuned run may set them."""
 
@@ -31,7 +33,7 @@ def default_num_workers() -> int:
 
 def _at_least(minimum: int):
     def parse(text: str) -> int:
-        value = int(text)
+        value = whole_number(text)
         if value < minimum:
             raise ValueError(f"must be at least {minimum}")
         return value
@@ -40,6 +42,14 @@ def _at_least(minimum: int):
 
 
 _AT_LEAST_1 = "an integer of at least 1"
+
+
+def _episodes(text: str) -> list[int]:
+    """`[0,1,2]` (LeRobot's form), `0,1,2` or one index."""
+    values = json.loads("[" + text.strip().removeprefix("[").removesuffix("]") + "]")
+    if not values or not all(isinstance(value, int) and value >= 0 for value in values):
+        raise ValueError("not a list of episode indices")
+    return sorted(set(values))
 
 
 def _positive_float(text: str) -> float:
@@ -55,11 +65,21 @@ class TrainConfig:
 
     dataset_repo_id: str | None = None
     dataset_root: str | None = None
+    dataset_episodes: list[int] | None = None
+    """`--dataset.episodes=[0,1,2]`: train on these episodes only (None: all)."""
+    dataset_revision: str | None = None
+    video_backend: str = "pyav"
+    tolerance_s: float = 1e-4
+    """How far a frame's timestamp may be from the one asked for (LeRobot's `--tolerance_s`)."""
+    use_imagenet_stats: bool = True
+    """Normalize camera images with ImageNet's mean and std instead of the dataset's, as LeRobot does by default."""
     policy_type: str | None = None
     policy_path: str | None = None
     policy: dict[str, str] = field(default_factory=dict)
     """`--policy.X` spec overrides, as given on the command line."""
     batch_size: int = 8
+    gradient_accumulation_steps: int = 1
+    """Batches of `batch_size` per process summed into each optimizer step (accelerate's accumulation)."""
     steps: int = 100_000
     lr: float | None = None
     scheduler: dict[str, str] = field(default_factory=dict)
@@ -70,6 +90,8 @@ class TrainConfig:
     output_dir: str | None = None
     job_name: str | None = None
     save_freq: int = 20_000
+    save_checkpoint: bool = True
+    """False: save nothing at all (LeRobot's `--save_checkpoint=false`, for trials)."""
     log_freq: int = 200
     seed: int = 1000
     num_workers: int = field(default_factory=default_num_workers)
@@ -78,6 +100,7 @@ class TrainConfig:
     wandb_project: str = "policyzoo"
     wandb_entity: str | None = None
     wandb_mode: str | None = None
+    wandb_notes: str | None = None
     push_to_hub: bool = False
     repo_id: str | None = None
     command: str = ""
@@ -109,7 +132,13 @@ def parse_flags(flags: Flags) -> dict[str, Any]:
 
     take("dataset.repo_id", "dataset_repo_id")
     take("dataset.root", "dataset_root")
+    take("dataset.episodes", "dataset_episodes", _episodes, help_value="a list of episode indices, e.g. [0,1,2]")
+    take("dataset.revision", "dataset_revision")
+    take("dataset.video_backend", "video_backend", choices=VIDEO_BACKENDS)
+    take("dataset.use_imagenet_stats", "use_imagenet_stats", parse_bool)
+    take("tolerance_s", "tolerance_s", _positive_float, help_value="a number of seconds greater than 0")
     take("batch_size", "batch_size", _at_least(1), help_value=_AT_LEAST_1)
+    take("gradient_accumulation_steps", "gradient_accumulation_steps", _at_least(1), help_value=_AT_LEAST_1)
     take("steps", "steps", _at_least(1), help_value=_AT_LEAST_1)
     take("optimizer.lr", "lr", _positive_float, help_value="a number greater than 0")
     for prefix, name, known in (("scheduler", "scheduler", ("type",)),
@@ -120,6 +149,13 @@ def parse_flags(flags: Flags) -> dict[str, Any]:
     take("output_dir", "output_dir")
     take("job_name", "job_name")
     take("save_freq", "save_freq", _at_least(1), help_value=_AT_LEAST_1)
+    take("save_checkpoint", "save_checkpoint", parse_bool)
+    if flags.take("eval_freq", _at_least(0), default=0, help_value="an integer of at least 0"):
+        raise BadInput(f"--eval_freq: {NO_EVAL_IN_TRAINING} (--eval_freq=0 is accepted)")
+    if not flags.take("use_policy_training_preset", parse_bool, default=True):
+        raise BadInput("--use_policy_training_preset=false: policyzoo always starts from the policy's optimizer "
+                       "preset; change it with --optimizer.lr and replace its schedule with --scheduler.type=...")
+    config_path = flags.take("config_path", Path)
     take("log_freq", "log_freq", _at_least(1), help_value=_AT_LEAST_1)
     take("seed", "seed", int)
     take("num_workers", "num_workers", _at_least(0), help_value="an integer of at least 0")
@@ -128,6 +164,10 @@ def parse_flags(flags: Flags) -> dict[str, Any]:
     take("wandb.project", "wandb_project")
     take("wandb.entity", "wandb_entity")
     take("wandb.mode", "wandb_mode", choices=WANDB_MODES)
+    take("wandb.notes", "wandb_notes")
+    if flags.take("wandb.disable_artifact", parse_bool) is False:
+        raise BadInput("--wandb.disable_artifact=false: policyzoo uploads no checkpoints to W&B; push them to the "
+                       "Hub with --policy.push_to_hub=true --policy.repo_id=USER/NAME")
     policy = flags.section("policy", known=("type", "path", "push_to_hub", "repo_id", "device", "use_amp"))
     for key, name in (("type", "policy_type"), ("path", "policy_path"), ("repo_id", "repo_id")):
         if key in policy:
@@ -140,17 +180,44 @@ def parse_flags(flags: Flags) -> dict[str, Any]:
             raise BadInput(f"--policy.push_to_hub={text}: expected true or false") from None
     if policy:
         given["policy"] = policy
+    if config_path is not None:
+        given["output_dir"] = _run_of_config(config_path, given)
+    flags.reasons = lambda name: reason(name, TRAIN_REASONS)
     flags.finish()
     return given
 
 
+def _run_of_config(config_path: Path, given: dict[str, Any]) -> str:
+    """The output folder of the run whose config `--config_path` names (LeRobot's way to resume:
+    OUTPUT/checkpoints/last/pretrained_model/train_config.json)."""
+    from policyzoo.train.checkpoints import CHECKPOINTS
+
+    if not given.get("resume"):
+        raise BadInput(f"--config_path={config_path}: policyzoo train takes its settings as flags, not from a "
+                       f"config file; to continue that run add --resume=true")
+    path = config_path.expanduser()
+    run = next((folder for folder in (path, *path.parents) if (folder / CHECKPOINTS).is_dir()), None)
+    if run is None:
+        raise BadInput(f"--config_path={config_path}: not inside a training output folder (no {CHECKPOINTS}/ "
+                       f"above it); pass the run's folder with --output_dir=DIR")
+    if given.get("output_dir") and Path(given["output_dir"]).resolve() != run.resolve():
+        raise BadInput(f"--config_path={config_path} belongs to the run in {run}, not --output_dir="
+                       f"{given['output_dir']}; give one of them")
+    return str(run)
+
+
 def resolve(given: dict[str, Any], command: str) -> TrainConfig:
     """A new run's config, or the stored config of the run being resumed with the allowed overrides."""
+    if given.get("repo_id") and "push_to_hub" not in given:
+        given = {**given, "push_to_hub": True}  # LeRobot pushes a policy that has a repo id
     if given.get("push_to_hub") and not given.get("repo_id"):
         raise BadInput(
             "--policy.push_to_hub=true needs --policy.repo_id=USER/NAME (or drop "
             "--policy.push_to_hub and push later with: policyzoo push)"
         )
+    if given.get("push_to_hub") and given.get("save_checkpoint") is False:
+        raise BadInput("--save_checkpoint=false saves nothing to push; drop it, or keep the policy local with "
+                       "--policy.push_to_hub=false")
     if not given.get("resume"):
         if given.get("policy_type") is None and given.get("policy_path") is None:
             raise BadInput(
@@ -207,6 +274,8 @@ def _flag_name(name: str) -> str:
     return {
         "dataset_repo_id": "--dataset.repo_id",
         "dataset_root": "--dataset.root",
+        "dataset_episodes": "--dataset.episodes",
+        "use_imagenet_stats": "--dataset.use_imagenet_stats",
         "policy_type": "--policy.type",
         "policy_path": "--policy.path",
         "lr": "--optimizer.lr",

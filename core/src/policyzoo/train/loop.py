@@ -1,9 +1,11 @@
 """The training loop behind `policyzoo train`: a `PolicyHandle`, a LeRobot dataset and Hugging Face accelerate.
 
 This module puts a run together and steps it; each part has its own module: `precision` (device, AMP,
-seeds), `build` (build or load the policy), `resume` (output folder, training state, data order),
-`distributed` (several processes), `update` (one optimizer step, divergence), `signals` (Ctrl-C), `progress`
-(log lines, metrics, summary), `saving` (checkpoints), `hooks` (plugin lifecycle hooks) and `wandb_logger`.
+seeds, the Accelerator), `build` (build or load the policy), `resume` (output folder, training state, data
+order), `distributed` (what accelerate wraps, for one or several processes), `update` (one batch, one
+optimizer step, divergence), `signals` (Ctrl-C), `progress` (log lines, metrics, summary), `saving`
+(checkpoints), `hooks` (plugin lifecycle hooks) and `wandb_logger`. Only the main process logs, writes and
+calls hooks.
 Pushing the result to the Hub is the caller's (`policyzoo.cli.train`).
 """
 
@@ -25,12 +27,13 @@ from policyzoo.handle import PolicyHandle
 from policyzoo.lerobot.datasets import open_dataset
 from policyzoo.lerobot.options import TrainOptions
 from policyzoo.specs import PolicySpec
-from policyzoo.train import build, checkpoints, prepare, resume, state
-from policyzoo.train.distributed import any_process_stopping, broadcast_parameters
+from policyzoo.train import build, checkpoints, distributed, prepare, resume, state
+from policyzoo.train.config import TrainConfig
+from policyzoo.train.distributed import any_process_stopping
 from policyzoo.train.hooks import emit
 from policyzoo.train.metrics import PLOT_FILE
-from policyzoo.train.precision import accelerator_for, seed_everything
-from policyzoo.train.progress import RunLog
+from policyzoo.train.precision import accelerator_for, process_seed, seed_everything
+from policyzoo.train.progress import RunLog, say, starting
 from policyzoo.train.run import TrainRun
 from policyzoo.train.saving import SaveFailed, Saver
 from policyzoo.train.signals import StopFlag, exit_code, stop_signals
@@ -64,47 +67,60 @@ class TrainResult:
 
 
 def train(plan: prepare.Plan) -> TrainResult:
-    """Run (or resume) the training `plan` (see `policyzoo.train.prepare.plan`)."""
+    """Run (or resume) the training `plan` (see `policyzoo.train.prepare.plan`), in this process or, under
+    `accelerate launch`, in each of several."""
     options = TrainOptions.from_flags(plan.config.image_transforms, plan.config.scheduler)
     device, accelerator = accelerator_for(plan)
-    with resume.claim_output(plan.output_dir, plan.config, accelerator.is_main_process):
-        return _train(plan, options, device, accelerator)
+    try:
+        with resume.claim_output(plan.output_dir, plan.config, accelerator.is_main_process):
+            return _train(plan, options, device, accelerator)
+    finally:
+        accelerator.end_training()
 
 
 def _train(plan: prepare.Plan, options: TrainOptions, device: torch.device, accelerator: Accelerator
            ) -> TrainResult:
     config, place = plan.config, plan.place
-    if accelerator.num_processes > 1:
-        device = accelerator.device
-    seed_everything(config.seed)
+    seed_everything(process_seed(config.seed, accelerator))
+    starting(f"loading the policy in {plan.pretrained}" if plan.pretrained else f"building {plan.spec.type}")
     handle, spec = build.build_or_load(plan, device)
     if accelerator.is_main_process:
         build.say_camera(spec, place.features)
-    dataset = open_dataset(place, handle.delta_indices(), options.image_transforms)
+        say_batch(config, accelerator)
+    starting(f"opening dataset {place.repo_id}")
+    dataset = open_dataset(place, handle.delta_indices(), options.image_transforms, plan.config)
     optimizer, scheduler = handle.optimizer_and_scheduler(config.lr, config.steps)
     if options.scheduler is not None:
         scheduler = options.scheduler.build(optimizer, config.steps)
     start_step, rng = resume.restore(plan.last, optimizer, scheduler, accelerator)
-    optimizer = accelerator.prepare(optimizer)
-    parameters = list(handle.parameters())
-    broadcast_parameters(accelerator, parameters)
     loader = resume.data_loader(dataset, config, device, start_step, accelerator)
-    loop = _Loop(plan, spec, handle, optimizer, scheduler, accelerator, parameters, start_step)
-    if rng is not None:
+    prepared = distributed.prepare(accelerator, handle, optimizer, scheduler, loader)
+    loop = _Loop(plan, spec, handle, prepared, accelerator, start_step)
+    if rng is not None:  # the main process continues the saved random streams; the others start new ones
         state.set_rng_state(rng)
-    return loop.run(loader)
+        if not accelerator.is_main_process:
+            seed_everything(process_seed(config.seed, accelerator, start_step))
+    return loop.run(prepared.loader)
+
+
+def say_batch(config: TrainConfig, accelerator: Accelerator) -> None:
+    """How the batch of each optimizer step is made, when it is more than one `--batch_size`."""
+    processes, accumulation = accelerator.num_processes, config.gradient_accumulation_steps
+    if processes * accumulation > 1:
+        say(f"{processes} process(es) x {accumulation} accumulated batch(es) x --batch_size={config.batch_size}: "
+            f"{processes * accumulation * config.batch_size} samples per optimizer step")
 
 
 class _Loop:
-    def __init__(self, plan: prepare.Plan, spec: PolicySpec, handle: PolicyHandle, optimizer: Any,
-                 scheduler: Any, accelerator: Accelerator, parameters: list[torch.nn.Parameter], start_step: int
-                 ) -> None:
+    def __init__(self, plan: prepare.Plan, spec: PolicySpec, handle: PolicyHandle, prepared: distributed.Prepared,
+                 accelerator: Accelerator, start_step: int) -> None:
         config, output_dir = plan.config, plan.output_dir
-        self.config, self.output_dir, self.optimizer, self.accelerator = config, output_dir, optimizer, accelerator
+        self.config, self.output_dir, self.accelerator = config, output_dir, accelerator
+        self.optimizer = prepared.optimizer
         self.main = accelerator.is_main_process
         self.step = start_step
-        self.update = Updater(handle, optimizer, scheduler, accelerator, parameters)
-        self.saver = Saver(output_dir, config, plan.place, handle, optimizer, scheduler, accelerator, start_step)
+        self.update = Updater(handle, prepared, accelerator)
+        self.saver = Saver(output_dir, config, plan.place, prepared, accelerator, start_step)
         self.log = RunLog(config, spec.type, output_dir, start_step, self.main)
         self.run_info = TrainRun(output_dir, spec, plan.place.repo_id, config.steps, config.batch_size, start_step,
                                  dataclasses.asdict(config))
@@ -155,23 +171,34 @@ class _Loop:
             ) from None
 
     def _one_step(self, batches: Iterator[dict[str, Any]], stop: StopFlag) -> None:
-        started = time.perf_counter()
-        try:
-            batch = next(batches)
-        except RuntimeError:
-            if stop.signum:  # a data worker was hit by the same Ctrl-C
-                return
-            raise
-        loaded = time.perf_counter()
-        loss, grad_norm, info = self.update(batch)
-        done = time.perf_counter()
+        """One optimizer step: `--gradient_accumulation_steps` batches per process."""
+        sums: dict[str, float] = {}
+        data_s = update_s = 0.0
+        grad_norm: float | None = None
+        for _ in range(self.config.gradient_accumulation_steps):
+            started = time.perf_counter()
+            try:
+                batch = next(batches)
+            except RuntimeError:
+                if stop.signum:  # a data worker was hit by the same Ctrl-C
+                    return
+                raise
+            loaded = time.perf_counter()
+            outcome = self.update(batch)
+            update_s += time.perf_counter() - loaded
+            data_s += loaded - started
+            grad_norm = outcome.grad_norm
+            for key, value in outcome.values.items():
+                sums[key] = sums.get(key, 0.0) + value
+        assert grad_norm is not None  # accelerate steps the optimizer on the last batch of each accumulation
         self.step += 1
-        values = {"loss": loss, "grad_norm": grad_norm, "update_s": done - loaded, "data_s": loaded - started}
-        values.update({key: value for key, value in info.items() if key not in values})
+        count = self.config.gradient_accumulation_steps
+        values = {"loss": sums.pop("loss") / count, "grad_norm": grad_norm, "update_s": update_s, "data_s": data_s}
+        values.update({key: value / count for key, value in sums.items() if key not in values})
         self.log.add(self.step, values)
         if self.step % self.config.log_freq == 0 or self.step == 1 or self.step == self.config.steps:
             self._log()
-        if self.step % self.config.save_freq == 0 or self.step == self.config.steps:
+        if self.config.save_checkpoint and (self.step % self.config.save_freq == 0 or self.step == self.config.steps):
             self._save("running" if self.step < self.config.steps else "finished")
 
     def _log(self) -> None:
@@ -188,10 +215,12 @@ class _Loop:
         except SaveFailed as exc:
             raise self._stopped("save_failed", str(exc)) from None
         self.log.plot()
+        say(f"checkpoint of step {self.step}: {path}")
         emit(self.main, "on_checkpoint_saved", run=self.run_info, step=self.step, path=path)
         return path
 
     def _finish(self, status: str) -> TrainResult:
+        self.accelerator.wait_for_everyone()  # every process returns once the last checkpoint is written
         summary = self.log.summary(status, self.step)
         emit(self.main, "on_train_end", run=self.run_info, summary=summary)
         if self.main:
@@ -202,6 +231,7 @@ class _Loop:
         self._log()
         if self.step > 0 and self.saver.saved_step != self.step:
             self._save("interrupted")
+        self.accelerator.wait_for_everyone()
         emit(self.main, "on_train_end", run=self.run_info, summary=self.log.summary("interrupted", self.step))
         raise TrainingStopped(
             f"interrupted at step {self.step}; checkpoint saved in {self.output_dir / checkpoints.CHECKPOINTS}. "

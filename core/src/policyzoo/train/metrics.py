@@ -82,7 +82,8 @@ def data_share(data_s: float, update_s: float) -> float:
 
 def verdict(policy_type: str, first_loss: float | None, final_loss: float | None,
             indicator: TrainingIndicator | None | Literal["card"] = "card") -> str:
-    """One line comparing the loss drop with what the policy's card says a good run looks like.
+    """One line comparing the loss drop with what the policy's card says a good run looks like, naming the
+    figures' source (`TrainingIndicator.note`) once.
 
     `indicator` defaults to the one on the installed card of `policy_type` (`PolicyCard.indicator`).
     """
@@ -96,10 +97,10 @@ def verdict(policy_type: str, first_loss: float | None, final_loss: float | None
     if indicator is None:
         return f"{drop}; no reference figures for {policy_type} (its card has no training indicator)"
     if indicator.goal is None:
-        return f"{drop}; {policy_type}: {indicator.note}"
-    reached = "goal reached" if final_loss < indicator.goal else "goal not reached yet"
-    start = f"about {indicator.start:g} -> " if indicator.start is not None else ""
-    return f"{drop}; card for {policy_type}: {start}below {indicator.goal:g}: {reached} ({indicator.note})"
+        return f"{drop}; {policy_type}'s card: {indicator.note}"
+    start = f"to start near {indicator.start:g} and " if indicator.start is not None else ""
+    reached = "reached" if final_loss < indicator.goal else "not reached yet"
+    return f"{drop}; {indicator.note} expects {policy_type} {start}to end below {indicator.goal:g}: {reached}"
 
 
 def _change(first: float, final: float) -> str:

@@ -7,7 +7,7 @@ import random
 
 import numpy as np
 import torch
-from accelerate import Accelerator
+from accelerate import Accelerator, DistributedDataParallelKwargs
 
 from policyzoo.errors import BadInput
 from policyzoo.train.prepare import Plan
@@ -15,17 +15,37 @@ from policyzoo.train.progress import say
 
 
 def accelerator_for(plan: Plan) -> tuple[torch.device, Accelerator]:
-    """The device the plan asks for (checked to exist) and an Accelerator with fp16 autocast when AMP is on."""
+    """The device the plan asks for (checked to exist; this process's GPU under `accelerate launch`) and the
+    run's Accelerator: bf16 autocast with AMP on a GPU that has it (else fp16 with a grad scaler), the plan's
+    gradient accumulation, and DDP for several processes."""
     config, spec = plan.config, plan.spec
     device = pick_device(spec.device if spec else config.policy.get("device", "auto"))
     use_amp = spec.use_amp if spec else config.policy.get("use_amp", "false").lower() == "true"
-    if use_amp and device.type != "cuda":
+    accelerator = Accelerator(
+        cpu=device.type == "cpu",
+        # The handle is built on its device and its preprocessor moves each batch there.
+        device_placement=False,
+        mixed_precision=mixed_precision(device) if use_amp else "no",
+        gradient_accumulation_steps=config.gradient_accumulation_steps,
+        # `--steps` counts optimizer steps whatever the number of processes: one scheduler step each.
+        step_scheduler_with_optimizer=False,
+        # Some policies leave parameters out of some steps (VQ-BeT's first phase, TD-MPC's heads).
+        kwargs_handlers=[DistributedDataParallelKwargs(find_unused_parameters=True)],
+    )
+    if use_amp and device.type != "cuda" and accelerator.is_main_process:
         say(
             f"warning: --policy.use_amp=true is ignored on {device.type}: mixed precision needs a CUDA GPU",
             err=True,
         )
-        use_amp = False
-    return device, Accelerator(cpu=device.type == "cpu", mixed_precision="fp16" if use_amp else "no")
+    several_gpus = accelerator.num_processes > 1 and device.type != "cpu"
+    return (accelerator.device if several_gpus else device), accelerator
+
+
+def mixed_precision(device: torch.device) -> str:
+    """accelerate's mixed precision for `--policy.use_amp=true` on `device`: bf16 where the GPU supports it."""
+    if device.type != "cuda":
+        return "no"
+    return "bf16" if torch.cuda.is_bf16_supported() else "fp16"
 
 
 def pick_device(name: str) -> torch.device:
@@ -47,3 +67,9 @@ def seed_everything(seed: int) -> None:
     random.seed(seed)
     np.random.seed(seed % 2**32)
     torch.manual_seed(seed)
+
+
+def process_seed(seed: int, accelerator: Accelerator, step: int = 0) -> int:
+    """The seed of this process for a run (re)started at `step`: `seed` itself for the main process of a new
+    run, another one per process (dropout, augmentation and noise differ across processes) and per restart."""
+    return seed + accelerator.process_index + step * accelerator.num_processes

@@ -12,7 +12,9 @@ from typing import Any
 from policyzoo.checkpoint import CONFIG_FILE, policy_type_of, read_meta, resolve_pretrained
 from policyzoo.datasets import locate
 from policyzoo.datasets import read_meta as read_dataset_meta
+from policyzoo.devices import check_device
 from policyzoo.errors import BadInput
+from policyzoo.files import check_writable
 from policyzoo.flags import make_spec
 from policyzoo.registry import get_registry
 from policyzoo.specs import Features, PolicySpec, RobotSpec, check_compatibility
@@ -128,16 +130,17 @@ def output_dir(config: TrainConfig, policy_type: str) -> Path:
         return Path(config.output_dir or "")
     if config.output_dir:
         path = Path(config.output_dir)
-        if path.exists():
+        if path.is_dir():
             raise BadInput(
                 f"--output_dir={config.output_dir}: already exists; continue that run with "
                 f"--resume=true, or pick a new --output_dir (nothing is overwritten)"
             )
-        return path
-    return (
+        return check_writable(path, "--output_dir")
+    return check_writable(
         Path("outputs/train")
         / time.strftime("%Y-%m-%d")
-        / time.strftime(f"%H-%M-%S_{config.job_name or policy_type}")
+        / time.strftime(f"%H-%M-%S_{config.job_name or policy_type}"),
+        "--output_dir",
     )
 
 
@@ -190,6 +193,7 @@ def plan(config: TrainConfig) -> Plan:
     else:
         spec, pretrained = spec_to_train(config)
         output = output_dir(config, spec.type if spec else "finetune")
+    check_device(spec.device if spec else config.policy.get("device"))  # before torch, which takes long
     if spec is not None:
         check_fit(
             spec, place, "--policy.path" if pretrained is not None and not config.resume else "--policy.type"
@@ -197,4 +201,31 @@ def plan(config: TrainConfig) -> Plan:
     if pretrained is not None:
         check_same_features(pretrained, place)
     check_extras(config)
-    return Plan(config, place, spec, pretrained, last, output, read_stats(place.root))
+    check_dataset_options(config, place)
+    stats = read_stats(place.root)
+    if config.use_imagenet_stats:
+        stats = with_imagenet_stats(stats, place.features.visual)
+    return Plan(config, place, spec, pretrained, last, output, stats)
+
+
+IMAGENET_STATS = {"mean": [[[0.485]], [[0.456]], [[0.406]]], "std": [[[0.229]], [[0.224]], [[0.225]]]}
+"""ImageNet's per-channel mean and std of RGB images in [0, 1]: LeRobot's default normalization of cameras."""
+
+
+def with_imagenet_stats(stats: dict[str, dict[str, Any]], cameras: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """`stats` with ImageNet's mean and std for every camera (`--dataset.use_imagenet_stats=true`)."""
+    return {**stats, **{key: {**stats.get(key, {}), **IMAGENET_STATS} for key in cameras}}
+
+
+def check_dataset_options(config: TrainConfig, place: DatasetPlace) -> None:
+    """`--dataset.episodes` within the dataset, and a `--dataset.video_backend` that can run here."""
+    import importlib.util
+
+    total = int(place.info.get("total_episodes", 0))
+    outside = [index for index in config.dataset_episodes or [] if index >= total]
+    if outside:
+        raise BadInput(f"--dataset.episodes: episode {outside[0]} is not in {place.repo_id}, which has {total} "
+                       f"(0 to {total - 1})")
+    if config.video_backend == "torchcodec" and importlib.util.find_spec("torchcodec") is None:
+        raise BadInput("--dataset.video_backend=torchcodec: torchcodec is not installed; pip install torchcodec "
+                       "(it needs FFmpeg's libraries), or use --dataset.video_backend=pyav")

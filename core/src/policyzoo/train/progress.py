@@ -16,8 +16,18 @@ from policyzoo.train.metrics import DATA_BOUND_SHARE, MetricsLog, data_share, ve
 
 
 def say(message: str, err: bool = False) -> None:
-    """A line above the progress bar (stderr for warnings)."""
-    tqdm.write(message, file=sys.stderr if err else sys.stdout)
+    """A line above the progress bar (stderr for warnings), shown at once even where the output is a pipe."""
+    stream = sys.stderr if err else sys.stdout
+    tqdm.write(message, file=stream)
+    stream.flush()
+
+
+def starting(what: str) -> None:
+    """A line before slow start-up work (importing torch and LeRobot, building the policy, opening the data),
+    so that a run is never silent before its progress bar shows; printed by the main process only (accelerate
+    gives the others a RANK above 0), and usable before torch is imported."""
+    if os.environ.get("RANK", "0") == "0":
+        say(f"{what} ...")
 
 
 def warn(message: str) -> None:

@@ -17,6 +17,7 @@ from policyzoo.train import checkpoints, state
 from policyzoo.train.config import CONFIG_FILE, TrainConfig
 from policyzoo.train.data import StepBatchSampler
 from policyzoo.train.lock import output_dir_lock
+from policyzoo.train.precision import process_seed
 
 
 @contextmanager
@@ -51,19 +52,14 @@ def restore(last: Path | None, optimizer: Any, scheduler: Any, accelerator: Acce
 
 def data_loader(dataset: Any, config: TrainConfig, device: torch.device, start_step: int,
                 accelerator: Accelerator) -> torch.utils.data.DataLoader:
-    """Batches in the order an unbroken run would see them from `start_step` on, this process's share."""
-    sampler = StepBatchSampler(
-        len(dataset),
-        config.batch_size,
-        config.seed,
-        start_step,
-        accelerator.process_index,
-        accelerator.num_processes,
-    )
+    """Batches in the order an unbroken run would see them from `start_step` on (for `accelerator.prepare`,
+    which gives each process its share; the run keeps its number of processes and accumulation)."""
+    per_step = accelerator.num_processes * config.gradient_accumulation_steps
+    sampler = StepBatchSampler(len(dataset), config.batch_size, config.seed, start_step * per_step)
     return torch.utils.data.DataLoader(
         dataset,
         batch_sampler=sampler,
         num_workers=config.num_workers,
         pin_memory=device.type == "cuda",
-        generator=torch.Generator().manual_seed(config.seed),
+        generator=torch.Generator().manual_seed(process_seed(config.seed, accelerator, start_step)),
     )

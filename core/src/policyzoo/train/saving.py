@@ -7,9 +7,9 @@ from typing import Any
 
 from accelerate import Accelerator
 
-from policyzoo.handle import PolicyHandle
 from policyzoo.train import checkpoints
 from policyzoo.train.config import TrainConfig
+from policyzoo.train.distributed import Prepared
 from policyzoo.train.prepare import DatasetPlace
 
 
@@ -20,21 +20,24 @@ class SaveFailed(Exception):
 class Saver:
     """Writes `OUTPUT/checkpoints/<step>` for the run and remembers the last good one."""
 
-    def __init__(self, output_dir: Path, config: TrainConfig, place: DatasetPlace, handle: PolicyHandle,
-                 optimizer: Any, scheduler: Any, accelerator: Accelerator, start_step: int) -> None:
-        self.output_dir, self.config, self.place, self.handle = output_dir, config, place, handle
-        self.optimizer, self.scheduler, self.accelerator = optimizer, scheduler, accelerator
+    def __init__(self, output_dir: Path, config: TrainConfig, place: DatasetPlace, prepared: Prepared,
+                 accelerator: Accelerator, start_step: int) -> None:
+        self.output_dir, self.config, self.place = output_dir, config, place
+        self.prepared, self.accelerator = prepared, accelerator
         self.saved_step: int | None = start_step if config.resume else None
 
     def save(self, step: int, summary: dict[str, Any]) -> Path:
-        """The checkpoint of `step` with `summary` in its policyzoo.json; SaveFailed when it cannot be written."""
+        """The checkpoint of `step` with `summary` in its policyzoo.json; SaveFailed when it cannot be written.
+
+        Call on the main process only: it saves the model unwrapped from DDP, as LeRobot loads it."""
+        handle = self.accelerator.unwrap_model(self.prepared.model).handle
         try:
             path = checkpoints.save(
                 self.output_dir,
                 step,
-                self.handle,
-                self.optimizer,
-                self.scheduler,
+                handle,
+                self.prepared.optimizer,
+                self.prepared.scheduler,
                 self.accelerator.scaler,
                 self.config,
                 (self.place.repo_id, self.place.info),

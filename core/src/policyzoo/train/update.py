@@ -1,15 +1,17 @@
-"""One optimizer step of a handle, and what counts as a diverged one (a non-finite loss or gradient norm)."""
+"""One batch through the prepared model, the optimizer step that ends each accumulation, and what counts as a
+diverged step (a non-finite loss or gradient norm)."""
 
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from typing import Any
 
 import torch
 from accelerate import Accelerator
 
 from policyzoo.handle import PolicyHandle, after_step_of, clip_norm_of
-from policyzoo.train.distributed import average_gradients
+from policyzoo.train.distributed import Prepared
 
 
 class NonFinite(Exception):
@@ -21,33 +23,48 @@ class NonFinite(Exception):
         self.value = value
 
 
-class Updater:
-    """loss -> backward -> (averaged, clipped) gradients -> optimizer and scheduler step -> the handle's update."""
+@dataclass
+class Outcome:
+    """One batch: its loss and the policy's other loss terms, averaged over the processes, and the gradient
+    norm before clipping when the batch ended an accumulation (None otherwise)."""
 
-    def __init__(self, handle: PolicyHandle, optimizer: Any, scheduler: Any, accelerator: Accelerator,
-                 parameters: list[torch.nn.Parameter]) -> None:
-        self.handle, self.optimizer, self.scheduler, self.accelerator = handle, optimizer, scheduler, accelerator
-        self.parameters = parameters
+    values: dict[str, float]
+    grad_norm: float | None
+
+
+class Updater:
+    """loss -> backward (DDP averages the gradients) -> at the end of each accumulation: clipped gradients, the
+    optimizer and scheduler steps, the handle's update."""
+
+    def __init__(self, handle: PolicyHandle, prepared: Prepared, accelerator: Accelerator) -> None:
+        self.handle, self.prepared, self.accelerator = handle, prepared, accelerator
         self.clip = clip_norm_of(handle)
         self.after_step = after_step_of(handle)
 
-    def __call__(self, batch: dict[str, Any]) -> tuple[float, float, dict[str, float]]:
-        """(loss, gradient norm before clipping, the policy's other loss terms); NonFinite when diverged."""
+    def __call__(self, batch: dict[str, Any]) -> Outcome:
+        """Raises NonFinite on every process together when the loss or gradient norm diverged."""
+        model, optimizer, scheduler = self.prepared.model, self.prepared.optimizer, self.prepared.scheduler
         self.handle.train_mode(True)
-        with self.accelerator.autocast():
-            loss, info = self.handle.loss(batch)
-        value = float(loss.detach())
-        if not math.isfinite(value):
-            raise NonFinite("loss", value)
-        self.accelerator.backward(loss)
-        average_gradients(self.accelerator, self.parameters)
-        grad_norm = float(self.accelerator.clip_grad_norm_(self.parameters, self.clip))
-        if not math.isfinite(grad_norm) and self.accelerator.scaler is None:  # AMP's scaler skips such steps
-            raise NonFinite("gradient norm", grad_norm)
-        self.optimizer.step()
-        self.optimizer.zero_grad(set_to_none=True)
-        if self.scheduler is not None:
-            self.scheduler.step()
+        with self.accelerator.accumulate(model):
+            loss, info = model(batch)
+            values = self._mean({"loss": loss.detach(), **info})
+            if not math.isfinite(values["loss"]):
+                raise NonFinite("loss", values["loss"])
+            self.accelerator.backward(loss)
+            if not self.accelerator.sync_gradients:
+                return Outcome(values, None)
+            grad_norm = float(self.accelerator.clip_grad_norm_(model.parameters(), self.clip))
+            if not math.isfinite(grad_norm) and self.accelerator.scaler is None:  # fp16's scaler skips such steps
+                raise NonFinite("gradient norm", grad_norm)
+            optimizer.step()
+            optimizer.zero_grad(set_to_none=True)
+            if scheduler is not None:
+                scheduler.step()
         if self.after_step is not None:
             self.after_step()
-        return value, grad_norm, info
+        return Outcome(values, grad_norm)
+
+    def _mean(self, values: dict[str, Any]) -> dict[str, float]:
+        """`values` averaged over the processes (for the log; the gradients are DDP's)."""
+        stacked = torch.tensor([float(value) for value in values.values()], device=self.accelerator.device)
+        return dict(zip(values, self.accelerator.reduce(stacked, reduction="mean").tolist(), strict=True))

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import netrc
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlparse
 
 from policyzoo.hookspecs import hookimpl
 from policyzoo.plugins import get_plugins
 from policyzoo.train.config import TrainConfig
+from policyzoo.train.progress import say
 
 NAME = "policyzoo-wandb"
 RUN_ID_FILE = "wandb_run_id.txt"
@@ -18,8 +22,9 @@ RUN_ID_FILE = "wandb_run_id.txt"
 class WandbLogger:
     """Logs every training row and the final summary to one W&B run; a resumed run continues the same run."""
 
-    def __init__(self, project: str, entity: str | None = None, mode: str | None = None) -> None:
-        self.project, self.entity, self.mode = project, entity, mode
+    def __init__(self, project: str, entity: str | None = None, mode: str | None = None,
+                 notes: str | None = None) -> None:
+        self.project, self.entity, self.mode, self.notes = project, entity, mode, notes
         self.run: Any = None
 
     @hookimpl
@@ -33,6 +38,7 @@ class WandbLogger:
             project=self.project,
             entity=self.entity,
             mode=self.mode,
+            notes=self.notes,
             id=run_id,
             resume="allow",
             name=Path(run.output_dir).name,
@@ -65,8 +71,30 @@ def wandb_logging(config: TrainConfig, main: bool) -> Iterator[None]:
         yield
         return
     plugins = get_plugins()
-    plugins.add(WandbLogger(config.wandb_project, config.wandb_entity, config.wandb_mode), NAME)
+    plugins.add(WandbLogger(config.wandb_project, config.wandb_entity, run_mode(config), config.wandb_notes), NAME)
     try:
         yield
     finally:
         plugins.remove(NAME)
+
+
+def logged_in() -> bool:
+    """Whether W&B has credentials (WANDB_API_KEY, an identity token or ~/.netrc), without the network."""
+    if os.environ.get("WANDB_API_KEY") or os.environ.get("WANDB_IDENTITY_TOKEN_FILE"):
+        return True
+    host = urlparse(os.environ.get("WANDB_BASE_URL") or "https://api.wandb.ai").hostname or "api.wandb.ai"
+    try:
+        return netrc.netrc(os.environ.get("NETRC") or None).authenticators(host) is not None
+    except (OSError, netrc.NetrcParseError):
+        return False
+
+
+def run_mode(config: TrainConfig) -> str | None:
+    """`--wandb.mode`; offline, said once, where the run would go online without a W&B login."""
+    mode = config.wandb_mode or os.environ.get("WANDB_MODE")
+    if mode in (None, "", "online", "run") and not logged_in():
+        say("warning: --wandb.enable=true without a W&B login (wandb login, or WANDB_API_KEY): logging offline "
+            "into the run's wandb/ folder; upload it later with: wandb sync OUTPUT_DIR/wandb/offline-run-*",
+            err=True)
+        return "offline"
+    return config.wandb_mode

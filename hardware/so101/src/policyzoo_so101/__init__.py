@@ -13,6 +13,7 @@ from policyzoo_so101.specs import SO101, SO101_BIMANUAL
 
 POLICYZOO_CONTRACT = 1
 BACKENDS = {"sim": "policyzoo_so101.sim:SimSO101", "real": "policyzoo_so101.real:RealSO101"}
+LEADER = "policyzoo_so101.real.leader:LeaderSO101"
 SAMPLE_REPO_ID = "policyzoo/so101_bimanual_transfer_cube_sample"
 SAMPLES = {
     None: (SAMPLE_REPO_ID, "sample_data"),
@@ -25,6 +26,13 @@ SAMPLES = {
 def register_robots(register):
     register(SO101, backends=BACKENDS)
     register(SO101_BIMANUAL, backends=BACKENDS)
+
+
+@hookimpl
+def register_teleoperators(register):
+    """LeRobot's SO101 leader arm, alone or as the bimanual pair."""
+    for robot in (SO101, SO101_BIMANUAL):
+        register(f"{robot.type}_leader", robot=robot.type, factory=LEADER)
 
 
 @hookimpl

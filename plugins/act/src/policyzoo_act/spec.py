@@ -15,6 +15,9 @@ class ACTSpec(PolicySpec):
     """Action Chunking Transformer: a CVAE transformer that predicts chunks of future actions."""
 
     type: ClassVar[str] = "act"
+    kept_settings: ClassVar[dict[str, str]] = {
+        "n_obs_steps": "ACT reads one observation frame (LeRobot's ACT takes only n_obs_steps=1)",
+    }
 
     optimizer_lr: float = Field(1e-5, gt=0, lt=1, description="AdamW learning rate (transformer).")
     optimizer_lr_backbone: float = Field(1e-5, gt=0, lt=1, description="AdamW learning rate of the ResNet.")

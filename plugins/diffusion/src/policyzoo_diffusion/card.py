@@ -24,6 +24,7 @@ CARD = PolicyCard(
     not_for=["small GPUs", "high control rates without DDIM"],
     episodes_needed=Source(value="about 100-200 demonstrations (Push-T: 200)", source=PAPER),
     train_memory_gb=(8, 14), train_memory_source=HARDWARE_GUIDE,
+    train_steps=100_000, train_steps_source="lerobot-train's default (LeRobot 0.4.4)",
     inference_memory=Source(value="about 1.1 GB of fp32 weights", source="about 270 M parameters x 4 bytes"),
     latency=Source(value="about 0.1 s per chunk with 10 DDIM steps on an RTX 3080; commands at 10 Hz",
                    source="Diffusion Policy paper"),
@@ -39,7 +40,7 @@ CARD = PolicyCard(
                                 sources=(PAPER,)),
         "long-horizon": GoalFit(score=3, reason="receding-horizon chunks stay stable over long tasks"),
     },
-    indicator=TrainingIndicator(start=10.0, goal=1.0, note="the guide: about 10 at the start, below 1 when trained"),
+    indicator=TrainingIndicator(start=10.0, goal=1.0, note="the guide"),
     claims=(
         PolicyClaim(id="control-hz", text="Diffusion Policy sends commands at 10 Hz (0.1 s per inference)",
                     kind="control_hz", value=10, source="Diffusion Policy paper, 10 DDIM steps",

@@ -15,6 +15,16 @@ class DiffusionSpec(PolicySpec):
     """Diffusion Policy: a 1-D conditional U-Net that denoises a horizon of future actions."""
 
     type: ClassVar[str] = "diffusion"
+    kept_settings: ClassVar[dict[str, str]] = {
+        "compile_model": "policyzoo train does not torch.compile the model; LeRobot's default (off) is kept",
+        "compile_mode": "policyzoo train does not torch.compile the model; LeRobot's default (off) is kept",
+        "resize_shape": "images are used at the dataset's size; crop them with --policy.crop_shape=[H,W]",
+        "crop_ratio": "crop with --policy.crop_shape=[H,W] (pixels) instead",
+        "optimizer_betas": "LeRobot's Adam betas of Diffusion are kept; set the rate with --policy.optimizer_lr",
+        "optimizer_eps": "LeRobot's Adam eps of Diffusion is kept; set the rate with --policy.optimizer_lr",
+        "scheduler_name": "choose the schedule with LeRobot's --scheduler.type=... flags (for example "
+                          "cosine_decay_with_warmup); the policy's own schedule is kept otherwise",
+    }
 
     optimizer_lr: float = Field(1e-4, gt=0, lt=1, description="Adam learning rate.")
     optimizer_weight_decay: float = Field(1e-6, ge=0, description="Adam weight decay.")

@@ -24,6 +24,8 @@ CARD = PolicyCard(
     not_for=["GPUs under about 10 GB for training", "hard real-time control without async inference"],
     episodes_needed=Source(value="about 50 episodes per task to fine-tune", source=PAPER),
     train_memory_gb=(10, 16), train_memory_source=HARDWARE_GUIDE,
+    train_steps=200_000, train_steps_source="LeRobot 0.4.4's SmolVLA docs: --policy.type=smolvla (action expert "
+                                            "from scratch) at batch 64",
     inference_memory=Source(value="about 1.8 GB of fp32 weights", source="about 450 M parameters x 4 bytes"),
     latency=Source(value="about 207 ms per 50-action chunk on an RTX 4090; async inference cut task time "
                          "about 30% at equal success", source="SmolVLA paper"),

@@ -19,6 +19,23 @@ class SmolVLASpec(PolicySpec):
     """SmolVLA: a small VLM (SmolVLM2) reads cameras, state and the task; a flow-matching expert acts."""
 
     type: ClassVar[str] = "smolvla"
+    kept_settings: ClassVar[dict[str, str]] = {
+        **{name: "LeRobot's SmolVLA default is kept (it must match the pretrained smolvla_base); fine-tune from "
+                 "it with --policy.path=lerobot/smolvla_base"
+           for name in ("adapt_to_pi_aloha", "add_image_special_tokens", "attention_mode", "max_period",
+                        "min_period", "pad_language_to", "prefix_length", "resize_imgs_with_padding",
+                        "use_delta_joint_actions_aloha", "use_cache")},
+        **{name: "LeRobot's SmolVLA optimizer preset is kept; set the rate with --policy.optimizer_lr or the "
+                 "schedule with --scheduler.type=..."
+           for name in ("optimizer_betas", "optimizer_eps", "optimizer_grad_clip_norm", "optimizer_weight_decay",
+                        "scheduler_decay_lr")},
+        "compile_model": "policyzoo train does not torch.compile the model; LeRobot's default (off) is kept",
+        "compile_mode": "policyzoo train does not torch.compile the model; LeRobot's default (off) is kept",
+        "n_obs_steps": "SmolVLA reads one observation frame (LeRobot's SmolVLA takes only n_obs_steps=1)",
+        "empty_cameras": "SmolVLA takes the dataset's cameras; policyzoo adds no empty camera slots",
+        "rtc_config": "real-time chunking is not part of policyzoo's SmolVLA; deploy --async=true predicts while "
+                      "acting instead",
+    }
 
     vlm_model_name: str = Field(
         DEFAULT_VLM, description="The VLM backbone: a Hub id or a local folder with its config and processor "

@@ -26,6 +26,8 @@ CARD = PolicyCard(
     episodes_needed=Source(value="no published figure for offline training; collects its own data online",
                            source=PAPER),
     train_memory_gb=(2, 6), train_memory_source=HARDWARE_GUIDE,
+    train_steps=100_000, train_steps_source="lerobot-train's default (LeRobot 0.4.4); no published offline "
+                                            "recipe",
     inference_memory=Source(value="about 0.02 GB of fp32 weights", source="5.6 M parameters x 4 bytes"),
     latency=Source(value="no published figure (the guide's 20 Hz has no source): measure with "
                          "`policyzoo bench policies`", source="-"),

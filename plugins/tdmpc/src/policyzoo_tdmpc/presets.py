@@ -10,7 +10,8 @@ SMALL_TDMPC = {"image_key": "wrist", "cem_iterations": 2, "n_gaussian_samples": 
 
 PRESETS = {
     "lift": TaskPresets(
-        cpu=TrainingPreset(policy=SMALL_TDMPC, steps=3000, batch_size=8, save_freq=1000, demos=50,
+        cpu=TrainingPreset(flags={"dataset.use_imagenet_stats": False},  # the dataset's camera stats, as measured
+                           policy=SMALL_TDMPC, steps=3000, batch_size=8, save_freq=1000, demos=50,
                            note="offline TD-MPC from 50 demos with a sparse stage reward"),
         note="TD-MPC is made to collect its own data online; policyzoo trains it offline only",
     ),

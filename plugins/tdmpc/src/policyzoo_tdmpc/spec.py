@@ -17,6 +17,14 @@ class TDMPCSpec(SingleCameraSpec):
     """TD-MPC: a task-oriented latent world model trained with rewards; plans with MPPI at every step."""
 
     type: ClassVar[str] = "tdmpc"
+    kept_settings: ClassVar[dict[str, str]] = {
+        name: "LeRobot's TD-MPC default is kept (its loss weights and planner constants are tuned together); "
+              "policyzoo policies show tdmpc lists the settings it takes"
+        for name in ("advantage_scaling", "consistency_coeff", "elite_weighting_temperature", "expectile_weight",
+                     "gaussian_mean_momentum", "max_std", "min_std", "pi_coeff", "reward_coeff",
+                     "target_model_momentum", "temporal_decay_coeff", "uncertainty_regularizer_coeff",
+                     "value_coeff")
+    } | {"n_obs_steps": "TD-MPC reads one observation frame (LeRobot's TD-MPC takes only n_obs_steps=1)"}
 
     optimizer_lr: float = Field(3e-4, gt=0, lt=1, description="Adam learning rate.")
     horizon: int = Field(5, ge=1, le=100, description="Planning horizon (steps) of model predictive control.")

@@ -25,6 +25,8 @@ CARD = PolicyCard(
     not_for=["several cameras", "language-conditioned tasks"],
     episodes_needed=Source(value="no general figure; Push-T used about 200 demonstrations", source=PAPER),
     train_memory_gb=(2, 6), train_memory_source=HARDWARE_GUIDE,
+    train_steps=100_000, train_steps_source="lerobot-train's default (LeRobot 0.4.4); the first "
+                                            "n_vqvae_training_steps train the quantiser only",
     inference_memory=Source(value="about 0.15 GB of fp32 weights", source="about 38 M parameters x 4 bytes"),
     latency=Source(value="about 5x faster inference than Diffusion Policy (the guide's 30 Hz has no "
                          "source)", source="VQ-BeT paper"),

@@ -13,7 +13,8 @@ FULL_VQBET = {"image_key": "wrist", "crop_shape": "[84, 84]", "n_vqvae_training_
 
 PRESETS = {
     "lift": TaskPresets(
-        cpu=TrainingPreset(policy=SMALL_VQBET, steps=3000, batch_size=8, save_freq=1000, demos=50,
+        cpu=TrainingPreset(flags={"dataset.use_imagenet_stats": False},  # the dataset's camera stats, as measured
+                           policy=SMALL_VQBET, steps=3000, batch_size=8, save_freq=1000, demos=50,
                            note="a 4-layer GPT on the wrist camera"),
         gpu=TrainingPreset(policy=FULL_VQBET, steps=100_000, batch_size=64, save_freq=10_000, demos=50,
                            note="LeRobot's defaults; not measured here (no GPU lent)"),

@@ -13,6 +13,12 @@ class VQBeTSpec(SingleCameraSpec):
     """VQ-BeT: a GPT over observation tokens predicting residual-VQ action codes plus offsets."""
 
     type: ClassVar[str] = "vqbet"
+    kept_settings: ClassVar[dict[str, str]] = {
+        name: "LeRobot's VQ-BeT default is kept; set the rate with --policy.optimizer_lr, see policyzoo policies "
+              "show vqbet for the settings it takes"
+        for name in ("offset_loss_weight", "primary_code_loss_weight", "secondary_code_loss_weight",
+                     "optimizer_betas", "optimizer_eps", "optimizer_weight_decay", "optimizer_vqvae_weight_decay")
+    }
 
     optimizer_lr: float = Field(1e-4, gt=0, lt=1, description="Adam learning rate (GPT and encoders).")
     optimizer_vqvae_lr: float = Field(1e-3, gt=0, lt=1, description="Adam learning rate of the residual VQ.")

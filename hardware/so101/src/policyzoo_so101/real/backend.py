@@ -49,16 +49,10 @@ class RealSO101:
     def connect(self) -> None:
         """Open each arm's bus, load its calibration into the motors, enable torque, start the cameras."""
         self._build()
-        for arm, follower in self._arms:
-            if not follower.calibration:
-                raise BadInput(
-                    f"{arm.port_flag}={arm.port}: no calibration for arm '{arm.id}' in "
-                    f"{follower.calibration_dir}; run: policyzoo calibrate --robot.type={self.spec.type} "
-                    + " ".join(f"--robot.{name}={value}" for name, value in self._flags.items())
-                )
+        require_calibration(self._arms, "arm", f"--robot.type={self.spec.type}", "robot", self._flags)
         try:
             for arm, follower in self._arms:
-                self._open(arm, follower)
+                open_arm(arm, follower)
                 if not follower.is_calibrated:  # the motors lost (or never had) the file's calibration
                     with follower.bus.torque_disabled():
                         follower.bus.write_calibration(follower.calibration)
@@ -74,7 +68,7 @@ class RealSO101:
             try:
                 reading = follower.get_observation()
             except OSError as exc:
-                raise ConnectionError(_lost(arm, exc)) from exc
+                raise ConnectionError(lost_arm(arm, exc)) from exc
             values.update({arm.prefix + key: value for key, value in reading.items()})
         observation: dict[str, Any] = {
             STATE_KEY: np.array([values[name] for name in self.spec.joint_names], dtype=np.float32)
@@ -100,7 +94,7 @@ class RealSO101:
             try:
                 follower.send_action(goal)
             except OSError as exc:
-                raise ConnectionError(_lost(arm, exc)) from exc
+                raise ConnectionError(lost_arm(arm, exc)) from exc
 
     def disconnect(self) -> None:
         """Disable torque and close every bus and camera; one failing arm does not keep the other on."""
@@ -120,7 +114,7 @@ class RealSO101:
         written = []
         for arm, follower in self._arms:
             print(f"calibrating {arm.prefix.rstrip('_') or 'the'} arm '{arm.id}' on {arm.port}")
-            self._open(arm, follower)
+            open_arm(arm, follower)
             try:
                 follower.calibrate()
             finally:
@@ -133,34 +127,48 @@ class RealSO101:
         directory = self.options.calibration_dir
         return [(directory or _calibration_dir(arm.id)) / f"{arm.id}.json" for arm in self.options.arms]
 
-    def _open(self, arm: ArmOptions, follower: Any) -> None:
-        try:
-            follower.connect(calibrate=False)
-        except ConnectionError as exc:
-            missing = "could not open port" in str(exc.__cause__ or exc)
-            problem = "not found" if missing else f"does not answer ({_first_line(exc)})"
-            raise BadInput(
-                f"port {arm.port} {problem}: plug the arm in or pass {arm.port_flag}=..."
-            ) from None
-        except RuntimeError as exc:  # LeRobot's motor check: missing ids or wrong models
-            found = re.findall(r"^\s*-\s*(\d+)", str(exc).split("Motors with incorrect")[0], re.MULTILINE)
-            detail = f"no answer from motor ids {', '.join(found)}" if found else _first_line(exc)
-            raise BadInput(
-                f"port {arm.port} ({arm.id}): {detail}; is the arm powered, and were its motors set up "
-                "with lerobot-setup-motors?"
-            ) from None
-
     def _build(self) -> None:
         if self._arms:
             return
-        try:
-            import scservo_sdk  # noqa: F401
-        except ImportError:
-            raise BadInput(
-                "--robot.backend=real needs the Feetech SDK: pip install 'policyzoo-so101[real]'"
-            ) from None
+        check_sdk("--robot.backend=real")
         self._arms = _followers(self.options)
         self._cameras = _cameras(self.options, self.spec)
+
+
+def require_calibration(arms: list[tuple[ArmOptions, Any]], what: str, type_flag: str, section: str,
+                        flags: dict[str, str]) -> None:
+    """BadInput naming the `policyzoo calibrate` line for the first arm without a calibration file."""
+    for arm, device in arms:
+        if not device.calibration:
+            raise BadInput(
+                f"{arm.port_flag}={arm.port}: no calibration for {what} '{arm.id}' in {device.calibration_dir}; "
+                f"run: policyzoo calibrate {type_flag} "
+                + " ".join(f"--{section}.{name}={value}" for name, value in flags.items())
+            )
+
+
+def open_arm(arm: ArmOptions, device: Any) -> None:
+    """Connect one LeRobot SO arm (follower or leader) without calibrating; its port or motor problem in one line."""
+    try:
+        device.connect(calibrate=False)
+    except ConnectionError as exc:
+        missing = "could not open port" in str(exc.__cause__ or exc)
+        problem = "not found" if missing else f"does not answer ({_first_line(exc)})"
+        raise BadInput(f"port {arm.port} {problem}: plug the arm in or pass {arm.port_flag}=...") from None
+    except RuntimeError as exc:  # LeRobot's motor check: missing ids or wrong models
+        found = re.findall(r"^\s*-\s*(\d+)", str(exc).split("Motors with incorrect")[0], re.MULTILINE)
+        detail = f"no answer from motor ids {', '.join(found)}" if found else _first_line(exc)
+        raise BadInput(
+            f"port {arm.port} ({arm.id}): {detail}; is the arm powered, and were its motors set up "
+            "with lerobot-setup-motors?"
+        ) from None
+
+
+def check_sdk(flag: str) -> None:
+    try:
+        import scservo_sdk  # noqa: F401
+    except ImportError:
+        raise BadInput(f"{flag} needs the Feetech SDK: pip install 'policyzoo-so101[real]'") from None
 
 
 def _followers(options: RealOptions) -> list[tuple[ArmOptions, Any]]:
@@ -205,16 +213,23 @@ def _followers(options: RealOptions) -> list[tuple[ArmOptions, Any]]:
 
 
 def _calibration_dir(arm_id: str) -> Path:
-    """LeRobot's calibration folder for SO followers, or an older LeRobot's when only that has `arm_id`."""
     from lerobot.robots.so_follower import SO101Follower
     from lerobot.utils import constants
 
-    robots = constants.HF_LEROBOT_CALIBRATION / constants.ROBOTS
-    current = robots / SO101Follower.name
+    return calibration_dir(arm_id, constants.ROBOTS, SO101Follower.name, LEGACY_CALIBRATION_DIRS)
+
+
+def calibration_dir(arm_id: str, kind: str, folder: str, legacy: tuple[str, ...]) -> Path:
+    """LeRobot's calibration folder `<calibration root>/<kind>/<folder>`, or an older LeRobot's (`legacy`) when
+    only that one has `arm_id`."""
+    from lerobot.utils import constants
+
+    devices = constants.HF_LEROBOT_CALIBRATION / kind
+    current = devices / folder
     if not (current / f"{arm_id}.json").is_file():
-        for legacy in LEGACY_CALIBRATION_DIRS:
-            if (robots / legacy / f"{arm_id}.json").is_file():
-                return robots / legacy
+        for name in legacy:
+            if (devices / name / f"{arm_id}.json").is_file():
+                return devices / name
     return current
 
 
@@ -250,7 +265,7 @@ def _cameras(options: RealOptions, spec: RobotSpec) -> dict[str, Any]:
     return make_cameras_from_configs(configs)
 
 
-def _lost(arm: ArmOptions, exc: BaseException) -> str:
+def lost_arm(arm: ArmOptions, exc: BaseException) -> str:
     return f"lost the arm on {arm.port} ({arm.id}): {_first_line(exc)}; check its USB cable and power"
 
 

@@ -21,6 +21,7 @@ BIMANUAL_OPTIONS = (
     "max_relative_target",
     "cameras",
 )
+ROBOT_ONLY_OPTIONS = ("max_relative_target", "cameras")
 CAMERAS_EXAMPLE = "{NAME: {type: opencv, index_or_path: 0, width: 640, height: 480, fps: 30}}"
 
 
@@ -47,33 +48,39 @@ def is_bimanual(spec: RobotSpec) -> bool:
     return all(joint.name.startswith(("left_", "right_")) for joint in spec.joints)
 
 
-def parse_options(spec: RobotSpec, options: dict[str, str]) -> RealOptions:
+def parse_options(spec: RobotSpec, options: dict[str, str], section: str = "robot",
+                  device: str | None = None) -> RealOptions:
+    """The `--robot.*` options of the real `spec`, or with `section="teleop"` those of `device`, its leader
+    arms (no cameras, no step limit; the id defaults to `device`)."""
     bimanual = is_bimanual(spec)
     known = BIMANUAL_OPTIONS if bimanual else SINGLE_OPTIONS
+    if section != "robot":
+        known = tuple(name for name in known if name not in ROBOT_ONLY_OPTIONS)
+    robot_id = options.get("id") or device or spec.type
+    what = f"the {device}" if device else f"the real {spec.type}"
     for name in options:
         if name not in known:
-            hint = did_you_mean(name, known).replace("'", "", 2).replace("mean ", "mean --robot.", 1)
+            hint = did_you_mean(name, known).replace("'", "", 2).replace("mean ", f"mean --{section}.", 1)
             raise BadInput(
-                f"--robot.{name}: the real {spec.type} takes no such option.{hint} "
-                f"Options: {', '.join('--robot.' + k for k in known)}"
+                f"--{section}.{name}: {what} takes no such option.{hint} "
+                f"Options: {', '.join(f'--{section}.' + k for k in known)}"
             )
-    robot_id = options.get("id") or spec.type
     if bimanual:
         arms = [
             ArmOptions(
                 f"{side}_",
-                _required_port(options, f"{side}_port", spec),
+                _required_port(options, f"{side}_port", what, section),
                 options.get(f"{side}_id") or f"{robot_id}_{side}",
-                f"--robot.{side}_port",
+                f"--{section}.{side}_port",
             )
             for side in ("left", "right")
         ]
         if arms[0].port == arms[1].port:
             raise BadInput(
-                f"--robot.right_port={arms[1].port}: same port as --robot.left_port; each arm has its own bus"
+                f"--{section}.right_port={arms[1].port}: same port as --{section}.left_port; each arm has its own bus"
             )
     else:
-        arms = [ArmOptions("", _required_port(options, "port", spec), robot_id, "--robot.port")]
+        arms = [ArmOptions("", _required_port(options, "port", what, section), robot_id, f"--{section}.port")]
     directory = options.get("calibration_dir")
     return RealOptions(
         robot_id=robot_id,
@@ -84,10 +91,10 @@ def parse_options(spec: RobotSpec, options: dict[str, str]) -> RealOptions:
     )
 
 
-def _required_port(options: dict[str, str], name: str, spec: RobotSpec) -> str:
+def _required_port(options: dict[str, str], name: str, what: str, section: str) -> str:
     if not options.get(name):
         raise BadInput(
-            f"--robot.{name}: required for the real {spec.type}, e.g. --robot.{name}=/dev/ttyACM0 "
+            f"--{section}.{name}: required for {what}, e.g. --{section}.{name}=/dev/ttyACM0 "
             "(find it with lerobot-find-port)"
         )
     return options[name]
