@@ -19,7 +19,8 @@ def interruption(exc: KeyboardInterrupt) -> str:
 
 @contextmanager
 def sigterm_as_interrupt() -> Iterator[None]:
-    """Inside the block, SIGTERM raises `Terminated` in the main thread (elsewhere signals are left alone)."""
+    """Inside the block, SIGTERM raises `Terminated` and Ctrl-C KeyboardInterrupt in the main thread (elsewhere
+    signals are left alone)."""
 
     def handler(_signum: int, _frame: Any) -> None:
         raise Terminated
@@ -29,7 +30,10 @@ def sigterm_as_interrupt() -> Iterator[None]:
     except ValueError:  # not the main thread
         yield
         return
+    # Ctrl-C raises KeyboardInterrupt here even where an earlier part of the process replaced Python's handler
+    previous_int = signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
         yield
     finally:
         signal.signal(signal.SIGTERM, previous)
+        signal.signal(signal.SIGINT, previous_int)
