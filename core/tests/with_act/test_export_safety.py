@@ -198,7 +198,7 @@ def test_export_under_a_regular_file(run_cli, checkpoint, no_slow_work, tmp_path
     target = tmp_path / "taken.txt" / "sub" / "model"
     code, _, err = run_cli("export", str(checkpoint), "--to", str(target))
     one_line_error(code, err)
-    assert f"--to={target}: lies under {tmp_path / 'taken.txt'}, which is a file, not a folder" in err
+    assert f"--to={target}: {tmp_path / 'taken.txt'} is a file, not a folder (a file is in the way)" in err
     assert no_slow_work == []
 
 
@@ -214,6 +214,6 @@ def test_export_into_a_folder_without_write_permission(run_cli, checkpoint, no_s
     finally:
         locked.chmod(0o755)
     one_line_error(code, err)
-    assert f"no permission to write in {locked}; pick a folder you can write to" in err
+    assert f"no permission to write in {locked}; choose another --to" in err
     assert no_slow_work == [] and not (locked / "new").exists()
 

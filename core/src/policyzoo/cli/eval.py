@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import Any
 
 import click
-from tqdm import tqdm
 
 from policyzoo.cli.base import dotted_command
 from policyzoo.errors import BadInput
@@ -28,6 +27,8 @@ def _group() -> None:
 def episode_bar(episodes: int) -> Iterator[Callable[[Any], None]]:
     """A bar over the episodes (rate, ETA, successes so far) and the callback `evaluate` reports each episode to:
     its line goes above the bar (or alone, where the output is no terminal)."""
+    from tqdm import tqdm  # with the train extra, as the evaluation itself
+
     successes = 0
     with tqdm(total=episodes, unit="episode", dynamic_ncols=True, disable=None) as bar:
 
