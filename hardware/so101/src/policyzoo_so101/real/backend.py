@@ -111,16 +111,7 @@ class RealSO101:
     def calibrate(self) -> list[Path]:
         """LeRobot's interactive calibration of each arm; returns the calibration files written or reused."""
         self._build()
-        written = []
-        for arm, follower in self._arms:
-            print(f"calibrating {arm.prefix.rstrip('_') or 'the'} arm '{arm.id}' on {arm.port}")
-            open_arm(arm, follower)
-            try:
-                follower.calibrate()
-            finally:
-                follower.disconnect()
-            written.append(follower.calibration_fpath)
-        return written
+        return calibrate_arms(self._arms, "arm")
 
     def calibration_files(self) -> list[Path]:
         """Where each arm's calibration is read from (and written to)."""
@@ -133,6 +124,20 @@ class RealSO101:
         check_sdk("--robot.backend=real")
         self._arms = _followers(self.options)
         self._cameras = _cameras(self.options, self.spec)
+
+
+def calibrate_arms(arms: list[tuple[ArmOptions, Any]], what: str) -> list[Path]:
+    """LeRobot's interactive calibration of each arm (follower or leader); the calibration files written or reused."""
+    written = []
+    for arm, device in arms:
+        print(f"calibrating {arm.prefix.rstrip('_') or 'the'} {what} '{arm.id}' on {arm.port}")
+        open_arm(arm, device)
+        try:
+            device.calibrate()
+        finally:
+            device.disconnect()
+        written.append(device.calibration_fpath)
+    return written
 
 
 def require_calibration(arms: list[tuple[ArmOptions, Any]], what: str, type_flag: str, section: str,

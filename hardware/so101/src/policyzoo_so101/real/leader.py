@@ -9,7 +9,14 @@ from typing import Any
 import numpy as np
 
 from policyzoo import RobotSpec
-from policyzoo_so101.real.backend import calibration_dir, check_sdk, lost_arm, open_arm, require_calibration
+from policyzoo_so101.real.backend import (
+    calibrate_arms,
+    calibration_dir,
+    check_sdk,
+    lost_arm,
+    open_arm,
+    require_calibration,
+)
 from policyzoo_so101.real.options import ArmOptions, RealOptions, parse_options
 
 logger = logging.getLogger(__name__)
@@ -66,16 +73,7 @@ class LeaderSO101:
     def calibrate(self) -> list[Path]:
         """LeRobot's interactive calibration of each leader arm; returns the calibration files written or reused."""
         self._build()
-        written = []
-        for arm, leader in self._arms:
-            print(f"calibrating {arm.prefix.rstrip('_') or 'the'} leader arm '{arm.id}' on {arm.port}")
-            open_arm(arm, leader)
-            try:
-                leader.calibrate()
-            finally:
-                leader.disconnect()
-            written.append(leader.calibration_fpath)
-        return written
+        return calibrate_arms(self._arms, "leader arm")
 
     def _build(self) -> None:
         if self._arms:
