@@ -95,6 +95,9 @@ def _isolated_homes(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytes
         monkeypatch.setattr(constants, "HF_HUB_CACHE", str(home / "hf" / "hub"))
         monkeypatch.setattr(constants, "HF_TOKEN_PATH", str(home / "hf" / "token"))
         monkeypatch.setattr(constants, "HF_STORED_TOKENS_PATH", str(home / "hf" / "stored_tokens"))
+    transformers_hub = sys.modules.get("transformers.utils.hub")
+    if transformers_hub is not None:  # transformers keeps its own copy of the cache path, read at import
+        monkeypatch.setattr(transformers_hub, "TRANSFORMERS_CACHE", str(home / "hf" / "hub"))
 
 
 @pytest.fixture
@@ -158,8 +161,9 @@ def plain_env() -> dict[str, str]:
 
 
 def write_tiny_dataset(root: Path, episodes: int = 4, frames: int = 40, size: int = 48,
-                       cameras: tuple[str, ...] = ("top", "wrist"), joints: int = 6) -> Path:
-    """A small learnable LeRobot v3 dataset (waves to follow, two square cameras, rewards), no videos."""
+                       cameras: tuple[str, ...] = ("top", "wrist"), joints: int = 6, offset: float = 0.0) -> Path:
+    """A small learnable LeRobot v3 dataset (waves around `offset` to follow, two square cameras, rewards),
+    no videos."""
     import numpy as np
     from lerobot.datasets.lerobot_dataset import LeRobotDataset
 
@@ -176,14 +180,14 @@ def write_tiny_dataset(root: Path, episodes: int = 4, frames: int = 40, size: in
     for _ in range(episodes):
         phase = rng.uniform(0, 2 * np.pi, joints)
         for t in range(frames):
-            state = np.sin(phase + 0.2 * t).astype(np.float32)
-            action = np.sin(phase + 0.2 * (t + 1)).astype(np.float32)
+            state = (offset + np.sin(phase + 0.2 * t)).astype(np.float32)
+            action = (offset + np.sin(phase + 0.2 * (t + 1))).astype(np.float32)
             frame = {"observation.state": state, "action": action, "task": "follow the wave",
                      "next.reward": np.array([-np.abs(action - state).sum()], np.float32)}
             for index, camera in enumerate(cameras):
                 image = np.zeros((size, size, 3), np.uint8)
-                image[..., index % 3] = int(127 + 120 * state[0])
-                image[: size // 2, :, 2] = int(127 + 120 * state[1])
+                image[..., index % 3] = int(127 + 120 * (state[0] - offset))
+                image[: size // 2, :, 2] = int(127 + 120 * (state[1] - offset))
                 frame[f"observation.images.{camera}"] = image
             dataset.add_frame(frame)
         # LeRobot 0.4.4 with numpy >= 2.4 cannot write (1,)-shaped frames into its scalar column.
@@ -197,6 +201,13 @@ def write_tiny_dataset(root: Path, episodes: int = 4, frames: int = 40, size: in
 def tiny_dataset(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """`write_tiny_dataset` once per session: 4 episodes x 40 frames, 6 joints, cameras top and wrist."""
     return write_tiny_dataset(tmp_path_factory.mktemp("tiny-dataset") / "data")
+
+
+@pytest.fixture(scope="session")
+def tiny_dataset_other_names(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """As `tiny_dataset` recorded elsewhere: 2 episodes, cameras front and side, joints waving around 2."""
+    return write_tiny_dataset(tmp_path_factory.mktemp("tiny-dataset-other-names") / "data", episodes=2,
+                              cameras=("front", "side"), offset=2.0)
 
 
 @pytest.fixture(scope="session")

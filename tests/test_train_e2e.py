@@ -305,3 +305,67 @@ def test_demo_trains_on_the_sample_evaluates_and_says_where_things_are(tmp_path:
     assert f"loss plot:  {tmp_path / 'demo' / 'loss.png'}" in done.stdout
     meta = json.loads((checkpoint / "policyzoo.json").read_text())
     assert meta["policy_type"] == "act" and meta["dataset"]["repo_id"] and meta["training"]["steps"] == 2
+
+
+def normalizer_state(folder: Path) -> dict[str, Any]:
+    """The statistics a saved policy's preprocessor normalizes with, by policy key and statistic."""
+    from safetensors.torch import load_file
+
+    steps = json.loads((folder / "policy_preprocessor.json").read_text())["steps"]
+    step = next(step for step in steps if step["registry_name"] == "normalizer_processor")
+    return load_file(folder / step["state_file"])
+
+
+@pytest.mark.slow
+def test_fine_tuning_takes_the_new_datasets_stats_names_and_settings(
+    run_cli: Callable[..., tuple[int, str, str]], tiny_dataset: Path, tiny_dataset_other_names: Path, tmp_path: Path
+) -> None:
+    import torch
+
+    import policyzoo
+    from policyzoo.testing import fill_hf_cache, folder_files
+
+    base = tmp_path / "base"
+    quick = ["--steps=1", "--num_workers=0"]
+    code, _, err = run_cli("train", f"--dataset.root={tiny_dataset}", *TINY_ACT, *quick, f"--output_dir={base}")
+    assert code == 0, err
+    saved = base / "checkpoints" / "last" / "pretrained_model"
+    other = tiny_dataset_other_names
+    rename = {"observation.images.front": "observation.images.top", "observation.images.side": "observation.images.wrist"}
+
+    # Other camera names: refused with the rename map that fixes it.
+    code, _, err = run_cli("train", f"--policy.path={base}", f"--dataset.root={other}", *quick)
+    assert code == 2 and f"add --rename_map='{json.dumps(rename)}'" in err, err
+    # A setting that changes the weights' shapes is refused; one that keeps them is taken.
+    code, _, err = run_cli("train", f"--policy.path={base}", f"--dataset.root={other}", "--policy.dim_model=64",
+                           f"--rename_map={json.dumps(rename)}", *quick)
+    assert code == 2 and "--policy.dim_model=64: changes the shape of the saved weights" in err, err
+    code, _, err = run_cli("train", f"--dataset.root={tiny_dataset}", *TINY_ACT, f"--rename_map={json.dumps(rename)}")
+    assert code == 2 and "--rename_map: renames the dataset's keys to those a pretrained policy" in err, err
+
+    # Through the Hub cache, offline, as `--policy.path=USER/NAME`.
+    fill_hf_cache(Path(os.environ["HF_HOME"]) / "hub", "someone/tiny-act", folder_files(saved))
+    tuned = tmp_path / "tuned"
+    code, out, err = run_cli("train", "--policy.path=someone/tiny-act", f"--dataset.root={other}",
+                             "--policy.n_action_steps=3", f"--rename_map={json.dumps(rename)}", *quick,
+                             f"--output_dir={tuned}")
+    assert code == 0, err
+    assert "normalization statistics of local/data" in out
+    result = tuned / "checkpoints" / "last" / "pretrained_model"
+    stats = json.loads((other / "meta" / "stats.json").read_text())
+    state = normalizer_state(result)
+    assert torch.allclose(state["observation.state.mean"], torch.tensor(stats["observation.state"]["mean"]))
+    assert torch.allclose(state["action.std"], torch.tensor(stats["action"]["std"]))
+    assert not torch.allclose(state["action.mean"], normalizer_state(saved)["action.mean"])
+    handle = policyzoo.load_policy(result)
+    assert set(handle.features.visual) == set(rename)  # it takes the new dataset's names ...
+    assert set(handle.config.input_features) >= set(rename.values())  # ... and renames them for the model
+    assert handle.spec.n_action_steps == 3 and handle.spec.dim_model == 32
+
+    # The checkpoint's own statistics when asked for.
+    kept = tmp_path / "kept"
+    code, out, err = run_cli("train", f"--policy.path={base}", f"--dataset.root={other}", "--keep_checkpoint_stats=true",
+                             f"--rename_map={json.dumps(rename)}", *quick, f"--output_dir={kept}")
+    assert code == 0, err
+    assert torch.equal(normalizer_state(kept / "checkpoints" / "last" / "pretrained_model")["action.mean"],
+                       normalizer_state(saved)["action.mean"])

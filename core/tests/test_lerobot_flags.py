@@ -25,12 +25,14 @@ EXAMPLES = {
     "output_dir": "out", "job_name": "mine", "resume": "false", "seed": "3", "num_workers": "0",
     "batch_size": "4", "steps": "1e3", "eval_freq": "0", "log_freq": "10", "tolerance_s": "0.001",
     "save_checkpoint": "true", "save_freq": "500", "use_policy_training_preset": "true",
+    "optimizer.type": "adamw", "optimizer.weight_decay": "0",
     "optimizer.lr": "1e-4", "scheduler.type": "cosine_decay_with_warmup",
     "wandb.enable": "false", "wandb.disable_artifact": "true", "wandb.project": "p", "wandb.entity": "me",
     "wandb.mode": "offline", "wandb.notes": "first try", "policy.type": "act", "policy.device": "cpu",
+    "rename_map": '{"observation.images.front": "observation.images.camera1"}',
 }
 # Sub-fields of choice types that policyzoo hands to LeRobot's own parser (draccus) whole.
-PASSED_WHOLE = ("scheduler.", "dataset.image_transforms.")
+PASSED_WHOLE = ("scheduler.", "dataset.image_transforms.", "optimizer.")
 
 
 def _leaves(config_class: type, prefix: str = "") -> list[str]:

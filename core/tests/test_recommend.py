@@ -121,8 +121,11 @@ def test_train_command_for_the_winner(tmp_path):
 def test_the_winner_line_takes_its_steps_from_the_card_and_names_no_output_dir(policy_type):
     winner = Candidate(policy_type, card(policy_type), True, FIRST_PARTY[policy_type].distribution)
     line = train_command(winner, Facts(gpu_memory_gb=24))
-    assert f" --steps={card(policy_type).train_steps}" in line and "--output_dir" not in line
+    base = card(policy_type).pretrained_base
+    steps = base.steps if base else card(policy_type).train_steps
+    assert f" --steps={steps}" in line and "--output_dir" not in line
     assert card(policy_type).train_steps_source
+    assert (f"--policy.path={base.repo_id} " in line) if base else (f"--policy.type={policy_type} " in line)
 
 
 def test_a_card_without_steps_leaves_them_to_train():
@@ -161,7 +164,7 @@ def test_cli_table(run_cli):
     code, out, _ = run_cli("recommend", "--goal=research", "--language=true", "--gpu-memory-gb=24")
     assert code == 0
     assert out.splitlines()[2].startswith("1. SmolVLA (smolvla), score")
-    assert "train the winner:\n  policyzoo train --policy.type=smolvla --policy.device=cuda" in out
+    assert "train the winner:\n  policyzoo train --policy.path=lerobot/smolvla_base --policy.device=cuda" in out
     code, out, _ = run_cli("recommend", "--goal=production", "--gpu-memory-gb=4")
     assert "-- SmolVLA (smolvla), ruled out\n" in out
     assert "     ruled out: needs about 10–16 GB to train, 4 GB available" in out

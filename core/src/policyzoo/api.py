@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import inspect
 from pathlib import Path
 from typing import Any
 
 from policyzoo.checkpoint import check_saved_policy, load_error, policy_type_of, resolve_pretrained
 from policyzoo.errors import BadInput
-from policyzoo.handle import PolicyHandle
+from policyzoo.handle import FineTune, PolicyHandle
 from policyzoo.registry import PolicyEntry, get_registry
 from policyzoo.specs import Features, PolicySpec, check_compatibility
 
@@ -42,15 +43,25 @@ def build_policy(spec: PolicySpec, features: Features, stats: dict[str, dict[str
     return factory.build(spec, features, stats)
 
 
-def load_policy(path_or_repo_id: str | Path, device: str | None = None) -> PolicyHandle:
-    """A saved policy from a local folder (checkpoint, training output) or a Hub repo id."""
+def load_policy(path_or_repo_id: str | Path, device: str | None = None, finetune: FineTune | None = None
+                ) -> PolicyHandle:
+    """A saved policy from a local folder (checkpoint, training output) or a Hub repo id; `finetune` adapts it
+    to a new dataset (its statistics, input names, settings) when its plugin can."""
     directory = resolve_pretrained(path_or_repo_id)
-    factory = get_registry().policy(policy_type_of(directory), flag="config.json type").load_factory()
+    entry = get_registry().policy(policy_type_of(directory), flag="config.json type")
+    factory = entry.load_factory()
     # after load_factory: the plugin's model code has registered its processor steps; before factory.load:
     # LeRobot would import a step's "class" or read a state_file outside the folder
     check_saved_policy(directory, processors=getattr(factory, "lerobot_loadable", True))
+    options: dict[str, Any] = {}
+    if finetune is not None and "finetune" in inspect.signature(factory.load).parameters:
+        options["finetune"] = finetune
+    elif finetune is not None and finetune.needs_plugin:
+        raise BadInput(f"--policy.path: the {entry.type} plugin ({entry.distribution}) cannot adapt a saved policy "
+                       f"to a new dataset (its factory's load takes no finetune); fine-tune with "
+                       f"--keep_checkpoint_stats=true and without --rename_map or --policy.* settings")
     try:
-        return factory.load(directory, device=device)
+        return factory.load(directory, device=device, **options)
     except BadInput:
         raise
     except (RuntimeError, ValueError) as exc:

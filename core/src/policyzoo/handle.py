@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
@@ -90,8 +91,34 @@ def module_of(handle: PolicyHandle) -> torch.nn.Module | None:
     return getattr(handle, "module", None)
 
 
+@dataclass(frozen=True)
+class FineTune:
+    """How `policyzoo train --policy.path` adapts a saved policy to a new dataset before training on it."""
+
+    stats: dict[str, dict[str, Any]] | None = None
+    """The new dataset's normalization statistics, by dataset key (None: keep the checkpoint's)."""
+    rename_map: dict[str, str] = field(default_factory=dict)
+    """Dataset key -> the key the policy was trained on (LeRobot's `--rename_map`)."""
+    settings: dict[str, Any] = field(default_factory=dict)
+    """Spec fields to change (`--policy.X`); they must keep the shapes of the saved weights."""
+    camera_shapes: dict[str, tuple[int, ...]] = field(default_factory=dict)
+    """The new dataset's camera shapes (C, H, W) by dataset key: the policy takes images of these sizes."""
+    absent: frozenset[str] = frozenset()
+    """Cameras the policy was trained with that the new dataset lacks (a card with `cameras_optional`):
+    dropped from its inputs."""
+
+    @property
+    def needs_plugin(self) -> bool:
+        """True when only the policy's plugin can do it (all but keeping statistics and image sizes)."""
+        return bool(self.stats is not None or self.rename_map or self.settings or self.absent)
+
+
 class PolicyFactory(Protocol):
-    """What a registered `factory` path points at."""
+    """What a registered `factory` path points at.
+
+    `load` may also take a keyword argument `finetune: FineTune | None`; policyzoo passes it only to a
+    factory whose `load` has it (without it, a policy fine-tunes only with `--keep_checkpoint_stats=true`).
+    """
 
     lerobot_loadable: bool
     """True when LeRobot itself can load what `PolicyHandle.save` writes (export checks it)."""

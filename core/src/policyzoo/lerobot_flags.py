@@ -28,11 +28,6 @@ TRAIN_REASONS: Mapping[str, str] = {
     "wandb.run_id": "policyzoo resumes the W&B run of --output_dir itself (its wandb_run_id.txt); "
                     "start a new run to get a new W&B run",
     "trust_remote_code": "policyzoo never runs code from a checkpoint; load only policies of installed types",
-    "optimizer.": "policyzoo train uses the policy's own optimizer preset (as lerobot-train does with "
-                  "--use_policy_training_preset=true); set its rate with --optimizer.lr and replace its schedule "
-                  "with --scheduler.type=...",
-    "rename_map": "policyzoo train does not rename dataset features yet; record or convert the dataset with the "
-                  "feature names the policy needs (policyzoo dataset info lists them)",
 }
 """`lerobot-train` flags policyzoo train refuses, and why."""
 

@@ -193,22 +193,29 @@ def episodes_wanted(text: str) -> int | None:
 
 
 def train_command(winner: Candidate, facts: Facts) -> str:
-    """The exact `policyzoo train` line for the winner, with the --steps of its card."""
+    """The exact `policyzoo train` line for the winner: fine-tuning its card's pretrained base when it has one,
+    with the --steps of its card."""
+    card, base = winner.card, winner.card.pretrained_base
     parts = ["policyzoo train"]
     if facts.dataset_flag:
         parts.append(facts.dataset_flag)
-    parts.append(f"--policy.type={winner.type}")
+    parts.append(f"--policy.path={base.repo_id}" if base else f"--policy.type={winner.type}")
     parts.append(f"--policy.device={'cuda' if facts.gpu_memory_gb else 'cpu'}")
     if facts.gpu_memory_gb:
-        low, high = winner.card.train_memory_gb
+        low, high = card.train_memory_gb
         parts.append("--batch_size=8" if facts.gpu_memory_gb >= high else "--batch_size=4")
         if facts.gpu_memory_gb < high:
             parts.append("--policy.use_amp=true")
     features = facts.features
-    if features and winner.card.max_cameras and len(features.visual) > winner.card.max_cameras:
+    if features and card.max_cameras and len(features.visual) > card.max_cameras:
         parts.append(f"--policy.image_key={sorted(features.visual)[0]}")
-    if winner.card.train_steps is not None:
-        parts.append(f"--steps={winner.card.train_steps}")
+    if base and features and base.cameras:
+        pairs = {camera: name for camera, name in zip(features.visual, base.cameras, strict=False) if camera != name}
+        if pairs:
+            parts.append(f"--rename_map='{json.dumps(pairs)}'")
+    steps = base.steps if base else card.train_steps
+    if steps is not None:
+        parts.append(f"--steps={steps}")
     return " ".join(parts)  # no --output_dir: train writes to a new dated folder each run
 
 

@@ -217,6 +217,18 @@ class PolicyClaim(BaseModel):
         return self
 
 
+class PretrainedBase(BaseModel):
+    """A published checkpoint of a policy type that users fine-tune instead of training from scratch."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    repo_id: str = Field(description="Hub repo id, passed as --policy.path.")
+    steps: int = Field(gt=0, description="Training steps of a typical fine-tune (the --steps recommend prints).")
+    source: str = Field(min_length=1, description="Where the figure comes from.")
+    cameras: tuple[str, ...] = Field((), description="The camera keys it was trained with, in order: recommend "
+                                                     "maps a dataset's cameras onto them with --rename_map.")
+
+
 class PolicyCard(BaseModel):
     """What a user needs to choose a policy: the comparison table of the guide, with sources."""
 
@@ -239,12 +251,18 @@ class PolicyCard(BaseModel):
     train_steps: int | None = Field(None, gt=0, description="Training steps of a typical full run from scratch: "
                                     "the --steps `policyzoo recommend` suggests (None: train's default).")
     train_steps_source: str = Field("", description="Where train_steps comes from; required with it.")
+    pretrained_base: PretrainedBase | None = Field(
+        None, description="The checkpoint `policyzoo recommend` fine-tunes from (--policy.path) instead of "
+                          "training from scratch.")
     inference_memory: Source
     latency: Source
     parameters: Source
     paper: str = ""
     square_images: bool = Field(False, description="Takes square images only.")
     same_shape_cameras: bool = Field(False, description="All its cameras must give images of one shape.")
+    cameras_optional: bool = Field(False, description="A trained policy of this type runs without some of the "
+                                                      "cameras it was trained with (it masks them): fine-tuning "
+                                                      "on data with fewer cameras drops the others.")
     presets: dict[str, TaskPresets] = Field(
         default_factory=dict, description="Simulator task name (RobotSpec.sim_task) -> training settings.")
     # What the core computes from (it never names a policy itself): a third-party card with these fields is

@@ -18,7 +18,9 @@ load its folders with LeRobot, or LeRobot's folders with policyzoo, are then not
 
 from __future__ import annotations
 
+import hashlib
 import json
+import os
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -45,6 +47,8 @@ __all__ = [
     "TASK",
     "PolicyContract",
     "bimanual_so101_features",
+    "fill_hf_cache",
+    "folder_files",
     "handle_observation",
     "lerobot_episode",
     "random_batch",
@@ -52,6 +56,32 @@ __all__ = [
     "robot_observation",
     "run_episode",
 ]
+
+HUB_COMMIT = "0123456789abcdef0123456789abcdef01234567"
+
+
+def fill_hf_cache(hub_cache: Path, repo_id: str, files: dict[str, Path | bytes]) -> Path:
+    """Lay `files` out under `hub_cache` as huggingface_hub does (blobs by hash, snapshot links, refs/main), so
+    that `repo_id` loads offline (`HF_HUB_OFFLINE=1`); the snapshot folder."""
+    repo = Path(hub_cache) / f"models--{repo_id.replace('/', '--')}"
+    snapshot = repo / "snapshots" / HUB_COMMIT
+    (repo / "blobs").mkdir(parents=True)
+    snapshot.mkdir(parents=True)
+    (repo / "refs").mkdir()
+    (repo / "refs" / "main").write_text(HUB_COMMIT)
+    for name, content in files.items():
+        data = content.read_bytes() if isinstance(content, Path) else content
+        blob = repo / "blobs" / hashlib.sha256(data).hexdigest()
+        blob.write_bytes(data)
+        (snapshot / name).parent.mkdir(parents=True, exist_ok=True)
+        os.symlink(os.path.relpath(blob, (snapshot / name).parent), snapshot / name)
+    return snapshot
+
+
+def folder_files(folder: Path) -> dict[str, Path]:
+    """Every file under `folder` by its relative path: the `files` of `fill_hf_cache`."""
+    return {str(path.relative_to(folder)): path for path in sorted(Path(folder).rglob("*")) if path.is_file()}
+
 
 INTEROP_TESTS = ("test_spec_round_trips_through_lerobot_config", "test_saved_folder_loads_in_lerobot",
                  "test_lerobot_folder_loads_in_policyzoo")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import shutil
@@ -13,26 +12,9 @@ import pytest
 import policyzoo
 from policyzoo.checkpoint import check_saved_policy
 from policyzoo.errors import BadInput
+from policyzoo.testing import fill_hf_cache as fill_cache
 
 from .conftest import REPO_ID
-
-COMMIT = "0123456789abcdef0123456789abcdef01234567"
-
-
-def fill_cache(hub_cache: Path, repo_id: str, files: dict[str, Path | bytes]) -> Path:
-    """Lay files out as huggingface_hub does: blobs by hash, snapshot symlinks, refs/main -> commit."""
-    repo = hub_cache / f"models--{repo_id.replace('/', '--')}"
-    snapshot = repo / "snapshots" / COMMIT
-    (repo / "blobs").mkdir(parents=True)
-    snapshot.mkdir(parents=True)
-    (repo / "refs").mkdir()
-    (repo / "refs" / "main").write_text(COMMIT)
-    for name, content in files.items():
-        data = content.read_bytes() if isinstance(content, Path) else content
-        blob = repo / "blobs" / hashlib.sha256(data).hexdigest()
-        blob.write_bytes(data)
-        os.symlink(os.path.relpath(blob, snapshot), snapshot / name)
-    return snapshot
 
 
 def _policy_files(folder: Path) -> dict[str, Path | bytes]:

@@ -135,3 +135,31 @@ def test_every_installed_preset_names_flags_lerobot_takes() -> None:
                 TrainOptions.from_flags(given.get("image_transforms", {}), given.get("scheduler", {}))
                 checked += 1
     assert checked >= 2  # ACT's lift and transfer CPU presets at least
+
+
+def test_optimizer_flags_change_the_preset_or_replace_it() -> None:
+    from .conftest import tiny_act
+
+    handle = tiny_act()
+    preset = handle.config.get_optimizer_preset()
+    optimizer, _ = handle.optimizer_and_scheduler(None, 10, optimizer={"weight_decay": "0", "grad_clip_norm": "1.5"})
+    assert isinstance(optimizer, torch.optim.AdamW) and preset.weight_decay > 0
+    assert all(group["weight_decay"] == 0 for group in optimizer.param_groups)
+    assert optimizer.param_groups[0]["lr"] == preset.lr and handle.grad_clip_norm() == 1.5
+    optimizer, _ = handle.optimizer_and_scheduler(2e-3, 10, optimizer={"type": "sgd", "momentum": "0.9"})
+    assert isinstance(optimizer, torch.optim.SGD) and optimizer.param_groups[0]["momentum"] == 0.9
+    assert optimizer.param_groups[0]["lr"] == 2e-3
+    for settings, message in (({"type": "nope"}, "--optimizer.type=nope: not an optimizer for these policies"),
+                              ({"type": "multi_adam"}, "--optimizer.type=multi_adam: not an optimizer"),
+                              ({"betas": "fast"}, "--optimizer.betas"),
+                              ({"momentum": "0.9"}, "--optimizer.momentum: unknown option")):
+        with pytest.raises(BadInput, match=re.escape(message)):
+            handle.optimizer_and_scheduler(None, 10, optimizer=settings)
+
+
+def test_lerobots_preset_switch_needs_both_replacements() -> None:
+    with pytest.raises(BadInput, match=r"--optimizer.type=\.\.\. --scheduler.type=\.\.\."):
+        parse_flags(Flags(["--use_policy_training_preset=false", "--optimizer.type=adam"]))
+    given = parse_flags(Flags(["--use_policy_training_preset=false", "--optimizer.type=adam", "--optimizer.lr=1e-3",
+                               "--scheduler.type=cosine_decay_with_warmup"]))
+    assert given["optimizer"] == {"type": "adam"} and given["lr"] == 1e-3

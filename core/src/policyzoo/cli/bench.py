@@ -1,4 +1,4 @@
-"""`policyzoo bench cli|policies|train|deploy|all`."""
+"""`policyzoo bench cli|policies|train|deploy|data|claims|success|all`."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ BENCHES = {
     "policies": ("policyzoo.bench.policies", "command"),
     "train": ("policyzoo.bench.train", "command"),
     "deploy": ("policyzoo.bench.deploy", "command"),
+    "data": ("policyzoo.bench.data", "command"),
     "claims": ("policyzoo.bench.claims", "command"),
     "success": ("policyzoo.bench.success", "command"),
 }
@@ -26,7 +27,7 @@ LONG = ("success",)
 
 @click.group(cls=ZooGroup, lazy_commands=BENCHES)
 def bench() -> None:
-    """Measure start-up, policies, training, deployment and success in the simulator on this machine."""
+    """Measure start-up, policies, training, data loading, deployment and success in the simulator here."""
 
 
 @bench.command("all")

@@ -68,10 +68,13 @@ def fetch_metadata(repo_id: str, root: Path) -> Path:
 
 
 def create_dataset(repo_id: str, root: Path, fps: int, features: dict[str, dict[str, Any]], robot_type: str,
-                   use_videos: bool) -> Any:
+                   use_videos: bool, streaming_encoding: bool = False) -> Any:
     """A new, empty LeRobotDataset at `root` to `add_frame` / `save_episode` / `finalize` (inside
-    `policyzoo.quiet.quiet_lerobot()`, or LeRobot's encoder and statistics print to the terminal)."""
+    `policyzoo.quiet.quiet_lerobot()`, or LeRobot's encoder and statistics print to the terminal).
+
+    `streaming_encoding`: LeRobot encodes each camera's frames as they are added (same codec settings), instead
+    of writing them as PNG files and encoding those when the episode is saved."""
     from lerobot.datasets.lerobot_dataset import LeRobotDataset
 
     return LeRobotDataset.create(repo_id=repo_id, fps=fps, features=features, root=root, robot_type=robot_type,
-                                 use_videos=use_videos)
+                                 use_videos=use_videos, streaming_encoding=streaming_encoding)

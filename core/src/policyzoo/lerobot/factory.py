@@ -23,14 +23,17 @@ from typing import Any, ClassVar
 import torch
 from draccus.utils import ParsingError
 from lerobot.configs.policies import PreTrainedConfig
-from lerobot.configs.types import PolicyFeature
+from lerobot.configs.types import FeatureType, PolicyFeature
 from lerobot.policies.factory import get_policy_class, make_policy_config, make_pre_post_processors
 from lerobot.policies.pretrained import PreTrainedPolicy
+from lerobot.processor.rename_processor import RenameObservationsProcessorStep
 from pydantic import ValidationError
 from safetensors.torch import load_model
 
 from policyzoo.checkpoint import CONFIG_FILE, WEIGHTS_FILE, read_meta, safetensors_header
 from policyzoo.errors import BadInput
+from policyzoo.flags import make_spec
+from policyzoo.handle import FineTune
 from policyzoo.lerobot import backbones, convert
 from policyzoo.lerobot.handle import LeRobotHandle
 from policyzoo.processor_guard import check_processor_file
@@ -38,6 +41,9 @@ from policyzoo.specs import Features, PolicySpec
 
 PREPROCESSOR_FILE = "policy_preprocessor.json"
 POSTPROCESSOR_FILE = "policy_postprocessor.json"
+RENAME_STEP = "rename_observations_processor"
+NORMALIZER_STEP = "normalizer_processor"
+UNNORMALIZER_STEP = "unnormalizer_processor"
 
 
 class LeRobotFactory:
@@ -113,13 +119,37 @@ class LeRobotFactory:
     def make_processors(self, config: PreTrainedConfig, stats: dict[str, dict[str, Any]] | None) -> tuple[Any, Any]:
         return make_pre_post_processors(config, dataset_stats=stats)
 
-    def load_processors(self, config: PreTrainedConfig, directory: Path) -> tuple[Any, Any]:
+    def load_processors(self, config: PreTrainedConfig, directory: Path, finetune: FineTune | None = None
+                        ) -> tuple[Any, Any]:
+        """The saved pipelines; with `finetune`, LeRobot's overrides give them the new dataset's statistics
+        (by the policy's names) and the rename map, as `lerobot-train --policy.path` does."""
+        steps: dict[str, list[dict[str, Any]]] = {}
         for name in (PREPROCESSOR_FILE, POSTPROCESSOR_FILE):  # LeRobot would import a step's "class"
-            check_processor_file(Path(directory) / name, Path(directory))
-        return make_pre_post_processors(
-            config, pretrained_path=str(directory),
-            preprocessor_overrides={"device_processor": {"device": config.device}},
-        )
+            steps[name] = check_processor_file(Path(directory) / name, Path(directory))
+        preprocessor_overrides: dict[str, Any] = {"device_processor": {"device": config.device}}
+        postprocessor_overrides: dict[str, Any] = {}
+        if finetune is not None:
+            rename_map = {**saved_rename_map(steps[PREPROCESSOR_FILE]), **finetune.rename_map}
+            if finetune.rename_map:
+                preprocessor_overrides[RENAME_STEP] = {"rename_map": rename_map}
+            # the features as the config now has them (image sizes, absent cameras), as lerobot-train passes them
+            preprocessor_overrides[NORMALIZER_STEP] = {"features": {**config.input_features,
+                                                                    **config.output_features}}
+            postprocessor_overrides[UNNORMALIZER_STEP] = {"features": dict(config.output_features)}
+            if finetune.stats is not None:
+                stats = convert.tensor_stats({rename_map.get(key, key): value
+                                              for key, value in finetune.stats.items()})
+                preprocessor_overrides[NORMALIZER_STEP]["stats"] = stats
+                postprocessor_overrides[UNNORMALIZER_STEP]["stats"] = stats
+        try:
+            return make_pre_post_processors(
+                config, pretrained_path=str(directory),
+                preprocessor_overrides=preprocessor_overrides, postprocessor_overrides=postprocessor_overrides,
+            )
+        except KeyError as exc:  # LeRobot: an override names a step the saved pipeline does not have
+            raise BadInput(f"{directory}: its processor pipeline cannot take the new dataset's statistics or "
+                           f"names ({' '.join(str(exc).split())[:160]}); fine-tune with "
+                           f"--keep_checkpoint_stats=true and without --rename_map") from None
 
     def make_handle(self, spec: PolicySpec, features: Features, policy: PreTrainedPolicy, preprocessor: Any,
                     postprocessor: Any) -> LeRobotHandle:
@@ -144,22 +174,21 @@ class LeRobotFactory:
         preprocessor, postprocessor = self.make_processors(config, self.processor_stats(spec, features, stats))
         return self.make_handle(spec, features, policy, preprocessor, postprocessor)
 
-    def load(self, directory: Path, device: str | None = None) -> LeRobotHandle:
-        """A saved folder: policyzoo's (with policyzoo.json) or one written by LeRobot alone."""
+    def load(self, directory: Path, device: str | None = None, finetune: FineTune | None = None) -> LeRobotHandle:
+        """A saved folder: policyzoo's (with policyzoo.json) or one written by LeRobot alone; `finetune` gives
+        it a new dataset's statistics and input names and changes settings that keep its weights."""
         directory = Path(directory)
         config = self.read_config(directory)
-        meta = read_meta(directory)
-        if meta is not None:
-            if meta.policy_type != self.policy_type:
-                raise BadInput(f"{directory}/policyzoo.json: policy type '{meta.policy_type}' does not match "
-                               f"config.json type '{self.policy_type}'; re-export the checkpoint")
-            try:
-                spec = self.spec_class.model_validate(meta.spec)
-            except ValidationError as exc:
-                raise BadInput(f"{directory}/policyzoo.json: invalid spec: {_first_error(exc)}") from None
-        spec_of_config = self.spec_from_config(config)  # the spec's bounds, on what will really be built
-        if meta is None:
-            spec = spec_of_config
+        spec = self.saved_spec(directory, config)
+        settings = dict(finetune.settings) if finetune else {}
+        if finetune is not None:
+            self.adapt_inputs(config, directory, finetune)
+        if settings:
+            spec = make_spec(self.spec_class, {**spec.model_dump(), **settings})
+            fields = self.config_fields(spec)
+            for name in settings:
+                if name in fields and hasattr(config, name):
+                    setattr(config, name, fields[name])
         if device is not None:
             try:
                 spec = self.spec_class.model_validate({**spec.model_dump(), "device": device})
@@ -169,7 +198,7 @@ class LeRobotFactory:
         backbone_weights = getattr(config, backbones.FIELD, None)
         if backbone_weights is not None:  # the checkpoint holds the backbone: build without fetching it
             setattr(config, backbones.FIELD, None)
-        self.check_weight_shapes(config, directory)
+        self.check_weight_shapes(config, directory, finetune)
         policy = self.make_policy(config)
         self.load_weights(policy, directory)
         if backbone_weights is not None:
@@ -179,8 +208,34 @@ class LeRobotFactory:
             if not (directory / name).is_file():
                 raise BadInput(f"{directory}: no {name}, so the normalization stats are missing; save the "
                                f"checkpoint with LeRobot >= 0.4 or policyzoo")
-        preprocessor, postprocessor = self.load_processors(config, directory)
-        return self.make_handle(spec, self.features_from_config(config), policy, preprocessor, postprocessor)
+        preprocessor, postprocessor = self.load_processors(config, directory, finetune)
+        features = dataset_names(self.features_from_config(config), rename_map_of(preprocessor))
+        return self.make_handle(spec, features, policy, preprocessor, postprocessor)
+
+    def adapt_inputs(self, config: PreTrainedConfig, directory: Path, finetune: FineTune) -> None:
+        """The config's cameras as the new dataset has them: its image sizes, without the absent ones."""
+        rename_map = {**saved_rename_map(check_processor_file(directory / PREPROCESSOR_FILE, directory)),
+                      **finetune.rename_map}
+        shapes = {rename_map.get(key, key): tuple(shape) for key, shape in finetune.camera_shapes.items()}
+        config.input_features = {
+            key: PolicyFeature(feature.type, shapes[key]) if feature.type is FeatureType.VISUAL and key in shapes
+            else feature
+            for key, feature in config.input_features.items() if key not in finetune.absent
+        }
+
+    def saved_spec(self, directory: Path, config: PreTrainedConfig) -> PolicySpec:
+        """The spec in the folder's policyzoo.json (checked against config.json), or the one config.json gives."""
+        meta = read_meta(directory)
+        spec_of_config = self.spec_from_config(config)  # the spec's bounds, on what will really be built
+        if meta is None:
+            return spec_of_config
+        if meta.policy_type != self.policy_type:
+            raise BadInput(f"{directory}/policyzoo.json: policy type '{meta.policy_type}' does not match "
+                           f"config.json type '{self.policy_type}'; re-export the checkpoint")
+        try:
+            return self.spec_class.model_validate(meta.spec)
+        except ValidationError as exc:
+            raise BadInput(f"{directory}/policyzoo.json: invalid spec: {_first_error(exc)}") from None
 
     def read_config(self, directory: Path) -> PreTrainedConfig:
         try:
@@ -189,8 +244,10 @@ class LeRobotFactory:
             raise BadInput(f"{directory / CONFIG_FILE}: LeRobot cannot read it ({' '.join(str(exc).split())[:200]})"
                            ) from None
 
-    def check_weight_shapes(self, config: PreTrainedConfig, directory: Path) -> None:
-        """Every tensor in model.safetensors' header must have the shape the model of config.json gives it.
+    def check_weight_shapes(self, config: PreTrainedConfig, directory: Path, finetune: FineTune | None = None
+                            ) -> None:
+        """Every tensor in model.safetensors' header must have the shape the model of config.json gives it
+        (as `finetune` changed it).
 
         The model is built on PyTorch's meta device (shapes only, no memory), so a config.json that asks for a
         model far larger than its weights fails here, before anything is allocated.
@@ -202,6 +259,12 @@ class LeRobotFactory:
             expected = {key: list(tensor.shape) for key, tensor in self.make_policy(skeleton_config).state_dict().items()}
         for key, entry in header.items():
             if key in expected and list(entry.get("shape", [])) != expected[key]:
+                if finetune is not None:
+                    given = " ".join(f"--policy.{name}={value}" for name, value in finetune.settings.items())
+                    raise BadInput(f"{given or 'the dataset'}: changes the shape of the saved weights ({key}: "
+                                   f"{entry.get('shape')} saved, {expected[key]} asked); when fine-tuning, change "
+                                   f"only settings that keep the weights (n_action_steps, learning rates, dropout, "
+                                   f"...){'' if given else ', on data with the camera sizes the policy was trained on'}")
                 raise BadInput(f"{directory}: config.json gives {key} the shape {expected[key]}, {WEIGHTS_FILE} holds "
                                f"{entry.get('shape')}; the files come from different checkpoints (or config.json "
                                f"was edited)")
@@ -216,6 +279,33 @@ class LeRobotFactory:
             shown = ", ".join(sorted(missing)[:5]) + (f" and {len(missing) - 5} more" if len(missing) > 5 else "")
             raise BadInput(f"{weights}: weights missing for {shown}; the checkpoint does not match its "
                            f"config.json (re-save it from the same policy)")
+
+
+def saved_rename_map(steps: list[dict[str, Any]]) -> dict[str, str]:
+    """The rename map a saved preprocessor applies first (dataset key -> policy key)."""
+    for step in steps:
+        if step.get("registry_name") == RENAME_STEP:
+            return dict(step.get("config", {}).get("rename_map") or {})
+    return {}
+
+
+def rename_map_of(preprocessor: Any) -> dict[str, str]:
+    """The rename map of a built preprocessor's rename step ({} without one)."""
+    for step in getattr(preprocessor, "steps", ()):
+        if isinstance(step, RenameObservationsProcessorStep):
+            return dict(step.rename_map)
+    return {}
+
+
+def dataset_names(features: Features, rename_map: dict[str, str]) -> Features:
+    """`features` under the names the data has before the rename step maps them to the policy's names."""
+    if not rename_map:
+        return features
+    original = {new: old for old, new in rename_map.items()}
+    return features.model_copy(update={
+        group: {original.get(key, key): shape for key, shape in getattr(features, group).items()}
+        for group in ("state", "visual")
+    })
 
 
 def _first_error(exc: ValidationError) -> str:

@@ -36,6 +36,7 @@ class LeRobotHandle:
         self.version = version
         self._device = torch.device(policy.config.device)
         self._amp = bool(spec.use_amp) and self._device.type == "cuda"
+        self._optimizer_config: Any = None
 
     # -- extension points -----------------------------------------------------------------------
 
@@ -100,7 +101,10 @@ class LeRobotHandle:
         return self._device
 
     def grad_clip_norm(self) -> float | None:
-        """`grad_clip_norm` of the LeRobot optimizer preset (of the config, for a config without presets)."""
+        """`grad_clip_norm` of the optimizer config in use (LeRobot's preset until `optimizer_and_scheduler`
+        builds one; of the config, for a config without presets)."""
+        if self._optimizer_config is not None:
+            return self._optimizer_config.grad_clip_norm
         config = self.policy.config
         preset = getattr(config, "get_optimizer_preset", None)
         return getattr(preset(), "grad_clip_norm", None) if callable(preset) else getattr(config, "grad_clip_norm",
@@ -137,11 +141,18 @@ class LeRobotHandle:
             indices[REWARD_KEY] = list(config.reward_delta_indices)
         return indices
 
-    def optimizer_and_scheduler(self, lr: float | None, steps: int) -> tuple[Any, Any]:
-        """LeRobot's optimizer and scheduler presets of this policy type; `lr` overrides the preset's."""
+    def optimizer_and_scheduler(self, lr: float | None, steps: int, optimizer: dict[str, str] | None = None
+                                ) -> tuple[Any, Any]:
+        """LeRobot's optimizer and scheduler presets of this policy type; `lr` overrides the preset's rate and
+        `optimizer` (`--optimizer.X` flags) its other fields or, with a `type`, the optimizer itself."""
+        from policyzoo.lerobot.options import optimizer_config as configured
+
         optimizer_config = self.policy.config.get_optimizer_preset()
+        if optimizer:
+            optimizer_config = configured(optimizer, optimizer_config)
         if lr is not None:
             optimizer_config.lr = lr
+        self._optimizer_config = optimizer_config
         optimizer = optimizer_config.build(self.policy.get_optim_params())
         scheduler_config = self.policy.config.get_scheduler_preset()
         scheduler = scheduler_config.build(optimizer, steps) if scheduler_config is not None else None

@@ -1,10 +1,11 @@
 """LeRobot's nested training options, taken as `lerobot-train` takes them: `--dataset.image_transforms.*`
-(its `ImageTransformsConfig`) and `--scheduler.*` (its `LRSchedulerConfig` choices), parsed by draccus with
-LeRobot's own field types and defaults."""
+(its `ImageTransformsConfig`), `--scheduler.*` (its `LRSchedulerConfig` choices) and `--optimizer.*` (its
+`OptimizerConfig` choices), parsed by draccus with LeRobot's own field types and defaults."""
 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import io
 from dataclasses import dataclass
 from typing import Any
@@ -15,6 +16,9 @@ from policyzoo.errors import BadInput
 
 TRANSFORMS_PREFIX = "dataset.image_transforms"
 SCHEDULER_PREFIX = "scheduler"
+OPTIMIZER_PREFIX = "optimizer"
+NAMED_GROUP_OPTIMIZERS = ("multi_adam",)
+"""LeRobot optimizers that take parameter groups by name (SAC's), not a policy's `get_optim_params()`."""
 
 
 @dataclass(frozen=True)
@@ -61,6 +65,23 @@ def scheduler_config(values: dict[str, str]) -> Any:
         raise BadInput(f"--{SCHEDULER_PREFIX}.type={name}: LeRobot has no such scheduler; one of: "
                        f"{', '.join(choices)}")
     return _parse(LRSchedulerConfig.get_choice_class(name), values, SCHEDULER_PREFIX)
+
+
+def optimizer_config(values: dict[str, str], preset: Any) -> Any:
+    """The policy's optimizer preset with `--optimizer.X` changed; with `--optimizer.type` naming another
+    optimizer, that one at LeRobot's defaults with the fields given (as lerobot-train builds it)."""
+    from lerobot.optim.optimizers import OptimizerConfig
+
+    values = dict(values)
+    choices = sorted(set(OptimizerConfig.get_known_choices()) - set(NAMED_GROUP_OPTIMIZERS))
+    name = values.pop("type", None)
+    if name is not None and name not in choices:
+        raise BadInput(f"--{OPTIMIZER_PREFIX}.type={name}: not an optimizer for these policies; one of: "
+                       f"{', '.join(choices)}")
+    if name is None or OptimizerConfig.get_choice_class(name) is type(preset):
+        parsed = _parse(type(preset), values, OPTIMIZER_PREFIX)
+        return dataclasses.replace(preset, **{key: getattr(parsed, key) for key in values})
+    return _parse(OptimizerConfig.get_choice_class(name), values, OPTIMIZER_PREFIX)
 
 
 def _parse(config_class: type, values: dict[str, str], prefix: str) -> Any:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 
 from policyzoo.api import build_policy, load_policy
-from policyzoo.handle import PolicyHandle
+from policyzoo.handle import FineTune, PolicyHandle
 from policyzoo.specs import Features, PolicySpec
 from policyzoo.train import prepare
 from policyzoo.train.progress import say
@@ -18,11 +18,29 @@ def build_or_load(plan: prepare.Plan, device: torch.device) -> tuple[PolicyHandl
         assert spec is not None
         handle = build_policy(spec.model_copy(update={"device": str(device)}), place.features, plan.stats)
     else:
-        handle = load_policy(plan.pretrained, device=str(device))
+        handle = load_policy(plan.pretrained, device=str(device), finetune=finetune_of(plan))
         if spec is None:
             spec = handle.spec
             prepare.check_fit(spec, place, flag="--policy.path")
     return handle, spec
+
+
+def finetune_of(plan: prepare.Plan) -> FineTune | None:
+    """How `--policy.path` is adapted to the dataset (None when resuming: the checkpoint already is)."""
+    config = plan.config
+    if config.resume:
+        return None
+    finetune = FineTune(stats=None if config.keep_checkpoint_stats else plan.stats, rename_map=config.rename_map,
+                        settings={key: value for key, value in config.policy.items() if key != "device"},
+                        camera_shapes={key: tuple(shape) for key, shape in plan.place.features.visual.items()},
+                        absent=plan.absent_cameras)
+    say(f"fine-tuning {config.policy_path}: "
+        + ("the checkpoint's normalization statistics" if finetune.stats is None
+           else f"normalization statistics of {plan.place.repo_id} (keep the checkpoint's with "
+                f"--keep_checkpoint_stats=true)")
+        + (f", observations renamed {config.rename_map}" if config.rename_map else "")
+        + (f", without {', '.join(sorted(plan.absent_cameras))} (not in the dataset)" if plan.absent_cameras else ""))
+    return finetune
 
 
 def say_camera(spec: PolicySpec, features: Features) -> None:

@@ -20,7 +20,8 @@ WANDB_MODES = ("online", "offline", "disabled")
 # The learning rate and batch size are among them: the summary, the checkpoints' train_config.json and the optimizer
 # state all describe the run with the stored values.
 FIXED_ON_RESUME = ("dataset_repo_id", "dataset_root", "dataset_episodes", "use_imagenet_stats", "policy_type",
-                   "policy_path", "seed", "batch_size", "gradient_accumulation_steps", "lr", "scheduler")
+                   "policy_path", "rename_map", "keep_checkpoint_stats", "seed", "batch_size",
+                   "gradient_accumulation_steps", "lr", "optimizer", "scheduler")
 VIDEO_BACKENDS = ("pyav", "torchcodec")
 RUNTIME_POLICY_FLAGS = ("device", "use_amp")
 """Spec fields that do not change the model: a resumed or fine-tuned run may set them."""
@@ -52,6 +53,15 @@ def _episodes(text: str) -> list[int]:
     return sorted(set(values))
 
 
+def _rename_map(text: str) -> dict[str, str]:
+    """LeRobot's `--rename_map='{"dataset key": "policy key"}'`."""
+    value = json.loads(text)
+    if not isinstance(value, dict) or not all(isinstance(k, str) and isinstance(v, str) and v
+                                              for k, v in value.items()):
+        raise ValueError("not a JSON object of names")
+    return value
+
+
 def _positive_float(text: str) -> float:
     value = float(text)
     if not value > 0:
@@ -77,11 +87,18 @@ class TrainConfig:
     policy_path: str | None = None
     policy: dict[str, str] = field(default_factory=dict)
     """`--policy.X` spec overrides, as given on the command line."""
+    rename_map: dict[str, str] = field(default_factory=dict)
+    """`--rename_map`: dataset observation key -> the key the pretrained policy (`--policy.path`) takes."""
+    keep_checkpoint_stats: bool = False
+    """Fine-tune with the checkpoint's normalization statistics instead of the new dataset's."""
     batch_size: int = 8
     gradient_accumulation_steps: int = 1
     """Batches of `batch_size` per process summed into each optimizer step (accelerate's accumulation)."""
     steps: int = 100_000
     lr: float | None = None
+    optimizer: dict[str, str] = field(default_factory=dict)
+    """`--optimizer.X` but lr (LeRobot's optimizer configs, e.g. weight_decay=0, or type=adamw): changes the policy's
+    optimizer preset, or replaces it when the type differs; empty keeps it."""
     scheduler: dict[str, str] = field(default_factory=dict)
     """`--scheduler.X` (LeRobot's scheduler configs, e.g. type=cosine_decay_with_warmup): replaces the policy's
     scheduler preset; empty keeps it."""
@@ -136,11 +153,13 @@ def parse_flags(flags: Flags) -> dict[str, Any]:
     take("dataset.revision", "dataset_revision")
     take("dataset.video_backend", "video_backend", choices=VIDEO_BACKENDS)
     take("dataset.use_imagenet_stats", "use_imagenet_stats", parse_bool)
+    take("rename_map", "rename_map", _rename_map,
+         help_value="a JSON object, e.g. '{\"observation.images.front\": \"observation.images.camera1\"}'")
+    take("keep_checkpoint_stats", "keep_checkpoint_stats", parse_bool)
     take("tolerance_s", "tolerance_s", _positive_float, help_value="a number of seconds greater than 0")
     take("batch_size", "batch_size", _at_least(1), help_value=_AT_LEAST_1)
     take("gradient_accumulation_steps", "gradient_accumulation_steps", _at_least(1), help_value=_AT_LEAST_1)
     take("steps", "steps", _at_least(1), help_value=_AT_LEAST_1)
-    take("optimizer.lr", "lr", _positive_float, help_value="a number greater than 0")
     for prefix, name, known in (("scheduler", "scheduler", ("type",)),
                                 ("dataset.image_transforms", "image_transforms", ("enable", "max_num_transforms"))):
         values = flags.section(prefix, known=known)
@@ -152,9 +171,14 @@ def parse_flags(flags: Flags) -> dict[str, Any]:
     take("save_checkpoint", "save_checkpoint", parse_bool)
     if flags.take("eval_freq", _at_least(0), default=0, help_value="an integer of at least 0"):
         raise BadInput(f"--eval_freq: {NO_EVAL_IN_TRAINING} (--eval_freq=0 is accepted)")
-    if not flags.take("use_policy_training_preset", parse_bool, default=True):
-        raise BadInput("--use_policy_training_preset=false: policyzoo always starts from the policy's optimizer "
-                       "preset; change it with --optimizer.lr and replace its schedule with --scheduler.type=...")
+    take("optimizer.lr", "lr", _positive_float, help_value="a number greater than 0")
+    optimizer = flags.section("optimizer", known=("type", "weight_decay", "grad_clip_norm"))
+    if optimizer:
+        given["optimizer"] = optimizer
+    if not flags.take("use_policy_training_preset", parse_bool, default=True) and not (
+            "type" in optimizer and "type" in given.get("scheduler", {})):
+        raise BadInput("--use_policy_training_preset=false: name the optimizer and the schedule that replace the "
+                       "policy's presets, as lerobot-train requires: --optimizer.type=... --scheduler.type=...")
     config_path = flags.take("config_path", Path)
     take("log_freq", "log_freq", _at_least(1), help_value=_AT_LEAST_1)
     take("seed", "seed", int)
@@ -278,6 +302,8 @@ def _flag_name(name: str) -> str:
         "use_imagenet_stats": "--dataset.use_imagenet_stats",
         "policy_type": "--policy.type",
         "policy_path": "--policy.path",
+        "rename_map": "--rename_map",
         "lr": "--optimizer.lr",
         "scheduler": "--scheduler.*",
+        "optimizer": "--optimizer.*",
     }.get(name, f"--{name}")

@@ -12,6 +12,7 @@ Pushing the result to the Hub is the caller's (`policyzoo.cli.train`).
 from __future__ import annotations
 
 import dataclasses
+import inspect
 import signal
 import time
 from collections.abc import Iterable, Iterator
@@ -23,8 +24,10 @@ import torch
 from accelerate import Accelerator
 from tqdm import tqdm
 
+from policyzoo.errors import BadInput
 from policyzoo.handle import PolicyHandle
 from policyzoo.lerobot.datasets import open_dataset
+from policyzoo.lerobot.frames import TrainingFrames, float_batches, training_frames
 from policyzoo.lerobot.options import TrainOptions
 from policyzoo.specs import PolicySpec
 from policyzoo.train import build, checkpoints, distributed, prepare, resume, state
@@ -88,8 +91,8 @@ def _train(plan: prepare.Plan, options: TrainOptions, device: torch.device, acce
         build.say_camera(spec, place.features)
         say_batch(config, accelerator)
     starting(f"opening dataset {place.repo_id}")
-    dataset = open_dataset(place, handle.delta_indices(), options.image_transforms, plan.config)
-    optimizer, scheduler = handle.optimizer_and_scheduler(config.lr, config.steps)
+    dataset = training_frames(open_dataset(place, handle.delta_indices(), options.image_transforms, plan.config))
+    optimizer, scheduler = optimizer_of(handle, config)
     if options.scheduler is not None:
         scheduler = options.scheduler.build(optimizer, config.steps)
     start_step, rng = resume.restore(plan.last, optimizer, scheduler, accelerator)
@@ -100,7 +103,18 @@ def _train(plan: prepare.Plan, options: TrainOptions, device: torch.device, acce
         state.set_rng_state(rng)
         if not accelerator.is_main_process:
             seed_everything(process_seed(config.seed, accelerator, start_step))
-    return loop.run(prepared.loader)
+    frame_keys = dataset.frame_keys if isinstance(dataset, TrainingFrames) else ()
+    return loop.run(float_batches(prepared.loader, frame_keys))
+
+
+def optimizer_of(handle: PolicyHandle, config: TrainConfig) -> tuple[Any, Any]:
+    """The handle's optimizer and scheduler, with the `--optimizer.X` settings where its plugin takes them."""
+    if not config.optimizer:
+        return handle.optimizer_and_scheduler(config.lr, config.steps)
+    if "optimizer" not in inspect.signature(handle.optimizer_and_scheduler).parameters:
+        name = next(iter(config.optimizer))
+        raise BadInput(f"--optimizer.{name}: the {handle.spec.type} plugin's optimizer takes --optimizer.lr only")
+    return handle.optimizer_and_scheduler(config.lr, config.steps, optimizer=config.optimizer)
 
 
 def say_batch(config: TrainConfig, accelerator: Accelerator) -> None:

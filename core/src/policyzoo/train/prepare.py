@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import importlib.util
 import json
 import time
@@ -67,12 +68,6 @@ def spec_to_train(config: TrainConfig) -> tuple[PolicySpec | None, Path | None]:
             f"--policy.type={config.policy_type}: --policy.path holds a '{policy_type}' policy; drop "
             f"--policy.type when fine-tuning"
         )
-    fixed = sorted(set(config.policy) - set(RUNTIME_POLICY_FLAGS))
-    if fixed:
-        raise BadInput(
-            f"--policy.{fixed[0]}: the checkpoint in --policy.path decides it; only --policy.device "
-            f"and --policy.use_amp can be set when fine-tuning"
-        )
     return saved_spec(directory, config.policy)
 
 
@@ -85,26 +80,72 @@ def saved_spec(directory: Path, overrides: dict[str, str]) -> tuple[PolicySpec |
     return make_spec(entry.spec, {**meta.spec, **overrides}), directory
 
 
-def check_same_features(directory: Path, dataset: DatasetPlace) -> None:
-    """A saved policy fine-tunes only on data with its state/action shapes and its cameras."""
+def renamed(features: Features, rename_map: dict[str, str]) -> Features:
+    """`features` under the names `--rename_map` (dataset key -> policy key) gives them."""
+    if not rename_map:
+        return features
+    return features.model_copy(update={
+        group: {rename_map.get(key, key): shape for key, shape in getattr(features, group).items()}
+        for group in ("state", "visual")
+    })
+
+
+def check_rename_map(config: TrainConfig, dataset: DatasetPlace) -> None:
+    """`--rename_map` renames the dataset's observations for a pretrained policy: keys it has, one name each."""
+    if not config.rename_map:
+        return
+    if config.policy_path is None and not config.resume:
+        raise BadInput("--rename_map: renames the dataset's keys to those a pretrained policy was trained on; "
+                       "use it with --policy.path (a new --policy.type policy takes the dataset's own names)")
+    have = {**dataset.features.state, **dataset.features.visual}
+    for key in config.rename_map:
+        if key not in have:
+            raise BadInput(f"--rename_map: dataset {dataset.repo_id} has no observation '{key}' to rename "
+                           f"(it has: {', '.join(have)})")
+    targets = list(renamed(dataset.features, config.rename_map).state) + list(
+        renamed(dataset.features, config.rename_map).visual)
+    doubled = sorted({key for key in targets if targets.count(key) > 1})
+    if doubled:
+        raise BadInput(f"--rename_map: two observations would be called '{doubled[0]}'; give each its own name")
+
+
+def check_same_features(directory: Path, dataset: DatasetPlace, rename_map: dict[str, str] | None = None
+                        ) -> frozenset[str]:
+    """A saved policy fine-tunes only on data with its state/action shapes and its cameras (after renaming);
+    the cameras it may go without (its card's `cameras_optional`, one camera at least kept) are returned."""
     try:
         config = json.loads((directory / CONFIG_FILE).read_text())
     except (OSError, ValueError):
-        return  # loading the policy reports an unreadable config.json
-    have = {**dataset.features.state, **dataset.features.visual, **dataset.features.action}
+        return frozenset()  # loading the policy reports an unreadable config.json
+    features = renamed(dataset.features, rename_map or {})
+    have = {**features.state, **features.visual, **features.action}
     wanted = {**(config.get("input_features") or {}), **(config.get("output_features") or {})}
+    missing = [key for key in wanted if key not in have]
+    absent = frozenset(key for key in missing if wanted[key].get("type") == "VISUAL")
+    entry = get_registry().policies.get(str(config.get("type")))
+    optional = entry is not None and entry.card.cameras_optional
+    if optional and set(missing) == absent and any(key in features.visual for key in wanted):
+        missing = []
+    if missing:
+        raise BadInput(f"--policy.path: the policy needs '{missing[0]}', dataset {dataset.repo_id} has no such "
+                       f"feature (it has: {', '.join(have)}); {_rename_hint(missing, have, wanted)}")
     for key, feature in wanted.items():
         shape = tuple(feature.get("shape", ()))
-        if key not in have:
-            raise BadInput(
-                f"--policy.path: the policy needs '{key}', dataset {dataset.repo_id} has no such feature "
-                f"(it has: {', '.join(have)}); fine-tune on data recorded the same way"
-            )
-        if feature.get("type") != "VISUAL" and tuple(have[key]) != shape:
+        if key in have and feature.get("type") != "VISUAL" and tuple(have[key]) != shape:
             raise BadInput(
                 f"--policy.path: the policy's '{key}' has shape {list(shape)}, dataset {dataset.repo_id} "
                 f"has {list(have[key])}; fine-tune on data with the same joints"
             )
+    return absent if optional else frozenset()
+
+
+def _rename_hint(missing: list[str], have: dict[str, Any], wanted: dict[str, Any]) -> str:
+    """The `--rename_map` that pairs the dataset's unused observations with the names the policy misses."""
+    unused = [key for key in have if key not in wanted and key.startswith("observation.")]
+    pairs = dict(zip(unused, [key for key in missing if key.startswith("observation.")], strict=False))
+    if not pairs:
+        return "fine-tune on data recorded the same way"
+    return f"if they are the same inputs under other names, add --rename_map='{json.dumps(pairs)}'"
 
 
 def check_extras(config: TrainConfig) -> None:
@@ -172,6 +213,8 @@ class Plan:
     """The checkpoint being resumed."""
     output_dir: Path
     stats: dict[str, dict[str, Any]]
+    absent_cameras: frozenset[str] = frozenset()
+    """Cameras of `--policy.path` the dataset lacks, which the policy can go without (dropped from it)."""
 
 
 def plan(config: TrainConfig) -> Plan:
@@ -195,17 +238,18 @@ def plan(config: TrainConfig) -> Plan:
         output = output_dir(config, spec.type if spec else "finetune")
     check_device(spec.device if spec else config.policy.get("device"))  # before torch, which takes long
     if spec is not None:
+        fits = dataclasses.replace(place, features=renamed(place.features, config.rename_map))
         check_fit(
-            spec, place, "--policy.path" if pretrained is not None and not config.resume else "--policy.type"
+            spec, fits, "--policy.path" if pretrained is not None and not config.resume else "--policy.type"
         )
-    if pretrained is not None:
-        check_same_features(pretrained, place)
+    check_rename_map(config, place)
+    absent = check_same_features(pretrained, place, config.rename_map) if pretrained is not None else frozenset()
     check_extras(config)
     check_dataset_options(config, place)
     stats = read_stats(place.root)
     if config.use_imagenet_stats:
         stats = with_imagenet_stats(stats, place.features.visual)
-    return Plan(config, place, spec, pretrained, last, output, stats)
+    return Plan(config, place, spec, pretrained, last, output, stats, absent)
 
 
 IMAGENET_STATS = {"mean": [[[0.485]], [[0.456]], [[0.406]]], "std": [[[0.229]], [[0.224]], [[0.225]]]}

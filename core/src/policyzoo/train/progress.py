@@ -139,7 +139,12 @@ class RunLog:
 
 
 def workers_hint(config: TrainConfig) -> str:
-    return (
-        f"raise --num_workers (now {config.num_workers}; this machine has {os.cpu_count()} CPU cores), or "
-        f"use smaller images"
-    )
+    """What shortens the wait for data, for this run's settings (`policyzoo bench data` measures the loader)."""
+    hints = [f"raise --num_workers (now {config.num_workers}; this machine has {os.cpu_count()} CPU cores; "
+             f"each worker keeps its video decoders open and sends frames as uint8)"]
+    if config.video_backend != "pyav":
+        hints.append(f"use --dataset.video_backend=pyav (now {config.video_backend}): policyzoo's own decoder, "
+                     f"which reads each sample's frames of a camera in one pass")
+    if config.image_transforms:
+        hints.append("drop --dataset.image_transforms.* (augmentation runs in the workers, on float frames)")
+    return "; ".join(hints) + "; or use smaller images (`policyzoo bench data` measures the loader)"

@@ -19,6 +19,10 @@ from policyzoo.train.data import StepBatchSampler
 from policyzoo.train.lock import output_dir_lock
 from policyzoo.train.precision import process_seed
 
+PREFETCH = 4
+"""Batches each data worker keeps ready (PyTorch's default is 2); cheap, as video frames travel as uint8
+(`policyzoo.lerobot.frames`)."""
+
 
 @contextmanager
 def claim_output(output_dir: Path, config: TrainConfig, main: bool) -> Iterator[None]:
@@ -53,13 +57,19 @@ def restore(last: Path | None, optimizer: Any, scheduler: Any, accelerator: Acce
 def data_loader(dataset: Any, config: TrainConfig, device: torch.device, start_step: int,
                 accelerator: Accelerator) -> torch.utils.data.DataLoader:
     """Batches in the order an unbroken run would see them from `start_step` on (for `accelerator.prepare`,
-    which gives each process its share; the run keeps its number of processes and accumulation)."""
+    which gives each process its share; the run keeps its number of processes and accumulation).
+
+    Workers stay up for the whole run and each keeps `PREFETCH` batches ready, so a slow sample (a long
+    decode) is absorbed instead of stalling a step."""
     per_step = accelerator.num_processes * config.gradient_accumulation_steps
     sampler = StepBatchSampler(len(dataset), config.batch_size, config.seed, start_step * per_step)
+    workers = config.num_workers
     return torch.utils.data.DataLoader(
         dataset,
         batch_sampler=sampler,
-        num_workers=config.num_workers,
+        num_workers=workers,
         pin_memory=device.type == "cuda",
+        persistent_workers=workers > 0,
+        prefetch_factor=PREFETCH if workers > 0 else None,
         generator=torch.Generator().manual_seed(process_seed(config.seed, accelerator, start_step)),
     )

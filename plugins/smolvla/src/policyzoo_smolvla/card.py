@@ -4,7 +4,7 @@ the published figures `policyzoo bench claims` checks. Pure data: no torch, no t
 
 from __future__ import annotations
 
-from policyzoo.specs import GoalFit, PolicyCard, PolicyClaim, Source, TrainingIndicator
+from policyzoo.specs import GoalFit, PolicyCard, PolicyClaim, PretrainedBase, Source, TrainingIndicator
 from policyzoo_smolvla.presets import PRESETS
 
 HARDWARE_GUIDE = "LeRobot hardware guide, batch 8"
@@ -26,6 +26,12 @@ CARD = PolicyCard(
     train_memory_gb=(10, 16), train_memory_source=HARDWARE_GUIDE,
     train_steps=200_000, train_steps_source="LeRobot 0.4.4's SmolVLA docs: --policy.type=smolvla (action expert "
                                             "from scratch) at batch 64",
+    pretrained_base=PretrainedBase(
+        repo_id="lerobot/smolvla_base", steps=20_000,
+        source="LeRobot 0.4.4's SmolVLA docs: fine-tune lerobot/smolvla_base for 20k steps at batch 64",
+        cameras=("observation.images.camera1", "observation.images.camera2", "observation.images.camera3"),
+    ),
+    cameras_optional=True,
     inference_memory=Source(value="about 1.8 GB of fp32 weights", source="about 450 M parameters x 4 bytes"),
     latency=Source(value="about 207 ms per 50-action chunk on an RTX 4090; async inference cut task time "
                          "about 30% at equal success", source="SmolVLA paper"),

@@ -1,0 +1,68 @@
+"""Frames of a dataset's videos, decoded with PyAV from containers kept open for the life of the process.
+
+LeRobot 0.4.4's pyav backend opens the file, builds a decoder, converts every decoded frame to float and
+closes it again, for every sample and camera. `OpenVideos` keeps one container per file, seeks the way LeRobot
+does (to the key frame at or before the first timestamp asked for), decodes up to the last one and picks,
+for each timestamp, the closest decoded frame: the same frames LeRobot picks. Only those are converted
+(YUV to RGB with the same FFmpeg call torchvision makes), and they stay uint8.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import av
+import numpy as np
+import torch
+
+
+class FrameTimestampError(ValueError):
+    """No decoded frame lies within the tolerance of a timestamp asked for."""
+
+
+class OpenVideos:
+    """One open PyAV container per video file, in this process (a forked data worker opens its own)."""
+
+    def __init__(self, threads: int = 0) -> None:
+        """`threads`: decoder threads per file (0: FFmpeg decides; 1 suits data workers that share the cores)."""
+        self.threads = threads
+        self._pid = os.getpid()
+        self._open: dict[Path, av.container.InputContainer] = {}
+
+    def frames(self, path: Path, timestamps: list[float], tolerance_s: float) -> torch.Tensor:
+        """The frames at `timestamps` (seconds in the file) as a uint8 tensor (len(timestamps), 3, H, W)."""
+        container = self._container(path)
+        stream = container.streams.video[0]
+        container.seek(int(round(max(0.0, min(timestamps)) / stream.time_base)), backward=True, any_frame=False,
+                       stream=stream)
+        last = max(timestamps)
+        decoded: list[av.VideoFrame] = []
+        for frame in container.decode(stream):
+            decoded.append(frame)
+            if float(frame.pts * frame.time_base) >= last:
+                break
+        if not decoded:
+            raise FrameTimestampError(f"{path}: no frame decoded at or after {min(timestamps):.4f} s")
+        times = np.array([float(frame.pts * frame.time_base) for frame in decoded])
+        distance = np.abs(np.asarray(timestamps)[:, None] - times[None, :])
+        closest = distance.argmin(axis=1)
+        off = distance[np.arange(len(timestamps)), closest] >= tolerance_s
+        if off.any():
+            raise FrameTimestampError(
+                f"{path}: no frame within {tolerance_s} s of {np.asarray(timestamps)[off].tolist()} "
+                f"(decoded {times.tolist()})"
+            )
+        rgb = {index: decoded[index].to_rgb().to_ndarray() for index in set(closest.tolist())}
+        return torch.from_numpy(np.stack([rgb[index] for index in closest.tolist()])).permute(0, 3, 1, 2)
+
+    def _container(self, path: Path) -> av.container.InputContainer:
+        if self._pid != os.getpid():  # inherited through fork: the parent's decoders are not ours to use
+            self._pid, self._open = os.getpid(), {}
+        container = self._open.get(path)
+        if container is None:
+            container = av.open(str(path), metadata_errors="ignore")
+            stream = container.streams.video[0]
+            stream.codec_context.thread_count = self.threads
+            self._open[path] = container
+        return container
