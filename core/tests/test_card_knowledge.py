@@ -19,8 +19,8 @@ from policyzoo.specs import GoalFit, PolicyCard, PolicySpec, Source, TrainingInd
 from policyzoo.train.metrics import indicator_of, verdict
 
 CORE = Path(__file__).resolve().parents[1] / "src" / "policyzoo"
-ALLOWED = {("catalogue.py", None), ("demo.py", "DEMO_POLICY_TYPE")}
-"""The catalogue, and the demo's documented default policy type (one named constant)."""
+ALLOWED = {("catalogue.py", None)}
+"""The install catalogue: the one place the core names first-party types."""
 
 
 def card(**fields) -> PolicyCard:
@@ -114,3 +114,12 @@ def test_policies_show_prints_the_fit_per_goal_and_the_claims(run_cli):
     assert "act-control-hz" in out and "about 1 at the start, below 0.1 when trained" in out
     code, out, _ = run_cli("policies", "show", "tiny")
     assert code == 0 and "fit per goal" not in out and "claims (" not in out
+
+
+def test_the_demo_trains_the_policy_whose_card_declares_demo_settings() -> None:
+    from policyzoo.demo import DEMO_TASK, demo_policy
+
+    policy_type, preset = demo_policy()
+    assert policy_type == "act" and preset == get_registry().policy("act").card.presets[DEMO_TASK].demo
+    with pytest.raises(BadInput, match="no installed policy's card declares demo settings for task 'juggle'"):
+        demo_policy("juggle")

@@ -1,5 +1,6 @@
-"""`policyzoo demo`: the demo policy, trained on the embedded sample of the demo task with the settings its
-plugin declares (`PolicyCard.presets[task].demo`), then evaluated in that task's simulator. No torch here."""
+"""`policyzoo demo`: the policy whose card declares demo settings for the demo task (`PolicyCard.presets[task]
+.demo`; ACT's does), trained on the embedded sample of that task with them, then evaluated in that task's
+simulator. No torch here."""
 
 from __future__ import annotations
 
@@ -10,23 +11,24 @@ from policyzoo.errors import BadInput
 from policyzoo.flags import Flags, flag_text
 from policyzoo.specs import TrainingPreset
 
-DEMO_POLICY_TYPE = "act"
-"""The documented default policy of the demo; what it trains with comes from that plugin's card."""
 DEMO_TASK = "lift"
 DEMO_EPISODES = 10
 """Evaluation episodes at the end of the demo."""
 
 
-def demo_preset(policy_type: str = DEMO_POLICY_TYPE, task: str = DEMO_TASK) -> TrainingPreset:
-    """The plugin's demo settings for `task`, or one line saying what is missing."""
+def demo_policy(task: str = DEMO_TASK) -> tuple[str, TrainingPreset]:
+    """(type, demo settings) of the installed policy whose card declares demo settings for `task` (the first by
+    name when several do), or one line saying none does."""
     from policyzoo.registry import get_registry
 
-    entry = get_registry().policy(policy_type)
-    presets = entry.card.presets.get(task)
-    if presets is None or presets.demo is None:
-        raise BadInput(f"demo: the {policy_type} plugin ({entry.distribution}) declares no demo settings for task "
-                       f"'{task}' (PolicyCard.presets['{task}'].demo)")
-    return presets.demo
+    policies = get_registry().policies
+    for policy_type, entry in sorted(policies.items()):
+        presets = entry.card.presets.get(task)
+        if presets is not None and presets.demo is not None:
+            return policy_type, presets.demo
+    raise BadInput(f"demo: no installed policy's card declares demo settings for task '{task}' "
+                   f"(PolicyCard.presets['{task}'].demo; installed: {', '.join(sorted(policies)) or 'none'}); "
+                   f"install one that does (policyzoo policies list shows the installable ones)")
 
 
 def demo_sample(task: str = DEMO_TASK) -> tuple[str, str]:
@@ -45,10 +47,10 @@ def demo_config(flagged: dict[str, Any]) -> dict[str, Any]:
     """`TrainConfig` fields of the demo run; `flagged` (parsed `train` flags) overrides any of them."""
     from policyzoo.train.config import parse_flags
 
-    preset = demo_preset()
+    policy_type, preset = demo_policy()
     repo_id, root = demo_sample()
     given: dict[str, Any] = {
-        "policy_type": DEMO_POLICY_TYPE,
+        "policy_type": policy_type,
         "dataset_repo_id": repo_id,
         "dataset_root": root,
         "steps": preset.steps,

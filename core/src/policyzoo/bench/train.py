@@ -25,7 +25,7 @@ GOAL = 0.10
 @click.option("--out-dir", type=click.Path(path_type=Path), default=Path("bench-results"), show_default=True)
 def command(steps: int, out_dir: Path) -> None:
     """Share of each training step spent waiting for data (goal: at most 10%)."""
-    from policyzoo.demo import DEMO_POLICY_TYPE, demo_config
+    from policyzoo.demo import demo_config
     from policyzoo.train import prepare
     from policyzoo.train.config import TrainConfig
     from policyzoo.train.loop import train
@@ -40,7 +40,7 @@ def command(steps: int, out_dir: Path) -> None:
     met = share <= GOAL
     rows = [
         [
-            f"{DEMO_POLICY_TYPE} (demo settings)",
+            f"{config.policy_type} (demo settings)",
             plan.place.repo_id,
             config.batch_size,
             config.num_workers,
@@ -66,7 +66,7 @@ def command(steps: int, out_dir: Path) -> None:
         ],
         rows,
         {
-            "policy": DEMO_POLICY_TYPE,
+            "policy": config.policy_type,
             "dataset": plan.place.repo_id,
             "batch_size": config.batch_size,
             "num_workers": config.num_workers,
