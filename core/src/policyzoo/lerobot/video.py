@@ -10,6 +10,7 @@ for each timestamp, the closest decoded frame: the same frames LeRobot picks. On
 from __future__ import annotations
 
 import os
+import weakref
 from pathlib import Path
 
 import av
@@ -22,13 +23,21 @@ class FrameTimestampError(ValueError):
 
 
 class OpenVideos:
-    """One open PyAV container per video file, in this process (a forked data worker opens its own)."""
+    """One open PyAV container per video file, in this process. Every instance closes its containers before the
+    process forks (a data worker starting): a child that inherited FFmpeg's decoders, their threads gone, would
+    crash using or freeing them; each process opens its own when it reads."""
 
     def __init__(self, threads: int = 0) -> None:
         """`threads`: decoder threads per file (0: FFmpeg decides; 1 suits data workers that share the cores)."""
         self.threads = threads
-        self._pid = os.getpid()
         self._open: dict[Path, av.container.InputContainer] = {}
+        _INSTANCES.add(self)
+
+    def close(self) -> None:
+        """Close every open container (they reopen when next read)."""
+        open_now, self._open = self._open, {}
+        for container in open_now.values():
+            container.close()
 
     def frames(self, path: Path, timestamps: list[float], tolerance_s: float) -> torch.Tensor:
         """The frames at `timestamps` (seconds in the file) as a uint8 tensor (len(timestamps), 3, H, W)."""
@@ -57,8 +66,6 @@ class OpenVideos:
         return torch.from_numpy(np.stack([rgb[index] for index in closest.tolist()])).permute(0, 3, 1, 2)
 
     def _container(self, path: Path) -> av.container.InputContainer:
-        if self._pid != os.getpid():  # inherited through fork: the parent's decoders are not ours to use
-            self._pid, self._open = os.getpid(), {}
         container = self._open.get(path)
         if container is None:
             container = av.open(str(path), metadata_errors="ignore")
@@ -66,3 +73,14 @@ class OpenVideos:
             stream.codec_context.thread_count = self.threads
             self._open[path] = container
         return container
+
+
+_INSTANCES: weakref.WeakSet[OpenVideos] = weakref.WeakSet()
+
+
+def _close_before_fork() -> None:
+    for videos in list(_INSTANCES):
+        videos.close()
+
+
+os.register_at_fork(before=_close_before_fork)

@@ -102,8 +102,8 @@ def check_rename_map(config: TrainConfig, dataset: DatasetPlace) -> None:
         if key not in have:
             raise BadInput(f"--rename_map: dataset {dataset.repo_id} has no observation '{key}' to rename "
                            f"(it has: {', '.join(have)})")
-    targets = list(renamed(dataset.features, config.rename_map).state) + list(
-        renamed(dataset.features, config.rename_map).visual)
+    names = renamed(dataset.features, config.rename_map)
+    targets = [*names.state, *names.visual]
     doubled = sorted({key for key in targets if targets.count(key) > 1})
     if doubled:
         raise BadInput(f"--rename_map: two observations would be called '{doubled[0]}'; give each its own name")
@@ -237,12 +237,12 @@ def plan(config: TrainConfig) -> Plan:
         spec, pretrained = spec_to_train(config)
         output = output_dir(config, spec.type if spec else "finetune")
     check_device(spec.device if spec else config.policy.get("device"))  # before torch, which takes long
+    check_rename_map(config, place)
     if spec is not None:
         fits = dataclasses.replace(place, features=renamed(place.features, config.rename_map))
         check_fit(
             spec, fits, "--policy.path" if pretrained is not None and not config.resume else "--policy.type"
         )
-    check_rename_map(config, place)
     absent = check_same_features(pretrained, place, config.rename_map) if pretrained is not None else frozenset()
     check_extras(config)
     check_dataset_options(config, place)
