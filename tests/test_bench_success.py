@@ -4,6 +4,7 @@ resumes from what the first left and recomputes nothing."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Callable
 from pathlib import Path
@@ -27,7 +28,7 @@ def test_bench_success_measures_resumes_and_explains(
     row, skipped = result["results"]
     assert row["policy"] == "mlp_bc" and row["demos"] == 1 and row["steps"] == 4
     assert skipped["policy"] == "smolvla" and "pretrained SmolVLM backbone" in skipped["not_run"]
-    assert "| smolvla | - | - | - | not run: SmolVLA learns from its pretrained" in stdout
+    assert "| smolvla | - | - | - | - | not run: SmolVLA learns from its pretrained" in stdout
     final = row["final"]
     assert final["episodes"] == 2 and 0 <= final["successes"] <= 2
     low, high = final["success_interval_95"]
@@ -36,7 +37,8 @@ def test_bench_success_measures_resumes_and_explains(
     assert [point["step"] for point in row["curve"]] == [4]
     assert row["chunk_latency_p50_ms"] > 0 and row["peak_train_rss_mb"] > 100 and row["train_wall_s"] > 0
     assert final["env_steps_per_s"] > 0
-    assert "| mlp_bc | 1 | 4 |" in stdout and (out / "success-lift.png").stat().st_size > 1000
+    assert row["cameras"] == ["front", "wrist"]  # the robot's own: mlp_bc's preset names none
+    assert "| mlp_bc | 1 | front, wrist | 4 |" in stdout and (out / "success-lift.png").stat().st_size > 1000
     evals = sorted((work / "runs").glob("*/evals/*/eval_summary.json"))
     seeds = [episode["seed"] for episode in json.loads(evals[0].read_text())["per_episode"]]
     assert seeds == [100_000, 100_001]  # the demo used seed 0: no evaluated scene was trained on
@@ -54,3 +56,41 @@ def test_bench_success_bad_input(run_cli: Callable[..., tuple[int, str, str]], t
     assert code == 2 and "--task=juggle: no installed robot simulates it; tasks: lift, transfer" in err
     code, _, err = run_cli("bench", "success", "--task=lift", "--policies=tiny", f"--work-dir={tmp_path}")
     assert code == 2 and "--policies=tiny: its plugin declares no settings for task 'lift'" in err
+
+
+def test_a_preset_records_its_own_cameras(
+    run_cli: Callable[..., tuple[int, str, str]], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from policyzoo.datasets import read_meta
+    from policyzoo.registry import get_registry
+
+    policies = get_registry().policies
+    card = policies["mlp_bc"].card
+    lift = card.presets["lift"]
+    wrist_only = lift.model_copy(update={"cpu": lift.cpu.model_copy(update={"cameras": ("wrist",)})})
+    monkeypatch.setitem(policies, "mlp_bc", dataclasses.replace(
+        policies["mlp_bc"], card=card.model_copy(update={"presets": {"lift": wrist_only}})))
+    work, out = tmp_path / "work", tmp_path / "out"
+    code, stdout, err = run_cli("bench", "success", "--task=lift", "--policies=mlp_bc", "--demos=1", "--steps=2",
+                                "--episodes=1", "--workers=1", f"--work-dir={work}", f"--out-dir={out}")
+    assert code == 0, err
+    assert read_meta(work / "demos" / "lift-1-wrist").cameras == ["wrist"]
+    row = json.loads((out / "success-lift.json").read_text())["results"][0]
+    assert row["cameras"] == ["wrist"] and row["run_dir"].endswith("lift-mlp_bc-cpu-1demos-wrist")
+    assert "| mlp_bc | 1 | wrist | 2 |" in stdout
+
+
+def test_a_run_trained_with_other_settings_starts_over(tmp_path: Path) -> None:
+    from policyzoo.bench.success import STATE_FILE, RunState, run_settings, run_state
+    from policyzoo.specs import TrainingPreset
+
+    preset = TrainingPreset(policy={"chunk_size": 20}, steps=100, batch_size=8, save_freq=50)
+    run_dir = tmp_path / "run"
+    (run_dir / "checkpoints" / "000050").mkdir(parents=True)
+    (run_dir / STATE_FILE).write_text(json.dumps(dataclasses.asdict(
+        RunState(train_wall_s=12.0, settings=run_settings(preset)))))
+    longer = preset.model_copy(update={"steps": 200, "note": "more steps"})
+    assert run_state("x", longer, run_dir).train_wall_s == 12.0 and run_dir.is_dir()  # resumes: same settings
+    wider = preset.model_copy(update={"policy": {"chunk_size": 40}})
+    state = run_state("x", wider, run_dir)
+    assert not run_dir.exists() and state.train_wall_s == 0 and state.settings == run_settings(wider)

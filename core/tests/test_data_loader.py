@@ -164,3 +164,25 @@ def test_bench_data_quick_reports_both_loaders(run_cli: Callable[..., tuple[int,
     assert step["policy"] == "act"  # the type whose card sets deploy_benchmark
     assert 0 <= step["data_share"] < 1 and step["mean_update_s"] > 0 and step["steps_timed"] == 2
     assert "| samples/s, act window (1 obs + 100 actions), batch 8, 1 worker(s) |" in stdout
+
+
+@pytest.mark.parametrize("episodes", [None, [1]])
+def test_sample_positions_drop_the_frames_lerobots_sampler_drops(synth_root: Path, episodes: list[int] | None
+                                                                 ) -> None:
+    from lerobot.datasets.lerobot_dataset import LeRobotDataset
+    from lerobot.datasets.sampler import EpisodeAwareSampler
+
+    from policyzoo.lerobot.frames import TrainingFrames, sample_positions
+
+    dataset = LeRobotDataset(REPO_ID, root=synth_root, episodes=episodes, video_backend="pyav")
+    frames = TrainingFrames(dataset)
+    assert list(sample_positions(frames, 0)) == list(range(len(dataset)))
+    kept = sample_positions(frames, 7)
+    assert kept == sample_positions(dataset, 7)  # a LeRobotDataset read without TrainingFrames: the same
+    absolute = [int(dataset[position]["index"]) for position in kept]
+    if episodes is None:  # LeRobot's sampler draws absolute indices, which are positions only for all episodes
+        sampler = EpisodeAwareSampler(dataset.meta.episodes["dataset_from_index"],
+                                      dataset.meta.episodes["dataset_to_index"], drop_n_last_frames=7)
+        assert sorted(sampler) == absolute
+    assert absolute == [index for episode in (episodes or range(EPISODES))
+                        for index in range(episode * FRAMES, (episode + 1) * FRAMES - 7)]

@@ -128,15 +128,15 @@ def test_training_state_round_trips_without_pickle(tmp_path: Path) -> None:
 def test_sampler_resumes_mid_stream_and_splits_across_processes() -> None:
     from accelerate.data_loader import BatchSamplerShard
 
-    unbroken = list(itertools.islice(iter(StepBatchSampler(10, 4, seed=7)), 8))
-    resumed = list(itertools.islice(iter(StepBatchSampler(10, 4, seed=7, start=5)), 3))
+    unbroken = list(itertools.islice(iter(StepBatchSampler(range(10), 4, seed=7)), 8))
+    resumed = list(itertools.islice(iter(StepBatchSampler(range(10), 4, seed=7, start=5)), 3))
     assert resumed == unbroken[5:8]
     assert sorted(itertools.chain(*unbroken[:5])) == sorted(
         list(range(10)) * 2
     )  # whole epochs, each index once
     # What `accelerator.prepare` makes of the loader for two processes: each takes every other batch, so
     # one step of two processes at batch 2 covers one process's batch of 4.
-    ranks = [iter(BatchSamplerShard(StepBatchSampler(10, 2, seed=7), 2, rank)) for rank in (0, 1)]
+    ranks = [iter(BatchSamplerShard(StepBatchSampler(range(10), 2, seed=7), 2, rank)) for rank in (0, 1)]
     for single in unbroken[:4]:
         assert next(ranks[0]) + next(ranks[1]) == single
 

@@ -69,6 +69,10 @@ class TrainingExtras(Protocol):
         """The `torch.nn.Module` that holds every trainable parameter and buffer, the one `loss` runs: what
         accelerate wraps (DDP) for several processes. Without it training wraps `parameters()` alone."""
 
+    def drop_last_frames(self) -> int:
+        """Frames at the end of every episode that are never a training sample's current frame (LeRobot's
+        `drop_n_last_frames`: Diffusion's windows there would be mostly padding); None or 0: sample them all."""
+
 
 DEFAULT_GRAD_CLIP = 10.0
 
@@ -84,6 +88,12 @@ def after_step_of(handle: PolicyHandle) -> Callable[[], None] | None:
     """The handle's `TrainingExtras.update` to call after each optimizer step, or None when it has none."""
     update = getattr(handle, "update", None)
     return update if callable(update) else None
+
+
+def drop_last_frames_of(handle: PolicyHandle) -> int:
+    """The handle's `TrainingExtras.drop_last_frames()`, or 0 when it has none."""
+    method = getattr(handle, "drop_last_frames", None)
+    return int(method() or 0) if callable(method) else 0
 
 
 def module_of(handle: PolicyHandle) -> torch.nn.Module | None:

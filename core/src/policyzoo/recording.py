@@ -62,6 +62,17 @@ def make_sim(robot_type: str, options: dict[str, str] | None = None,
     return make_robot(robot_type, "sim", options, spec=spec, simulator=True)
 
 
+def sim_cameras(robot_type: str, names: list[str]) -> list[CameraSpec]:
+    """The simulator cameras `names` (as `--robot.cameras=a,b` or a preset's `cameras` list them), each at the
+    size and rate of the robot's own cameras; the simulator says which names it knows."""
+    spec = get_registry().robot(robot_type).spec
+    if not names or not spec.cameras:
+        raise BadInput(f"--robot.cameras: name at least one camera of the {robot_type} simulator, e.g. "
+                       f"{','.join(camera.name for camera in spec.cameras) or 'front'}")
+    size = spec.cameras[0]
+    return [CameraSpec(name=name, height=size.height, width=size.width, fps=size.fps) for name in names]
+
+
 def record_episodes(
     robot: SimulatedRobot,
     root: Path,

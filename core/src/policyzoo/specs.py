@@ -136,6 +136,9 @@ class TrainingPreset(BaseModel):
     batch_size: int = Field(gt=0)
     save_freq: int = Field(gt=0, description="Steps between checkpoints; the benchmark evaluates each one.")
     demos: int = Field(50, gt=0, description="Scripted demonstrations to train on.")
+    cameras: tuple[str, ...] | None = Field(
+        None, description="Simulator cameras the demos are recorded with, at the robot's camera size (None: the "
+                          "robot's own cameras), e.g. ('left_top', 'right_front', 'right_wrist').")
     flags: dict[str, PresetValue] = Field(
         default_factory=dict, description="Further `policyzoo train` flags (as --NAME=VALUE, LeRobot's names), "
                                           "e.g. dataset.image_transforms.enable or scheduler.type.")

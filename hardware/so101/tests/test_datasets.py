@@ -141,6 +141,15 @@ def test_the_lift_sample_loads_and_regenerates(capsys, tmp_path):
     assert sample_dataset("juggle") is None
 
 
+def test_record_takes_simulator_cameras_of_the_robot_size(capsys, tmp_path):
+    code, out, err = run(capsys, "record", "--robot.type=so101", f"--dataset.root={tmp_path / 'd'}",
+                         "--robot.cameras=wrist", "--dataset.video=false")
+    assert code == 0, err
+    meta = read_meta(tmp_path / "d")
+    assert meta.features.visual == {"observation.images.wrist": (3, 96, 96)}  # the robot's camera size
+    assert "1 successful" in out
+
+
 def test_missing_simulator_names_the_install_command(capsys, monkeypatch):
     import dataclasses
 

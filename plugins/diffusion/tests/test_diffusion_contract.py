@@ -24,6 +24,13 @@ class TestDiffusionContract(PolicyContract):
         assert isinstance(policy.policy.diffusion.noise_scheduler, DDIMScheduler)
         assert policy.policy.diffusion.num_inference_steps == 4
 
+    def test_training_skips_the_last_frames_as_lerobot_does(self, policy):
+        from policyzoo.handle import drop_last_frames_of
+
+        config = policy.policy.config  # LeRobot's rule, 7 at its defaults: horizon - n_action_steps - n_obs_steps + 1
+        expected = config.horizon - config.n_action_steps - config.n_obs_steps + 1
+        assert drop_last_frames_of(policy) == config.drop_n_last_frames == expected > 0
+
     def test_predict_chunk_leaves_the_action_queue(self, policy, observations):
         policy.train_mode(False)
         plain = run_episode(policy, observations[:2], seed=5)

@@ -126,7 +126,7 @@ def _policyzoo_loader(root: Path, config: Any, batch_size: int, workers: int) ->
 
     from policyzoo.datasets import read_meta
     from policyzoo.lerobot.datasets import open_dataset
-    from policyzoo.lerobot.frames import float_batches, training_frames
+    from policyzoo.lerobot.frames import float_batches, sample_positions, training_frames
     from policyzoo.lerobot.synth import REPO_ID
     from policyzoo.specs import ACTION_KEY
     from policyzoo.train.config import TrainConfig
@@ -141,7 +141,8 @@ def _policyzoo_loader(root: Path, config: Any, batch_size: int, workers: int) ->
             indices[key] = list(config.observation_delta_indices)
     dataset = training_frames(open_dataset(place, indices))
     settings = TrainConfig(batch_size=batch_size, num_workers=workers)
-    loader = data_loader(dataset, settings, torch.device("cpu"), 0, Accelerator(cpu=True))
+    positions = sample_positions(dataset, getattr(config, "drop_n_last_frames", 0))
+    loader = data_loader(dataset, positions, settings, torch.device("cpu"), 0, Accelerator(cpu=True))
     return float_batches(loader, dataset.frame_keys)
 
 

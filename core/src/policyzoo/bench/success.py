@@ -28,7 +28,7 @@ from policyzoo.specs import TaskPresets, TrainingPreset
 
 STATE_FILE = "bench_state.json"
 PLOT_FILE = "success.png"
-HEADERS = ["policy", "demos", "steps", "train wall", "success", "95% interval", "mean stage", "chunk p50",
+HEADERS = ["policy", "demos", "cameras", "steps", "train wall", "success", "95% interval", "mean stage", "chunk p50",
            "peak train RSS", "eval steps/s"]
 
 
@@ -38,6 +38,8 @@ class RunState:
 
     train_wall_s: float = 0.0
     peak_rss_mb: float = 0.0
+    settings: dict[str, Any] | None = None
+    """The preset the run was started with (`run_settings`); None for runs from before it was kept."""
 
 
 @click.command("success")
@@ -68,21 +70,22 @@ def command(task: str, policies: str, scale: str, episodes: int, workers: int, d
         preset = presets.at(scale)
         if preset is None:
             reason = presets.note or f"its plugin declares no {scale} settings for {task}"
-            rows.append([policy_type, *["-"] * 3, f"not run: {reason}", *["-"] * 5])
+            rows.append([policy_type, *["-"] * 4, f"not run: {reason}", *["-"] * 5])
             results.append({"policy": policy_type, "scale": scale, "not_run": reason})
             continue
         if demos is not None or steps is not None:
             preset = preset.model_copy(update={key: value for key, value in
                                                (("demos", demos), ("steps", steps)) if value is not None})
-        demo_root = ensure_demos(work_dir, task, robot_type, preset.demos)
-        run_dir = work_dir / "runs" / f"{task}-{policy_type}-{scale}-{preset.demos}demos"
+        demo_root = ensure_demos(work_dir, task, robot_type, preset.demos, preset.cameras)
+        run_dir = work_dir / "runs" / f"{task}-{policy_type}-{scale}-{preset.demos}demos{camera_suffix(preset.cameras)}"
         run = train_run(policy_type, preset, scale, demo_root, run_dir)
         curve = evaluate_checkpoints(run_dir, robot_type, episodes, workers)
         if not curve:
             raise BadInput(f"bench success: {policy_type} left no checkpoint in {run_dir}; see its training log")
         final = curve[-1]
         latency = chunk_latency_ms(run_dir, robot_type)
-        result = {"policy": policy_type, "scale": scale, "demos": preset.demos, "steps": final["step"],
+        result = {"policy": policy_type, "scale": scale, "demos": preset.demos, "cameras": camera_names(demo_root),
+                  "steps": final["step"],
                   "train_wall_s": round(run.train_wall_s, 1), "peak_train_rss_mb": round(run.peak_rss_mb),
                   "chunk_latency_p50_ms": round(latency, 1), "final": final, "curve": curve,
                   "preset": preset.model_dump(), "run_dir": str(run_dir)}
@@ -130,16 +133,23 @@ def presets_for(task: str, wanted: list[str]) -> dict[str, TaskPresets]:
 
 # -- demos, training, evaluation ----------------------------------------------------------------------------
 
-def ensure_demos(work_dir: Path, task: str, robot_type: str, count: int) -> Path:
-    """`count` scripted episodes of `task` (seeds 0 to count-1), recorded once and reused."""
-    from policyzoo.checkpoint import atomic_directory
-    from policyzoo.recording import SIM_META, make_sim, record_episodes
+def camera_suffix(cameras: tuple[str, ...] | None) -> str:
+    """How demo and run folders name cameras other than the robot's: '-left_top+right_wrist', or ''."""
+    return f"-{'+'.join(cameras)}" if cameras else ""
 
-    root = work_dir / "demos" / f"{task}-{count}"
+
+def ensure_demos(work_dir: Path, task: str, robot_type: str, count: int,
+                 cameras: tuple[str, ...] | None = None) -> Path:
+    """`count` scripted episodes of `task` (seeds 0 to count-1) seen by `cameras` (default: the robot's own),
+    recorded once and reused; the folder is named by the count and any cameras other than the robot's."""
+    from policyzoo.checkpoint import atomic_directory
+    from policyzoo.recording import SIM_META, make_sim, record_episodes, sim_cameras
+
+    root = work_dir / "demos" / f"{task}-{count}{camera_suffix(cameras)}"
     if (root / SIM_META).is_file():
         return root
     click.echo(f"[{task}] recording {count} scripted demos into {root}")
-    robot = make_sim(robot_type)
+    robot = make_sim(robot_type, cameras=sim_cameras(robot_type, list(cameras)) if cameras else None)
     try:
         with atomic_directory(root) as partial:
             recorded = record_episodes(robot, partial, f"local/{task}-{count}", count, seed=0, progress=False)
@@ -155,7 +165,7 @@ def train_run(policy_type: str, preset: TrainingPreset, scale: str, demos: Path,
     from policyzoo.train.checkpoints import last_checkpoint
 
     state_path = run_dir / STATE_FILE
-    state = RunState(**json.loads(state_path.read_text())) if state_path.is_file() else RunState()
+    state = run_state(policy_type, preset, run_dir)
     done = completed_steps(run_dir)
     if done >= preset.steps:
         return state
@@ -188,6 +198,31 @@ def train_run(policy_type: str, preset: TrainingPreset, scale: str, demos: Path,
         raise BadInput(f"bench success: training {policy_type} failed (exit {process.returncode}); rerun the same "
                        f"command to resume from its last checkpoint")
     return state
+
+
+def run_state(policy_type: str, preset: TrainingPreset, run_dir: Path) -> RunState:
+    """The state of the run in `run_dir`; a run trained with other settings than `preset` is removed first."""
+    state_path = run_dir / STATE_FILE
+    state = RunState(**json.loads(state_path.read_text())) if state_path.is_file() else RunState()
+    settings = run_settings(preset)
+    if state.settings not in (None, settings):
+        click.echo(f"[{policy_type}] its plugin's settings changed since {run_dir} was trained: training again")
+        shutil.rmtree(run_dir)
+        state = RunState()
+    state.settings = settings
+    return state
+
+
+def run_settings(preset: TrainingPreset) -> dict[str, Any]:
+    """What a run was trained with, as JSON keeps it: the preset but for its step count (a longer --steps resumes
+    the run) and its note."""
+    return preset.model_dump(mode="json", exclude={"steps", "note"})
+
+
+def camera_names(demos: Path) -> list[str]:
+    from policyzoo.datasets import read_meta
+
+    return read_meta(demos).cameras
 
 
 def completed_steps(run_dir: Path) -> int:
@@ -267,7 +302,7 @@ def table_row(result: dict[str, Any]) -> list[Any]:
     final = result["final"]
     low, high = final["success_interval_95"]
     stage = "-" if final["mean_max_stage"] is None else f"{final['mean_max_stage']:.2f} / {final['stages']}"
-    return [result["policy"], result["demos"], result["steps"], f"{result['train_wall_s'] / 60:.1f} min",
+    return [result["policy"], result["demos"], ", ".join(result["cameras"]), result["steps"], f"{result['train_wall_s'] / 60:.1f} min",
             f"{final['successes']}/{final['episodes']} ({final['success_rate']:.0%})", f"{low:.0%}-{high:.0%}",
             stage, f"{result['chunk_latency_p50_ms']:.0f} ms", f"{result['peak_train_rss_mb']:.0f} MB",
             f"{final['env_steps_per_s'] or 0:.1f}"]

@@ -18,18 +18,21 @@ def _commands() -> None:
 
 
 def _robot_flags(flags: Flags, command: str, real: bool = False) -> tuple[str, str, dict[str, str]]:
-    """(robot type, backend, the other --robot.* options); only the real backend (`real=True`) takes options."""
+    """(robot type, backend, the other --robot.* options). With `real` (record) the real backend takes its own
+    options and the simulator --robot.cameras; without it (replay) only the simulator, without options."""
     robot = flags.section("robot", known=("type", "backend"))
     robot_type = robot.pop("type", "so101_bimanual")
     backend = robot.pop("backend", "sim")
     if real and backend == "real":
         return robot_type, backend, robot
-    for name in robot:
-        raise BadInput(f"--robot.{name}: {command} takes --robot.type and --robot.backend only")
+    takes = ("cameras",) if real else ()
+    for name in sorted(set(robot) - set(takes)):
+        allowed = "--robot.type, --robot.backend and --robot.cameras" if real else "--robot.type and --robot.backend"
+        raise BadInput(f"--robot.{name}: {command} takes {allowed} only")
     if backend != "sim":
         real_too = " or --robot.backend=real (with leader arms, --teleop.type=...)" if real else ""
         raise BadInput(f"--robot.backend={backend}: {command} drives the simulator; use --robot.backend=sim{real_too}")
-    return robot_type, backend, {}
+    return robot_type, backend, robot
 
 
 @dotted_command(_commands, "record")
@@ -39,6 +42,7 @@ def record(flags: Flags) -> None:
 
     Simulator: --robot.type=so101_bimanual --robot.backend=sim --dataset.root=DIR [--dataset.repo_id=ID]
     [--episodes=N (or --dataset.num_episodes=N)] [--seed=S] [--dataset.video=true|false]
+    [--robot.cameras=left_top,right_front,right_wrist (simulator cameras instead of the robot's own)]
 
     Real robot: --robot.type=so101_bimanual --robot.backend=real --robot.left_port=P --robot.right_port=P
     [--robot.id=NAME] [--robot.cameras=YAML] --teleop.type=so101_bimanual_leader --teleop.left_port=P
@@ -53,7 +57,7 @@ def record(flags: Flags) -> None:
     """
     from policyzoo.files import check_writable
     from policyzoo.hub.push import check_repo_id
-    from policyzoo.recording import make_sim, record_episodes
+    from policyzoo.recording import make_sim, record_episodes, sim_cameras
 
     robot_type, backend, options = _robot_flags(flags, "record", real=True)
     if backend == "real":
@@ -82,7 +86,8 @@ def record(flags: Flags) -> None:
     if repo_id is not None:
         check_repo_id(repo_id, flag="--dataset.repo_id")
     root_path = check_writable(root, "--dataset.root")  # before the simulator starts
-    robot = make_sim(robot_type)
+    cameras = options.get("cameras")
+    robot = make_sim(robot_type, cameras=None if cameras is None else sim_cameras(robot_type, _names(cameras)))
     try:
         result = record_episodes(
             robot, root_path, repo_id or f"local/{root_path.name}", episodes, seed, use_videos=use_videos
@@ -124,6 +129,10 @@ def replay(flags: Flags) -> None:
     finally:
         robot.disconnect()
     click.echo(f"replayed episode {episode}: {frames} frames, success: {success}")
+
+
+def _names(text: str) -> list[str]:
+    return [name.strip() for name in text.split(",") if name.strip()]
 
 
 def _boolean(flag: str, text: str) -> bool:

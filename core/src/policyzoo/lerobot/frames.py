@@ -29,6 +29,25 @@ def training_frames(dataset: Any) -> Any:
     return TrainingFrames(dataset)
 
 
+def sample_positions(dataset: Any, drop_last: int) -> range | list[int]:
+    """The positions of `dataset` (a LeRobotDataset or its `TrainingFrames`) a training sample may start at:
+    all, or with `drop_last` > 0 those more than `drop_last` frames before their episode's end, the frames
+    LeRobot's `EpisodeAwareSampler(drop_n_last_frames=...)` draws from."""
+    if drop_last <= 0:
+        return range(len(dataset))
+    if isinstance(dataset, TrainingFrames):
+        absolute, episode = dataset.columns["index"].numpy(), dataset.columns["episode_index"].numpy()
+        end = {number: int(dataset.bounds[row, 1]) for number, row in dataset.episode_row.items()}
+    else:
+        table = dataset.hf_dataset.with_format("numpy", columns=["index", "episode_index"])
+        absolute, episode = np.asarray(table["index"]), np.asarray(table["episode_index"])
+        episodes = dataset.meta.episodes.with_format("numpy", columns=["episode_index", "dataset_to_index"])
+        end = dict(zip(np.asarray(episodes["episode_index"]).tolist(),
+                       np.asarray(episodes["dataset_to_index"]).tolist(), strict=True))
+    ends = np.array([end[int(number)] for number in episode.tolist()], dtype=np.int64)
+    return np.flatnonzero(absolute < ends - drop_last).tolist()
+
+
 def float_frames(batch: dict[str, Any], keys: tuple[str, ...]) -> dict[str, Any]:
     """`batch` with the uint8 frames of cameras `keys` as float32 in [0, 1]: LeRobot's decoder computes
     `frames.type(float32) / 255`; dividing the converted copy in place gives the same numbers with one

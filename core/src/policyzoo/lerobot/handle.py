@@ -127,6 +127,10 @@ class LeRobotHandle:
             version=self.version or "0", spec=self.spec.model_dump(mode="json"),
         ))
 
+    def drop_last_frames(self) -> int:
+        """LeRobot's `drop_n_last_frames` of the policy's config (Diffusion: 7), as its training sampler uses it."""
+        return int(getattr(self.policy.config, "drop_n_last_frames", 0) or 0)
+
     def delta_indices(self) -> dict[str, list[int]]:
         """Frame offsets per dataset key, from the config's observation/action/reward delta indices."""
         config = self.policy.config

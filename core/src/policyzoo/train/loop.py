@@ -25,9 +25,9 @@ from accelerate import Accelerator
 from tqdm import tqdm
 
 from policyzoo.errors import BadInput
-from policyzoo.handle import PolicyHandle
+from policyzoo.handle import PolicyHandle, drop_last_frames_of
 from policyzoo.lerobot.datasets import open_dataset
-from policyzoo.lerobot.frames import TrainingFrames, float_batches, training_frames
+from policyzoo.lerobot.frames import TrainingFrames, float_batches, sample_positions, training_frames
 from policyzoo.lerobot.options import TrainOptions
 from policyzoo.specs import PolicySpec
 from policyzoo.train import build, checkpoints, distributed, prepare, resume, state
@@ -86,7 +86,7 @@ def _train(plan: prepare.Plan, options: TrainOptions, device: torch.device, acce
     config, place = plan.config, plan.place
     seed_everything(process_seed(config.seed, accelerator))
     starting(f"loading the policy in {plan.pretrained}" if plan.pretrained else f"building {plan.spec.type}")
-    handle, spec = build.build_or_load(plan, device)
+    handle, spec = build.build_or_load(plan, device, accelerator.is_main_process)
     if accelerator.is_main_process:
         build.say_camera(spec, place.features)
         say_batch(config, accelerator)
@@ -96,7 +96,12 @@ def _train(plan: prepare.Plan, options: TrainOptions, device: torch.device, acce
     if options.scheduler is not None:
         scheduler = options.scheduler.build(optimizer, config.steps)
     start_step, rng = resume.restore(plan.last, optimizer, scheduler, accelerator)
-    loader = resume.data_loader(dataset, config, device, start_step, accelerator)
+    drop_last = drop_last_frames_of(handle)
+    positions = sample_positions(dataset, drop_last)
+    if not positions and drop_last:
+        raise BadInput(f"dataset {place.repo_id}: {spec.type} never trains on the last {drop_last} frames of an "
+                       f"episode (LeRobot's drop_n_last_frames) and no episode is longer; record longer episodes")
+    loader = resume.data_loader(dataset, positions, config, device, start_step, accelerator)
     prepared = distributed.prepare(accelerator, handle, optimizer, scheduler, loader)
     loop = _Loop(plan, spec, handle, prepared, accelerator, start_step)
     if rng is not None:  # the main process continues the saved random streams; the others start new ones

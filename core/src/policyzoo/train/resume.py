@@ -3,7 +3,7 @@ resumes, and a data stream that continues at that step."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -54,15 +54,16 @@ def restore(last: Path | None, optimizer: Any, scheduler: Any, accelerator: Acce
     return state.load(last / checkpoints.TRAINING_STATE, optimizer, scheduler, accelerator.scaler)
 
 
-def data_loader(dataset: Any, config: TrainConfig, device: torch.device, start_step: int,
-                accelerator: Accelerator) -> torch.utils.data.DataLoader:
-    """Batches in the order an unbroken run would see them from `start_step` on (for `accelerator.prepare`,
+def data_loader(dataset: Any, positions: Sequence[int], config: TrainConfig, device: torch.device,
+                start_step: int, accelerator: Accelerator) -> torch.utils.data.DataLoader:
+    """Batches of the dataset's `positions` in the order an unbroken run would see them from `start_step` on
+    (for `accelerator.prepare`,
     which gives each process its share; the run keeps its number of processes and accumulation).
 
     Workers stay up for the whole run and each keeps `PREFETCH` batches ready, so a slow sample (a long
     decode) is absorbed instead of stalling a step."""
     per_step = accelerator.num_processes * config.gradient_accumulation_steps
-    sampler = StepBatchSampler(len(dataset), config.batch_size, config.seed, start_step * per_step)
+    sampler = StepBatchSampler(positions, config.batch_size, config.seed, start_step * per_step)
     workers = config.num_workers
     return torch.utils.data.DataLoader(
         dataset,
