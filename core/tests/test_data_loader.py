@@ -179,7 +179,8 @@ def test_sample_positions_drop_the_frames_lerobots_sampler_drops(synth_root: Pat
     assert list(sample_positions(frames, 0)) == list(range(len(dataset)))
     kept = sample_positions(frames, 7)
     assert kept == sample_positions(dataset, 7)  # a LeRobotDataset read without TrainingFrames: the same
-    absolute = [int(dataset[position]["index"]) for position in kept]
+    index = dataset.hf_dataset.with_format("numpy", columns=["index"])["index"]
+    absolute = [int(index[position]) for position in kept]  # read without decoding a video
     if episodes is None:  # LeRobot's sampler draws absolute indices, which are positions only for all episodes
         sampler = EpisodeAwareSampler(dataset.meta.episodes["dataset_from_index"],
                                       dataset.meta.episodes["dataset_to_index"], drop_n_last_frames=7)

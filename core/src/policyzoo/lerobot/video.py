@@ -9,6 +9,7 @@ for each timestamp, the closest decoded frame: the same frames LeRobot picks. On
 
 from __future__ import annotations
 
+import gc
 import os
 import weakref
 from pathlib import Path
@@ -79,8 +80,12 @@ _INSTANCES: weakref.WeakSet[OpenVideos] = weakref.WeakSet()
 
 
 def _close_before_fork() -> None:
+    """Close every decoder this process holds before it forks, ours and those left unreachable in reference
+    cycles (LeRobot's own reader leaves PyAV containers there): a child that frees an inherited decoder waits
+    forever on the decoding threads only the parent has."""
     for videos in list(_INSTANCES):
         videos.close()
+    gc.collect()
 
 
 os.register_at_fork(before=_close_before_fork)
