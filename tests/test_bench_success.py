@@ -82,15 +82,60 @@ def test_a_preset_records_its_own_cameras(
 
 def test_a_run_trained_with_other_settings_starts_over(tmp_path: Path) -> None:
     from policyzoo.bench.success import STATE_FILE, RunState, run_settings, run_state
-    from policyzoo.specs import TrainingPreset
+    from policyzoo.specs import FinishPhase, TrainingPreset
 
     preset = TrainingPreset(policy={"chunk_size": 20}, steps=100, batch_size=8, save_freq=50)
     run_dir = tmp_path / "run"
     (run_dir / "checkpoints" / "000050").mkdir(parents=True)
     (run_dir / STATE_FILE).write_text(json.dumps(dataclasses.asdict(
         RunState(train_wall_s=12.0, settings=run_settings(preset)))))
-    longer = preset.model_copy(update={"steps": 200, "note": "more steps"})
-    assert run_state("x", longer, run_dir).train_wall_s == 12.0 and run_dir.is_dir()  # resumes: same settings
+    longer = preset.model_copy(update={"steps": 200, "note": "more steps",
+                                       "finish": FinishPhase(steps=10, save_freq=5)})  # trained in its own folder
+    assert run_state("x", run_settings(longer), run_dir).train_wall_s == 12.0 and run_dir.is_dir()  # resumes
     wider = preset.model_copy(update={"policy": {"chunk_size": 40}})
-    state = run_state("x", wider, run_dir)
+    state = run_state("x", run_settings(wider), run_dir)
     assert not run_dir.exists() and state.train_wall_s == 0 and state.settings == run_settings(wider)
+
+
+def test_a_finishing_phase_fine_tunes_the_last_checkpoint(
+    run_cli: Callable[..., tuple[int, str, str]], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from policyzoo.bench.success import FINISH_DIR
+    from policyzoo.registry import get_registry
+    from policyzoo.specs import FinishPhase
+
+    def declare(finish: FinishPhase) -> None:
+        policies = get_registry().policies
+        card = policies["mlp_bc"].card
+        lift = card.presets["lift"]
+        finishing = lift.model_copy(update={"cpu": lift.cpu.model_copy(update={"finish": finish})})
+        monkeypatch.setitem(policies, "mlp_bc", dataclasses.replace(
+            policies["mlp_bc"], card=card.model_copy(update={"presets": {"lift": finishing}})))
+
+    declare(FinishPhase(steps=2, save_freq=1, flags={"seed": 7}))
+    work, out = tmp_path / "work", tmp_path / "out"
+    args = ["bench", "success", "--task=lift", "--policies=mlp_bc", "--demos=1", "--steps=2", "--episodes=1",
+            "--workers=1", f"--work-dir={work}", f"--out-dir={out}"]
+    code, stdout, err = run_cli(*args)
+    assert code == 0, err
+    row = json.loads((out / "success-lift.json").read_text())["results"][0]
+    assert [point["step"] for point in row["curve"]] == [2, 3, 4] and row["steps"] == 4
+    assert "finishing: 2 steps from the checkpoint of step 2" in stdout and "| mlp_bc | 1 | front, wrist | 4 |" in stdout
+    finish_dir = Path(row["run_dir"]) / FINISH_DIR
+    config = json.loads((finish_dir / "train_config.json").read_text())
+    assert Path(config["policy_path"]) == Path(row["run_dir"]) / "checkpoints" / "000002" / "pretrained_model"
+    assert "--seed=7" in config["command"].split()
+    assert row["curve"][-1]["videos"].startswith(str(finish_dir))
+    main_checkpoint = Path(row["run_dir"]) / "checkpoints" / "000002"
+    stamp = main_checkpoint.stat().st_mtime_ns
+
+    code, again, err = run_cli(*args)
+    assert code == 0, err
+    assert "] training" not in again and "] finishing:" not in again and "evaluating" not in again
+
+    declare(FinishPhase(steps=2, save_freq=1, flags={"seed": 8}))  # the phase changed: only it reruns
+    code, changed, err = run_cli(*args)
+    assert code == 0, err
+    assert "] training" not in changed and "] finishing: 2 steps" in changed
+    assert main_checkpoint.stat().st_mtime_ns == stamp
+    assert "--seed=8" in json.loads((finish_dir / "train_config.json").read_text())["command"].split()

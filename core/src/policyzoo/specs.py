@@ -125,6 +125,19 @@ class Source(BaseModel):
 PresetValue = str | int | float | bool
 
 
+class FinishPhase(BaseModel):
+    """A last, shorter training phase of a preset: the first phase's final checkpoint fine-tuned on the same demos
+    (`policyzoo train --policy.path=...`) with flags of its own, e.g. without the first phase's image shifts."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    steps: int = Field(gt=0, description="Training steps of this phase.")
+    save_freq: int = Field(gt=0, description="Steps between its checkpoints; the benchmark evaluates each one.")
+    flags: dict[str, PresetValue] = Field(
+        default_factory=dict, description="`policyzoo train` flags of this phase (as --NAME=VALUE, LeRobot's names); "
+                                          "the first phase's flags do not carry over.")
+
+
 class TrainingPreset(BaseModel):
     """How a plugin trains its policy for one simulator task at one scale: `policyzoo bench success` runs it."""
 
@@ -142,6 +155,8 @@ class TrainingPreset(BaseModel):
     flags: dict[str, PresetValue] = Field(
         default_factory=dict, description="Further `policyzoo train` flags (as --NAME=VALUE, LeRobot's names), "
                                           "e.g. dataset.image_transforms.enable or scheduler.type.")
+    finish: FinishPhase | None = Field(
+        None, description="A fine-tuning phase after `steps`, from the last checkpoint (None: the run ends there).")
     note: str = Field("", description="Why these settings, and what they were measured to reach.")
 
 

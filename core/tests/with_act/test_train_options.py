@@ -129,12 +129,12 @@ def test_every_installed_preset_names_flags_lerobot_takes() -> None:
     for entry in get_registry().policies.values():
         for presets in entry.card.presets.values():
             for preset in (presets.cpu, presets.gpu, presets.demo):
-                if preset is None or not preset.flags:
-                    continue
-                given = parse_flags(Flags([f"--{name}={flag_text(value)}" for name, value in preset.flags.items()]))
-                TrainOptions.from_flags(given.get("image_transforms", {}), given.get("scheduler", {}))
-                checked += 1
-    assert checked >= 2  # ACT's lift and transfer CPU presets at least
+                phases = [] if preset is None else [preset.flags, *([preset.finish.flags] if preset.finish else [])]
+                for flags in filter(None, phases):
+                    given = parse_flags(Flags([f"--{name}={flag_text(value)}" for name, value in flags.items()]))
+                    TrainOptions.from_flags(given.get("image_transforms", {}), given.get("scheduler", {}))
+                    checked += 1
+    assert checked >= 3  # ACT's lift and transfer CPU presets and the transfer one's finishing phase at least
 
 
 def test_optimizer_flags_change_the_preset_or_replace_it() -> None:

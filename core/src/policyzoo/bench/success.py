@@ -27,6 +27,8 @@ from policyzoo.flags import flag_text
 from policyzoo.specs import TaskPresets, TrainingPreset
 
 STATE_FILE = "bench_state.json"
+FINISH_DIR = "finish"
+"""The folder, inside a run, of its preset's finishing phase (`TrainingPreset.finish`)."""
 PLOT_FILE = "success.png"
 HEADERS = ["policy", "demos", "cameras", "steps", "train wall", "success", "95% interval", "mean stage", "chunk p50",
            "peak train RSS", "eval steps/s"]
@@ -82,8 +84,15 @@ def command(task: str, policies: str, scale: str, episodes: int, workers: int, d
         curve = evaluate_checkpoints(run_dir, robot_type, episodes, workers)
         if not curve:
             raise BadInput(f"bench success: {policy_type} left no checkpoint in {run_dir}; see its training log")
+        last_dir = run_dir
+        if preset.finish is not None:
+            last_dir = run_dir / FINISH_DIR
+            finish = finish_run(policy_type, preset, demo_root, run_dir)
+            run.train_wall_s += finish.train_wall_s
+            run.peak_rss_mb = max(run.peak_rss_mb, finish.peak_rss_mb)
+            curve += evaluate_checkpoints(last_dir, robot_type, episodes, workers, step_offset=curve[-1]["step"])
         final = curve[-1]
-        latency = chunk_latency_ms(run_dir, robot_type)
+        latency = chunk_latency_ms(last_dir, robot_type)
         result = {"policy": policy_type, "scale": scale, "demos": preset.demos, "cameras": camera_names(demo_root),
                   "steps": final["step"],
                   "train_wall_s": round(run.train_wall_s, 1), "peak_train_rss_mb": round(run.peak_rss_mb),
@@ -162,25 +171,59 @@ def ensure_demos(work_dir: Path, task: str, robot_type: str, count: int,
 
 def train_run(policy_type: str, preset: TrainingPreset, scale: str, demos: Path, run_dir: Path) -> RunState:
     """Train (or resume, or skip when done) one policy type in its own process; wall time and peak RSS."""
+    state = run_state(policy_type, run_settings(preset), run_dir)
+    policy = {"device": device_of(scale), **preset.policy}
+    fresh = [f"--dataset.root={demos}", f"--policy.type={policy_type}",
+             *run_flags(preset.batch_size, preset.save_freq, preset.flags),
+             *(f"--policy.{key}={flag_text(value)}" for key, value in policy.items())]
+    label = f"training {preset.steps} steps on {demos.name} ({scale} settings)"
+    return train_phase(policy_type, run_dir, preset.steps, fresh, label, state)
+
+
+def finish_run(policy_type: str, preset: TrainingPreset, demos: Path, run_dir: Path) -> RunState:
+    """Train (or resume, or skip when done) the preset's finishing phase from the last checkpoint of `run_dir`,
+    in `run_dir/finish`; started again when the phase's settings or the checkpoint it starts from change."""
+    from policyzoo.train.checkpoints import PRETRAINED
+
+    phase = preset.finish
+    assert phase is not None
+    start = checkpoint_dirs(run_dir)[-1]
+    settings = {"finish": phase.model_dump(mode="json", exclude={"steps"}), "from_step": int(start.name)}
+    finish_dir = run_dir / FINISH_DIR
+    state = run_state(policy_type, settings, finish_dir)
+    # the same demos: the checkpoint's statistics are theirs, and its config keeps the first phase's device
+    fresh = [f"--dataset.root={demos}", f"--policy.path={start / PRETRAINED}", "--keep_checkpoint_stats=true",
+             *run_flags(preset.batch_size, phase.save_freq, phase.flags)]
+    label = f"finishing: {phase.steps} steps from the checkpoint of step {int(start.name)}"
+    return train_phase(policy_type, finish_dir, phase.steps, fresh, label, state)
+
+
+def device_of(scale: str) -> str:
+    return "cuda" if scale == "gpu" else "cpu"
+
+
+def run_flags(batch_size: int, save_freq: int, flags: dict[str, Any]) -> list[str]:
+    """The `policyzoo train` flags every benchmark run has, then a preset's own."""
+    return [f"--batch_size={batch_size}", f"--save_freq={save_freq}", f"--log_freq={max(1, save_freq // 10)}",
+            "--num_workers=1", *(f"--{name}={flag_text(value)}" for name, value in flags.items())]
+
+
+def train_phase(policy_type: str, run_dir: Path, steps: int, fresh: list[str], label: str,
+                state: RunState) -> RunState:
+    """Run `policyzoo train` into `run_dir` until `steps`: resumed from its last checkpoint, or started with the
+    flags `fresh`; its wall time and peak RSS are added to `state`, which is saved beside the run."""
     from policyzoo.train.checkpoints import last_checkpoint
 
-    state_path = run_dir / STATE_FILE
-    state = run_state(policy_type, preset, run_dir)
     done = completed_steps(run_dir)
-    if done >= preset.steps:
+    if done >= steps:
         return state
-    command = [sys.executable, "-m", "policyzoo", "train", f"--output_dir={run_dir}", f"--steps={preset.steps}"]
+    command = [sys.executable, "-m", "policyzoo", "train", f"--output_dir={run_dir}", f"--steps={steps}"]
     if last_checkpoint(run_dir) is not None:
-        click.echo(f"[{policy_type}] resuming at step {done} of {preset.steps}")
+        click.echo(f"[{policy_type}] resuming {run_dir.name} at step {done} of {steps}")
         command.append("--resume=true")
     else:
-        click.echo(f"[{policy_type}] training {preset.steps} steps on {demos.name} ({scale} settings)")
-        policy = {"device": "cuda" if scale == "gpu" else "cpu", **preset.policy}
-        command += [f"--dataset.root={demos}", f"--policy.type={policy_type}",
-                    f"--batch_size={preset.batch_size}", f"--save_freq={preset.save_freq}",
-                    f"--log_freq={max(1, preset.save_freq // 10)}", "--num_workers=1",
-                    *(f"--policy.{key}={flag_text(value)}" for key, value in policy.items()),
-                    *(f"--{name}={flag_text(value)}" for name, value in preset.flags.items())]
+        click.echo(f"[{policy_type}] {label}")
+        command += fresh
         shutil.rmtree(run_dir, ignore_errors=True)  # a run stopped before its first checkpoint starts over
     start = time.perf_counter()
     process = subprocess.Popen(command)
@@ -193,18 +236,17 @@ def train_run(policy_type: str, preset: TrainingPreset, scale: str, demos: Path,
     run_dir.mkdir(parents=True, exist_ok=True)
     state.train_wall_s += time.perf_counter() - start
     state.peak_rss_mb = max(state.peak_rss_mb, usage.ru_maxrss / 1024)
-    state_path.write_text(json.dumps(asdict(state), indent=2) + "\n")
+    (run_dir / STATE_FILE).write_text(json.dumps(asdict(state), indent=2) + "\n")
     if process.returncode != 0:
         raise BadInput(f"bench success: training {policy_type} failed (exit {process.returncode}); rerun the same "
                        f"command to resume from its last checkpoint")
     return state
 
 
-def run_state(policy_type: str, preset: TrainingPreset, run_dir: Path) -> RunState:
-    """The state of the run in `run_dir`; a run trained with other settings than `preset` is removed first."""
+def run_state(policy_type: str, settings: dict[str, Any], run_dir: Path) -> RunState:
+    """The state of the run in `run_dir`; a run trained with other `settings` is removed first."""
     state_path = run_dir / STATE_FILE
     state = RunState(**json.loads(state_path.read_text())) if state_path.is_file() else RunState()
-    settings = run_settings(preset)
     if state.settings not in (None, settings):
         click.echo(f"[{policy_type}] its plugin's settings changed since {run_dir} was trained: training again")
         shutil.rmtree(run_dir)
@@ -215,8 +257,8 @@ def run_state(policy_type: str, preset: TrainingPreset, run_dir: Path) -> RunSta
 
 def run_settings(preset: TrainingPreset) -> dict[str, Any]:
     """What a run was trained with, as JSON keeps it: the preset but for its step count (a longer --steps resumes
-    the run) and its note."""
-    return preset.model_dump(mode="json", exclude={"steps", "note"})
+    the run), its note and its finishing phase (which trains in a folder of its own)."""
+    return preset.model_dump(mode="json", exclude={"steps", "note", "finish"})
 
 
 def camera_names(demos: Path) -> list[str]:
@@ -240,8 +282,10 @@ def checkpoint_dirs(run_dir: Path) -> list[Path]:
                   if path.name.isdigit() and not path.is_symlink() and (path / PRETRAINED).is_dir())
 
 
-def evaluate_checkpoints(run_dir: Path, robot_type: str, episodes: int, workers: int) -> list[dict[str, Any]]:
-    """Success of every checkpoint on the same `episodes` seeds; each result is kept beside the run."""
+def evaluate_checkpoints(run_dir: Path, robot_type: str, episodes: int, workers: int,
+                         step_offset: int = 0) -> list[dict[str, Any]]:
+    """Success of every checkpoint on the same `episodes` seeds; each result is kept beside the run. A finishing
+    phase's checkpoints count their steps after the `step_offset` steps of the phase before."""
     from policyzoo.evaluate import SUMMARY_FILE, EvalConfig, evaluate
     from policyzoo.train.checkpoints import PRETRAINED
 
@@ -252,12 +296,13 @@ def evaluate_checkpoints(run_dir: Path, robot_type: str, episodes: int, workers:
             config = EvalConfig(policy_path=str(checkpoint / PRETRAINED), env=f"{robot_type}_sim",
                                 episodes=episodes, seed=UNSEEN_SEED, output_dir=out,
                                 videos=2, device="cpu", workers=workers, overwrite=True)  # no summary: redo
-            click.echo(f"[{run_dir.name}] evaluating step {int(checkpoint.name)} on {episodes} unseen scenes")
+            name = f"{run_dir.parent.name}/{run_dir.name}" if step_offset else run_dir.name
+            click.echo(f"[{name}] evaluating step {step_offset + int(checkpoint.name)} on {episodes} unseen scenes")
             evaluate(config, progress=lambda episode: click.echo(
                 f"  episode {episode.index}: {'success' if episode.success else 'failure'}, stage {episode.max_stage}, "
                 f"{episode.length} steps"))
         summary = json.loads((out / SUMMARY_FILE).read_text())
-        point = {"step": int(checkpoint.name), "episodes": summary["episodes"],
+        point = {"step": step_offset + int(checkpoint.name), "episodes": summary["episodes"],
                  "successes": sum(e["success"] for e in summary["per_episode"]),
                  "success_rate": summary["success_rate"], "success_interval_95": summary["success_interval_95"],
                  "mean_max_stage": summary["mean_max_stage"], "stages": summary["stages"],

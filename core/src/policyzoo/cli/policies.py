@@ -116,7 +116,8 @@ def preset_rows(card: PolicyCard) -> list[list[object]]:
         for scale in ("cpu", "gpu", "demo"):
             preset = getattr(presets, scale)
             if preset is not None:
-                rows.append([task, scale, preset.steps, preset.batch_size, preset.demos, preset.note])
+                steps = f"{preset.steps}+{preset.finish.steps}" if preset.finish else preset.steps
+                rows.append([task, scale, steps, preset.batch_size, preset.demos, preset.note])
         if presets.note:
             rows.append([task, "-", "", "", "", presets.note])
     return rows
