@@ -58,28 +58,6 @@ def test_bench_success_bad_input(run_cli: Callable[..., tuple[int, str, str]], t
     assert code == 2 and "--policies=tiny: its plugin declares no settings for task 'lift'" in err
 
 
-def test_a_preset_records_its_own_cameras(
-    run_cli: Callable[..., tuple[int, str, str]], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    from policyzoo.datasets import read_meta
-    from policyzoo.registry import get_registry
-
-    policies = get_registry().policies
-    card = policies["mlp_bc"].card
-    lift = card.presets["lift"]
-    wrist_only = lift.model_copy(update={"cpu": lift.cpu.model_copy(update={"cameras": ("wrist",)})})
-    monkeypatch.setitem(policies, "mlp_bc", dataclasses.replace(
-        policies["mlp_bc"], card=card.model_copy(update={"presets": {"lift": wrist_only}})))
-    work, out = tmp_path / "work", tmp_path / "out"
-    code, stdout, err = run_cli("bench", "success", "--task=lift", "--policies=mlp_bc", "--demos=1", "--steps=2",
-                                "--episodes=1", "--workers=1", f"--work-dir={work}", f"--out-dir={out}")
-    assert code == 0, err
-    assert read_meta(work / "demos" / "lift-1-wrist").cameras == ["wrist"]
-    row = json.loads((out / "success-lift.json").read_text())["results"][0]
-    assert row["cameras"] == ["wrist"] and row["run_dir"].endswith("lift-mlp_bc-cpu-1demos-wrist")
-    assert "| mlp_bc | 1 | wrist | 2 |" in stdout
-
-
 def test_a_run_trained_with_other_settings_starts_over(tmp_path: Path) -> None:
     from policyzoo.bench.success import STATE_FILE, RunState, run_settings, run_state
     from policyzoo.specs import FinishPhase, TrainingPreset
@@ -97,10 +75,11 @@ def test_a_run_trained_with_other_settings_starts_over(tmp_path: Path) -> None:
     assert not run_dir.exists() and state.train_wall_s == 0 and state.settings == run_settings(wider)
 
 
-def test_a_finishing_phase_fine_tunes_the_last_checkpoint(
+def test_a_preset_records_its_own_cameras_and_fine_tunes_in_a_finishing_phase(
     run_cli: Callable[..., tuple[int, str, str]], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from policyzoo.bench.success import FINISH_DIR
+    from policyzoo.datasets import read_meta
     from policyzoo.registry import get_registry
     from policyzoo.specs import FinishPhase
 
@@ -108,9 +87,9 @@ def test_a_finishing_phase_fine_tunes_the_last_checkpoint(
         policies = get_registry().policies
         card = policies["mlp_bc"].card
         lift = card.presets["lift"]
-        finishing = lift.model_copy(update={"cpu": lift.cpu.model_copy(update={"finish": finish})})
+        own = lift.model_copy(update={"cpu": lift.cpu.model_copy(update={"cameras": ("wrist",), "finish": finish})})
         monkeypatch.setitem(policies, "mlp_bc", dataclasses.replace(
-            policies["mlp_bc"], card=card.model_copy(update={"presets": {"lift": finishing}})))
+            policies["mlp_bc"], card=card.model_copy(update={"presets": {"lift": own}})))
 
     declare(FinishPhase(steps=2, save_freq=1, flags={"seed": 7}))
     work, out = tmp_path / "work", tmp_path / "out"
@@ -119,8 +98,10 @@ def test_a_finishing_phase_fine_tunes_the_last_checkpoint(
     code, stdout, err = run_cli(*args)
     assert code == 0, err
     row = json.loads((out / "success-lift.json").read_text())["results"][0]
+    assert read_meta(work / "demos" / "lift-1-wrist").cameras == ["wrist"]
+    assert row["cameras"] == ["wrist"] and row["run_dir"].endswith("lift-mlp_bc-cpu-1demos-wrist")
     assert [point["step"] for point in row["curve"]] == [2, 3, 4] and row["steps"] == 4
-    assert "finishing: 2 steps from the checkpoint of step 2" in stdout and "| mlp_bc | 1 | front, wrist | 4 |" in stdout
+    assert "finishing: 2 steps from the checkpoint of step 2" in stdout and "| mlp_bc | 1 | wrist | 4 |" in stdout
     finish_dir = Path(row["run_dir"]) / FINISH_DIR
     config = json.loads((finish_dir / "train_config.json").read_text())
     assert Path(config["policy_path"]) == Path(row["run_dir"]) / "checkpoints" / "000002" / "pretrained_model"

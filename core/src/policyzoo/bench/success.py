@@ -172,7 +172,7 @@ def ensure_demos(work_dir: Path, task: str, robot_type: str, count: int,
 def train_run(policy_type: str, preset: TrainingPreset, scale: str, demos: Path, run_dir: Path) -> RunState:
     """Train (or resume, or skip when done) one policy type in its own process; wall time and peak RSS."""
     state = run_state(policy_type, run_settings(preset), run_dir)
-    policy = {"device": device_of(scale), **preset.policy}
+    policy = {"device": "cuda" if scale == "gpu" else "cpu", **preset.policy}
     fresh = [f"--dataset.root={demos}", f"--policy.type={policy_type}",
              *run_flags(preset.batch_size, preset.save_freq, preset.flags),
              *(f"--policy.{key}={flag_text(value)}" for key, value in policy.items())]
@@ -196,10 +196,6 @@ def finish_run(policy_type: str, preset: TrainingPreset, demos: Path, run_dir: P
              *run_flags(preset.batch_size, phase.save_freq, phase.flags)]
     label = f"finishing: {phase.steps} steps from the checkpoint of step {int(start.name)}"
     return train_phase(policy_type, finish_dir, phase.steps, fresh, label, state)
-
-
-def device_of(scale: str) -> str:
-    return "cuda" if scale == "gpu" else "cpu"
 
 
 def run_flags(batch_size: int, save_freq: int, flags: dict[str, Any]) -> list[str]:
