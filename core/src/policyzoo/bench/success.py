@@ -24,7 +24,7 @@ from policyzoo.bench.report import report
 from policyzoo.errors import BadInput
 from policyzoo.evaluate import UNSEEN_SEED, sim_env_for_task
 from policyzoo.flags import flag_text
-from policyzoo.specs import TaskPresets, TrainingPreset
+from policyzoo.specs import FinishPhase, TaskPresets, TrainingPreset
 
 STATE_FILE = "bench_state.json"
 FINISH_DIR = "finish"
@@ -87,7 +87,7 @@ def command(task: str, policies: str, scale: str, episodes: int, workers: int, d
         last_dir = run_dir
         if preset.finish is not None:
             last_dir = run_dir / FINISH_DIR
-            finish = finish_run(policy_type, preset, demo_root, run_dir)
+            finish = finish_run(policy_type, preset.finish, preset.batch_size, demo_root, run_dir)
             run.train_wall_s += finish.train_wall_s
             run.peak_rss_mb = max(run.peak_rss_mb, finish.peak_rss_mb)
             curve += evaluate_checkpoints(last_dir, robot_type, episodes, workers, step_offset=curve[-1]["step"])
@@ -180,20 +180,18 @@ def train_run(policy_type: str, preset: TrainingPreset, scale: str, demos: Path,
     return train_phase(policy_type, run_dir, preset.steps, fresh, label, state)
 
 
-def finish_run(policy_type: str, preset: TrainingPreset, demos: Path, run_dir: Path) -> RunState:
-    """Train (or resume, or skip when done) the preset's finishing phase from the last checkpoint of `run_dir`,
-    in `run_dir/finish`; started again when the phase's settings or the checkpoint it starts from change."""
+def finish_run(policy_type: str, phase: FinishPhase, batch_size: int, demos: Path, run_dir: Path) -> RunState:
+    """Train (or resume, or skip when done) a finishing `phase` from the last checkpoint of `run_dir`, in
+    `run_dir/finish`; started again when the phase's settings or the checkpoint it starts from change."""
     from policyzoo.train.checkpoints import PRETRAINED
 
-    phase = preset.finish
-    assert phase is not None
     start = checkpoint_dirs(run_dir)[-1]
     settings = {"finish": phase.model_dump(mode="json", exclude={"steps"}), "from_step": int(start.name)}
     finish_dir = run_dir / FINISH_DIR
     state = run_state(policy_type, settings, finish_dir)
     # the same demos: the checkpoint's statistics are theirs, and its config keeps the first phase's device
     fresh = [f"--dataset.root={demos}", f"--policy.path={start / PRETRAINED}", "--keep_checkpoint_stats=true",
-             *run_flags(preset.batch_size, phase.save_freq, phase.flags)]
+             *run_flags(batch_size, phase.save_freq, phase.flags)]
     label = f"finishing: {phase.steps} steps from the checkpoint of step {int(start.name)}"
     return train_phase(policy_type, finish_dir, phase.steps, fresh, label, state)
 

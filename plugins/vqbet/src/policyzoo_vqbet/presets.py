@@ -13,9 +13,12 @@ FULL_VQBET = {"image_key": "wrist", "crop_shape": "[84, 84]", "n_vqvae_training_
 
 PRESETS = {
     "lift": TaskPresets(
+        # 3000 steps left it under-trained: 5/20 unseen scenes and 1/20 of its own training scenes, its offset
+        # loss still falling; 8000 (the learning rate's cosine stretched over them) reached 12/20.
         cpu=TrainingPreset(flags={"dataset.use_imagenet_stats": False},  # the dataset's camera stats, as measured
-                           policy=SMALL_VQBET, steps=3000, batch_size=8, save_freq=1000, demos=50,
-                           note="a 4-layer GPT on the wrist camera"),
+                           policy=SMALL_VQBET, steps=8000, batch_size=8, save_freq=1000, demos=50,
+                           note="a 4-layer GPT on the wrist camera: 12/20 unseen scenes, about 62 minutes on a "
+                                "2-core CPU"),
         gpu=TrainingPreset(policy=FULL_VQBET, steps=100_000, batch_size=64, save_freq=10_000, demos=50,
                            note="LeRobot's defaults; not measured here (no GPU lent)"),
     ),
