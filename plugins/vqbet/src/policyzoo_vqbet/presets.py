@@ -13,7 +13,7 @@ FULL_VQBET = {"image_key": "wrist", "crop_shape": "[84, 84]", "n_vqvae_training_
 
 PRESETS = {
     "lift": TaskPresets(
-        # 3000 steps left it under-trained: 5/20 unseen scenes and 1/20 of its own training scenes, its offset
+        # 3000 steps left it under-trained: 5/20 unseen scenes and 1/20 of its own training scenes, its
         # loss still falling; 8000 (the learning rate's cosine stretched over them) reached 12/20.
         cpu=TrainingPreset(flags={"dataset.use_imagenet_stats": False},  # the dataset's camera stats, as measured
                            policy=SMALL_VQBET, steps=8000, batch_size=8, save_freq=1000, demos=50,
