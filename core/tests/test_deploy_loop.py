@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections import deque
 
 import numpy as np
 import pytest
@@ -85,6 +86,36 @@ class TickPolicy:
         return chunk
 
 
+class HistoryTickPolicy(TickPolicy):
+    """A TickPolicy that reads its last three observations (`HistoryExtras`); records the ticks (j0) of the
+    frames each chunk read."""
+
+    history_frames = 3
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.frames: deque[int] = deque(maxlen=self.history_frames)
+        self.read: list[list[int]] = []
+
+    def reset(self) -> None:
+        super().reset()
+        self.frames.clear()
+        self.read.clear()
+
+    def observe(self, observation: dict) -> None:
+        self.frames.append(int(observation["observation.state"][0]))
+
+    def predict_chunk(self, observation: dict) -> torch.Tensor:
+        self.observe(observation)
+        self.read.append(list(self.frames))
+        return super().predict_chunk(observation)
+
+
+def one_tick_apart(read: list[list[int]]) -> bool:
+    """Every chunk after the first read the three ticks up to its own."""
+    return all(frames == [frames[-1] - 2, frames[-1] - 1, frames[-1]] for frames in read[1:])
+
+
 def test_protocol_doubles_are_what_the_loop_expects():
     assert isinstance(CounterRobot(), RobotBackend)
 
@@ -108,6 +139,13 @@ def test_async_aligns_each_chunk_to_the_ticks_elapsed_since_its_observation():
     # dropped so every tick still gets the action predicted for it (except while starved).
     assert sum(fresh) >= report.ticks - report.starved_ticks
     assert report.starved_ticks <= 5
+
+
+def test_sync_gives_a_policy_with_a_history_the_ticks_before_each_chunk():
+    robot, policy = CounterRobot(), HistoryTickPolicy(chunk=10)
+    report = run_loop(robot, policy, DeployConfig(fps=200, duration_s=0.2))
+    assert report.ok and [a[0] for a in robot.sent] == list(range(40))
+    assert policy.read == [[0], [8, 9, 10], [18, 19, 20], [28, 29, 30]]
 
 
 class CapturingCounterRobot(CounterRobot):
@@ -138,6 +176,14 @@ def test_async_builds_captured_observations_off_the_control_thread():
     assert robot.built_in and set(robot.built_in) == {"policyzoo-predictor"}
     fresh = [int(a[0]) == tick for tick, a in enumerate(robot.sent)]  # aligned to the tick that was frozen
     assert sum(fresh) >= report.ticks - report.starved_ticks and report.starved_ticks <= 5
+
+
+@pytest.mark.parametrize("robot_class", [CounterRobot, CapturingCounterRobot])
+def test_async_gives_a_policy_with_a_history_the_ticks_before_each_chunk(robot_class):
+    robot, policy = robot_class(), HistoryTickPolicy(chunk=20, delay_s=0.03)
+    report = run_loop(robot, policy, DeployConfig(fps=50, duration_s=1.2, async_inference=True))
+    assert report.ok and report.chunks >= 4
+    assert len(policy.read) == report.chunks and one_tick_apart(policy.read), policy.read
 
 
 @pytest.mark.slow

@@ -74,6 +74,27 @@ class TrainingExtras(Protocol):
         `drop_n_last_frames`: Diffusion's windows there would be mostly padding); None or 0: sample them all."""
 
 
+class HistoryExtras(Protocol):
+    """Optional members of a `PolicyHandle` that predicts from past observation frames as well as the current one
+    (LeRobot's `n_obs_steps` of Diffusion and VQ-BeT). `select_action`, called every tick, keeps that history
+    itself; a control loop that asks for a chunk only when the last one runs out feeds it the ticks between with
+    `observe`, so that the frames a chunk reads are one tick apart, as in training."""
+
+    @property
+    def history_frames(self) -> int:
+        """Observation frames each prediction reads, the current one included (1: no history)."""
+
+    def observe(self, observation: dict[str, Any]) -> None:
+        """Add one tick's observation to the history without predicting (`predict_chunk` adds its own)."""
+
+
+def history_frames_of(handle: PolicyHandle) -> int:
+    """The handle's `HistoryExtras.history_frames`, or 1 when it has no `observe`."""
+    if not callable(getattr(handle, "observe", None)):
+        return 1
+    return max(1, int(getattr(handle, "history_frames", 1)))
+
+
 DEFAULT_GRAD_CLIP = 10.0
 
 

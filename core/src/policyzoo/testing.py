@@ -33,7 +33,7 @@ from policyzoo.api import build_policy, get_spec, load_policy, spec_schema
 from policyzoo.checkpoint import META_FILE, PICKLE_SUFFIXES
 from policyzoo.handle import PolicyHandle
 from policyzoo.registry import get_registry
-from policyzoo.specs import ACTION_KEY, Features, PolicySpec
+from policyzoo.specs import ACTION_KEY, Features, JointSpec, PolicySpec, RobotSpec
 from policyzoo.synthetic import (
     TASK,
     bimanual_so101_features,
@@ -46,7 +46,10 @@ from policyzoo.synthetic import (
 __all__ = [
     "TASK",
     "PolicyContract",
+    "ReplayRobot",
+    "assert_deploy_sends_what_select_action_gives",
     "bimanual_so101_features",
+    "deploy_episode",
     "fill_hf_cache",
     "folder_files",
     "handle_observation",
@@ -92,6 +95,56 @@ def run_episode(policy: PolicyHandle, observations: list[dict[str, Any]], seed: 
     policy.reset()
     torch.manual_seed(seed)
     return torch.stack([policy.select_action(observation) for observation in observations])
+
+
+class ReplayRobot:
+    """A robot that reads the given observations one per tick sent and keeps every target it is sent; its
+    joint limits clip nothing."""
+
+    def __init__(self, observations: list[dict[str, Any]], fps: int = 1000) -> None:
+        joints = len(observations[0]["observation.state"])
+        self.spec = RobotSpec(type="replay", fps=fps, joints=[
+            JointSpec(name=f"joint{index}", unit="deg", lower=-1e9, upper=1e9) for index in range(joints)])
+        self.observations = observations
+        self.sent: list[np.ndarray] = []
+
+    def connect(self) -> None: ...
+
+    def observe(self) -> dict[str, Any]:
+        return dict(self.observations[min(len(self.sent), len(self.observations) - 1)])
+
+    def act(self, action: np.ndarray) -> None:
+        self.sent.append(np.array(action, dtype=np.float32))
+
+    def disconnect(self) -> None: ...
+
+
+def deploy_episode(policy: PolicyHandle, robot_observations: list[dict[str, Any]], seed: int = 0,
+                   async_inference: bool = False) -> torch.Tensor:
+    """The actions `policyzoo deploy`'s control loop sends when the robot reads `robot_observations`, one per
+    tick, with the seed `run_episode` uses: (N, A). In line (the default) it matches `run_episode` on the same
+    observations for a policy whose chunks `select_action` executes whole."""
+    from policyzoo.deploy import DeployConfig, run_loop
+
+    robot = ReplayRobot(robot_observations)
+    torch.manual_seed(seed)
+    config = DeployConfig(fps=robot.spec.fps, duration_s=len(robot_observations) / robot.spec.fps,
+                          async_inference=async_inference)
+    report = run_loop(robot, policy, config)
+    assert report.ok, report.stop_reason
+    return torch.from_numpy(np.stack(robot.sent))
+
+
+def assert_deploy_sends_what_select_action_gives(policy: PolicyHandle, features: Features,
+                                                stats: dict[str, dict[str, Any]], ticks: int, seed: int = 0) -> None:
+    """`ticks` random observations through the deploy loop (in line) and through `select_action` give the same
+    actions: for a policy that reads past frames (`HistoryExtras`), the loop fed it the ticks between chunks.
+    Choose `ticks` to span a few chunks."""
+    policy.train_mode(False)
+    robot = [robot_observation(features, stats, index) for index in range(ticks)]
+    sent = deploy_episode(policy, robot, seed=seed)
+    expected = run_episode(policy, [handle_observation(observation) for observation in robot], seed=seed)
+    torch.testing.assert_close(sent, expected, rtol=1e-4, atol=1e-4)
 
 
 def lerobot_episode(policy: Any, preprocessor: Any, postprocessor: Any, observations: list[dict[str, Any]],

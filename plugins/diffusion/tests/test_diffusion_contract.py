@@ -5,7 +5,12 @@ import torch
 
 import policyzoo
 from policyzoo.errors import BadInput
-from policyzoo.testing import PolicyContract, bimanual_so101_features, run_episode
+from policyzoo.testing import (
+    PolicyContract,
+    assert_deploy_sends_what_select_action_gives,
+    bimanual_so101_features,
+    run_episode,
+)
 from policyzoo_diffusion import DiffusionSpec
 from policyzoo_diffusion.model import DiffusionFactory
 
@@ -41,6 +46,11 @@ class TestDiffusionContract(PolicyContract):
         second = policy.select_action(observations[1])  # queued from the first chunk
         torch.testing.assert_close(torch.stack([first, second]), plain)
         assert chunk.shape == (DiffusionFactory.quick_settings["n_action_steps"], 12)
+
+    def test_deploy_feeds_the_history_select_action_reads(self, policy, features, stats):
+        """The deploy loop asks for a chunk only when the last one ran out, yet the policy reads the frames
+        before it one tick apart (chunks at ticks 0, 4, 8; before: frames a chunk apart)."""
+        assert_deploy_sends_what_select_action_gives(policy, features, stats, ticks=9, seed=4)
 
 
 def test_defaults_are_lerobots():

@@ -10,7 +10,13 @@ from policyzoo.errors import BadInput
 from policyzoo.flags import make_spec
 from policyzoo.handle import PolicyHandle
 from policyzoo.specs import Features, PolicySpec
-from policyzoo.testing import PolicyContract, bimanual_so101_features, random_batch, random_stats
+from policyzoo.testing import (
+    PolicyContract,
+    assert_deploy_sends_what_select_action_gives,
+    bimanual_so101_features,
+    random_batch,
+    random_stats,
+)
 from policyzoo_vqbet.spec import VQBeTSpec
 
 TINY = {"image_key": "top", "crop_shape": (32, 32), "n_obs_steps": 2, "n_action_pred_token": 2,
@@ -40,6 +46,11 @@ class TestVQBeTContract(PolicyContract):
         train(policy, random_batch(features, stats, policy.delta_indices(), self.batch_size, seed=1), VQ_STEPS)
         assert bool(policy.policy.vqbet.action_head.vqvae_model.discretized)
         return policy
+
+    def test_deploy_feeds_the_history_select_action_reads(self, policy, features, stats):
+        """The deploy loop asks for a chunk only when the last one ran out, yet the policy reads the frames
+        before it one tick apart (chunks at ticks 0, 3, 6; before: the current frame twice)."""
+        assert_deploy_sends_what_select_action_gives(policy, features, stats, ticks=7, seed=4)
 
 
 def train(policy: PolicyHandle, batch: dict[str, Any], steps: int) -> list[float]:

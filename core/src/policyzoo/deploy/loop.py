@@ -12,12 +12,12 @@ import torch
 
 from policyzoo.deploy.config import DeployConfig
 from policyzoo.deploy.errors import STOP_REASONS, PolicyFailure, RobotFailure, StaleObservation, UnsafeAction
-from policyzoo.deploy.predictor import BackgroundPredictor, ChunkPredictor, Prediction, torch_threads
+from policyzoo.deploy.predictor import BackgroundPredictor, ChunkPredictor, Prediction, Reading, torch_threads
 from policyzoo.deploy.report import DeployReport
 from policyzoo.deploy.safety import SafetyFilter
 from policyzoo.deploy.signals import interruption
 from policyzoo.deploy.timeline import Timeline
-from policyzoo.handle import PolicyHandle
+from policyzoo.handle import PolicyHandle, history_frames_of
 from policyzoo.robot import RobotBackend
 from policyzoo.specs import STATE_KEY
 
@@ -33,7 +33,8 @@ def run_loop(robot: RobotBackend, policy: PolicyHandle, config: DeployConfig, on
 
     The first chunk is predicted before the clock starts. A failing policy, a non-finite action or a
     stale observation holds the last safe target and stops the loop; the report says why. With `on_tick`
-    the robot is observed at every tick (to record it), not only when a chunk is predicted.
+    the robot is observed at every tick (to record it), not only when a chunk is predicted. A policy that reads
+    past frames (`HistoryExtras`) is also given the observations of the ticks before each chunk.
     """
     with torch_threads(config.threads):
         return _Loop(robot, policy, config, on_tick, status).run()
@@ -59,6 +60,8 @@ class _Loop:
             else (config.n_action_steps or getattr(policy.spec, "n_action_steps", None))
         )
         self.predictor = ChunkPredictor(policy, config.task, sync_steps)
+        self.history_frames = history_frames_of(policy)
+        """Observation frames a prediction reads (`HistoryExtras`): the ticks before one are observed too."""
         self.background: BackgroundPredictor | None = None
         self.last: np.ndarray | None = None
         """The last target sent (at first: the measured position); what holding position commands."""
@@ -73,7 +76,7 @@ class _Loop:
             self.last = self.safety.clip_to_limits(observation[STATE_KEY])
             self._place(self.predictor.predict(observation, 0), 0)
             if self.config.async_inference:
-                self.background = BackgroundPredictor(self.predictor)
+                self.background = BackgroundPredictor(self.predictor, self.history_frames)
             self._control()
         except KeyboardInterrupt as exc:
             self.report.stop_reason = interruption(exc)
@@ -122,10 +125,13 @@ class _Loop:
 
     def _refill_in_line(self, tick: int, observation: dict[str, Any] | None = None) -> None:
         """Sync: predict (blocking) when the queue is empty, or every tick when ensembling; from `observation`
-        when this tick has one already."""
-        if self.ensembling or self.timeline.remaining(tick) == 0:
+        when this tick has one already. A policy with a history is given the ticks its next chunk reads."""
+        remaining = self.timeline.remaining(tick)
+        if self.ensembling or remaining == 0:
             self._place(self.predictor.predict(observation if observation is not None else self._observe(), tick),
                         tick)
+        elif remaining < self.history_frames:
+            self.predictor.observe(observation if observation is not None else self._observe())
 
     def _collect(self, tick: int) -> None:
         finished = self.background.poll()
@@ -133,19 +139,28 @@ class _Loop:
             self._place(finished, tick)
 
     def _request(self, tick: int) -> None:
-        """Async: observe and start the next chunk once the queue runs low enough for the policy's latency."""
-        if self.background.busy:
-            return
+        """Async: observe and start the next chunk once the queue runs low enough for the policy's latency; a
+        policy with a history is given every other tick's observation too."""
+        if not self.background.busy and self._running_low(tick):
+            self.background.submit(self._reading(), tick)
+        elif self.history_frames > 1:
+            self.background.remember(self._reading())
+
+    def _running_low(self, tick: int) -> bool:
+        """Whether the actions left would run out before a chunk asked for now arrives (or: ensembling)."""
         recent = self.predictor.latencies[-5:]
         lead = math.ceil(1.5 * max(recent) * self.config.fps) + 2 if recent else 0
         low = max(self.config.chunk_threshold * self.timeline.last_chunk_length, lead)
-        if self.ensembling or self.timeline.remaining(tick) <= low:
-            capture = getattr(self.robot, "capture", None)
-            if callable(capture):  # freeze the state here, build the observation in the background thread
-                frozen = capture()
-                self.background.submit(lambda: self._observe(frozen), tick)
-            else:
-                self.background.submit(self._observe(), tick)
+        return self.ensembling or self.timeline.remaining(tick) <= low
+
+    def _reading(self) -> Reading:
+        """This tick's observation; where the robot can capture its state, a function that builds it from the
+        state frozen now, so that rendering runs in the background thread."""
+        capture = getattr(self.robot, "capture", None)
+        if callable(capture):
+            frozen = capture()
+            return lambda: self._observe(frozen)
+        return self._observe()
 
     def _send(self, tick: int) -> float:
         """Send the safe target for `tick`; returns when it went out."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -15,6 +16,9 @@ import torch
 from policyzoo.deploy.errors import PolicyFailure, StaleObservation
 from policyzoo.handle import PolicyHandle
 from policyzoo.specs import IMAGE_PREFIX, STATE_KEY
+
+Reading = dict[str, Any] | Callable[[], dict[str, Any]]
+"""An observation, or a function that builds it (from a state the robot captured)."""
 
 
 @dataclass
@@ -79,13 +83,24 @@ class ChunkPredictor:
             actions = actions[: self.n_action_steps]
         return Prediction(actions, tick, latency)
 
+    def observe(self, observation: dict[str, Any]) -> None:
+        """Add a tick's observation to the policy's history (`HistoryExtras.observe`) without predicting."""
+        try:
+            with torch.inference_mode():
+                self.policy.observe(to_policy_observation(observation, self.task, self.policy.device))
+        except Exception as exc:
+            raise PolicyFailure(f"{type(exc).__name__}: {exc}") from exc
+
 
 class BackgroundPredictor:
     """Predicts one chunk at a time in a daemon thread; the control loop submits and polls, never waits."""
 
-    def __init__(self, predictor: ChunkPredictor) -> None:
+    def __init__(self, predictor: ChunkPredictor, history_frames: int = 1) -> None:
         self.predictor = predictor
-        self._request: tuple[dict[str, Any] | Callable[[], dict[str, Any]], int] | None = None
+        self._request: tuple[Reading, int, list[Reading]] | None = None
+        """The observation to predict from, its tick, and the ticks before it to add to the history first."""
+        self._unseen: deque[Reading] = deque(maxlen=history_frames - 1)
+        """Ticks observed since the last request, for the policy's history: the frames the next chunk reads."""
         self._result: Prediction | BaseException | None = None
         self._busy = False
         self._closed = False
@@ -98,17 +113,23 @@ class BackgroundPredictor:
         """A chunk is being predicted or waits to be collected."""
         return self._busy
 
-    def submit(self, observation: dict[str, Any] | Callable[[], dict[str, Any]], tick: int) -> None:
+    def submit(self, observation: Reading, tick: int) -> None:
         """Predict from `observation`, or from what `observation()` returns when it is a function (then it
         runs in the background thread, e.g. to render a captured state)."""
         with self._wake:
             if self._busy:
                 raise RuntimeError("a prediction is already in flight")
             self._busy = True
-            if not callable(observation):
-                observation = {key: np.array(value) for key, value in observation.items()}
-            self._request = (observation, tick)
+            self._request = (_kept(observation), tick, list(self._unseen))
+            self._unseen.clear()
             self._wake.notify()
+
+    def remember(self, observation: Reading) -> None:
+        """Keep a tick's observation (or its builder) for the policy's history; the background thread feeds the
+        last ones to the policy before its next prediction. Without a history (1 frame) nothing is kept."""
+        if self._unseen.maxlen:
+            with self._wake:
+                self._unseen.append(_kept(observation))
 
     def poll(self) -> Prediction | None:
         """The finished prediction, once; raises PolicyFailure (or StaleObservation) when that failed."""
@@ -133,12 +154,12 @@ class BackgroundPredictor:
                     self._wake.wait()
                 if self._closed:
                     return
-                observation, tick = self._request
+                observation, tick, unseen = self._request
                 self._request = None
             try:
-                if callable(observation):
-                    observation = observation()
-                result: Prediction | BaseException = self.predictor.predict(observation, tick)
+                for earlier in unseen:
+                    self.predictor.observe(_built(earlier))
+                result: Prediction | BaseException = self.predictor.predict(_built(observation), tick)
             except (
                 PolicyFailure,
                 StaleObservation,
@@ -148,3 +169,12 @@ class BackgroundPredictor:
                 result = PolicyFailure(f"{type(exc).__name__}: {exc}")
             with self._wake:
                 self._result = result
+
+
+def _kept(observation: Reading) -> Reading:
+    """A copy of an observation's arrays that the control thread cannot change later; a builder as it is."""
+    return observation if callable(observation) else {key: np.array(value) for key, value in observation.items()}
+
+
+def _built(observation: Reading) -> dict[str, Any]:
+    return observation() if callable(observation) else observation

@@ -3,14 +3,16 @@
 Imported only when a policy is built or loaded (it imports torch and LeRobot). A plugin for a LeRobot
 policy type subclasses `LeRobotFactory`, sets `policy_type` and `spec_class`, and overrides the small
 hooks documented there where its type needs it; runtime adaptations go in a `LeRobotHandle` subclass
-named by the factory's `handle_class`.
+named by the factory's `handle_class` (`HistoryHandle` for a type that reads past frames).
 """
 
 from policyzoo.lerobot.convert import features_from_config, policy_features, resolve_device, tensor_stats
 from policyzoo.lerobot.factory import LeRobotFactory
 from policyzoo.lerobot.handle import LeRobotHandle
+from policyzoo.lerobot.history import HistoryHandle
 
 __all__ = [
+    "HistoryHandle",
     "LeRobotFactory",
     "LeRobotHandle",
     "features_from_config",

@@ -6,41 +6,21 @@ out from the number of input features, so any other input would shift them.
 
 from __future__ import annotations
 
-import copy
 from pathlib import Path
 from typing import Any
 
-import torch
 from lerobot.configs.types import PolicyFeature
 from lerobot.policies.pretrained import PreTrainedPolicy
-from lerobot.policies.utils import populate_queues
-from lerobot.utils.constants import ACTION, OBS_IMAGES
 
-from policyzoo.lerobot import LeRobotFactory, LeRobotHandle, policy_features
+from policyzoo.lerobot import HistoryHandle, LeRobotFactory, LeRobotHandle, policy_features
 from policyzoo.specs import STATE_KEY, Features, PolicySpec
 from policyzoo_vqbet.spec import VQBeTSpec
-
-
-class VQBeTHandle(LeRobotHandle):
-    """VQ-BeT predicts from its observation history; chunk predictions leave the policy's queues alone."""
-
-    def model_chunk(self, observation: dict[str, Any]) -> torch.Tensor:
-        policy = self.policy
-        queues = policy._queues
-        history = {key: value for key, value in observation.items() if key != ACTION}
-        history[OBS_IMAGES] = torch.stack([observation[key] for key in policy.config.image_features], dim=-4)
-        policy._queues = populate_queues({key: copy.copy(queue) for key, queue in queues.items()}, history,
-                                         exclude_keys=[ACTION])
-        try:
-            return policy.predict_action_chunk(history)
-        finally:
-            policy._queues = queues
 
 
 class VQBeTFactory(LeRobotFactory):
     policy_type = "vqbet"
     spec_class = VQBeTSpec
-    handle_class = VQBeTHandle
+    handle_class = HistoryHandle  # VQ-BeT reads its last n_obs_steps frames
     spec_only_fields = frozenset({"image_key"})
     quick_settings = {"crop_shape": (40, 40), "n_obs_steps": 2, "n_action_pred_token": 2, "action_chunk_size": 3,
                       "vqvae_n_embed": 8, "vqvae_embedding_dim": 16, "vqvae_enc_hidden_dim": 16,
