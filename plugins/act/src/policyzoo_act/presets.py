@@ -21,17 +21,24 @@ SMALL_ACT = {
 SHIFT = {"type": "RandomAffine", "kwargs": {"degrees": 0, "translate": [0.06, 0.06]}}
 
 
+def cosine_schedule(steps: int, warmup_steps: int) -> dict[str, str | int | float]:
+    """LeRobot's cosine decay of the learning rate (3e-4) to 1% over `steps`, after `warmup_steps`."""
+    return {
+        "scheduler.type": "cosine_decay_with_warmup",
+        "scheduler.num_warmup_steps": warmup_steps,
+        "scheduler.num_decay_steps": steps,  # LeRobot scales warm-up and decay down to a shorter --steps
+        "scheduler.peak_lr": 3e-4,  # LeRobot's schedule scales the optimizer's rate by decay_lr / peak_lr
+        "scheduler.decay_lr": 3e-6,
+    }
+
+
 def small_act_flags(steps: int) -> dict[str, str | int | bool | float]:
     """The CPU runs' training flags for a run of `steps`."""
     return {
         "dataset.image_transforms.enable": True,
         "dataset.image_transforms.max_num_transforms": 1,
         "dataset.image_transforms.tfs": json.dumps({"shift": SHIFT}),
-        "scheduler.type": "cosine_decay_with_warmup",
-        "scheduler.num_warmup_steps": 100,
-        "scheduler.num_decay_steps": steps,  # LeRobot scales warm-up and decay down to a shorter --steps
-        "scheduler.peak_lr": 3e-4,
-        "scheduler.decay_lr": 3e-6,
+        **cosine_schedule(steps, warmup_steps=100),
         "dataset.use_imagenet_stats": False,  # the dataset's camera statistics, as every measured run used
     }
 
@@ -44,11 +51,7 @@ def clean_finish(steps: int) -> FinishPhase:
     2000 began to learn the training scenes' paths instead (66 of 100 unseen scenes against 76)."""
     return FinishPhase(steps=steps, save_freq=steps // 2, flags={
         "dataset.image_transforms.enable": False,
-        "scheduler.type": "cosine_decay_with_warmup",
-        "scheduler.num_warmup_steps": 50,
-        "scheduler.num_decay_steps": steps,
-        "scheduler.peak_lr": 3e-4,  # LeRobot's schedule scales the optimizer's rate by decay_lr / peak_lr
-        "scheduler.decay_lr": 3e-6,
+        **cosine_schedule(steps, warmup_steps=50),
         "dataset.use_imagenet_stats": False,
     })
 
@@ -62,7 +65,9 @@ TRANSFER_CAMERAS = ("left_top", "right_front", "right_wrist")
 # learning rates are already equal there (1e-5).
 FULL_ACT = {"chunk_size": 100, "n_action_steps": 100, "optimizer_lr": 1e-5, "optimizer_lr_backbone": 1e-5}
 
-# The demo: an ACT half as wide on the embedded lift sample (20 demos, one 64x64 wrist camera), a few minutes.
+# The demo: an ACT half as wide on the embedded lift sample (20 demos, one 64x64 wrist camera), a few minutes,
+# its learning rate decayed as in the CPU runs: 24 of 30 unseen scenes against 11 of 30 at a constant 3e-4 (one
+# training run each); adding the random shifts gave 25 of 30 for 10% more training time, so the demo goes without.
 DEMO_ACT = {**SMALL_ACT, "dim_model": 128, "n_heads": 4, "dim_feedforward": 512, "dropout": 0.0}
 
 PRESETS = {
@@ -72,8 +77,10 @@ PRESETS = {
                                           "scenes, about 50 minutes on a 2-core CPU"),
         gpu=TrainingPreset(policy=FULL_ACT, steps=20_000, batch_size=8, save_freq=5000, demos=50,
                            note="LeRobot's ACT defaults; not measured here (no GPU lent)"),
-        demo=TrainingPreset(policy=DEMO_ACT, flags={"dataset.use_imagenet_stats": False}, steps=2000, batch_size=16, save_freq=500, demos=20,
-                            note="policyzoo demo: about 6 minutes on a 2-core CPU"),
+        demo=TrainingPreset(policy=DEMO_ACT, flags={**cosine_schedule(2000, warmup_steps=100),
+                                                    "dataset.use_imagenet_stats": False},
+                            steps=2000, batch_size=16, save_freq=500, demos=20,
+                            note="policyzoo demo: 24/30 unseen scenes, about 7 minutes on a 2-core CPU"),
     ),
     "transfer": TaskPresets(
         cpu=TrainingPreset(policy=SMALL_ACT, flags=small_act_flags(5000), steps=5000, batch_size=8, save_freq=1000,
