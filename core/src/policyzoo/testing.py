@@ -119,17 +119,15 @@ class ReplayRobot:
     def disconnect(self) -> None: ...
 
 
-def deploy_episode(policy: PolicyHandle, robot_observations: list[dict[str, Any]], seed: int = 0,
-                   async_inference: bool = False) -> torch.Tensor:
-    """The actions `policyzoo deploy`'s control loop sends when the robot reads `robot_observations`, one per
-    tick, with the seed `run_episode` uses: (N, A). In line (the default) it matches `run_episode` on the same
-    observations for a policy whose chunks `select_action` executes whole."""
+def deploy_episode(policy: PolicyHandle, robot_observations: list[dict[str, Any]], seed: int = 0) -> torch.Tensor:
+    """The actions `policyzoo deploy`'s control loop (in line) sends when the robot reads `robot_observations`,
+    one per tick, with the seed `run_episode` uses: (N, A). It matches `run_episode` on the same observations for
+    a policy whose chunks `select_action` executes whole."""
     from policyzoo.deploy import DeployConfig, run_loop
 
     robot = ReplayRobot(robot_observations)
     torch.manual_seed(seed)
-    config = DeployConfig(fps=robot.spec.fps, duration_s=len(robot_observations) / robot.spec.fps,
-                          async_inference=async_inference)
+    config = DeployConfig(fps=robot.spec.fps, duration_s=len(robot_observations) / robot.spec.fps)
     report = run_loop(robot, policy, config)
     assert report.ok, report.stop_reason
     return torch.from_numpy(np.stack(robot.sent))
