@@ -2,6 +2,13 @@
 SHELL := /bin/bash
 PYTHON ?= python3
 UV := $(PYTHON) -m uv
+# The workspace runs on Python 3.12 (LeRobot 0.6 needs >= 3.12). Use an installed one when there is one
+# (on PATH, or pyenv's; a pyenv shim that is not active does not run and is skipped); otherwise name the
+# version and uv finds its own or downloads one.
+VENV_PYTHON_VERSION ?= 3.12
+VENV_PYTHON ?= $(or $(shell for p in "$$(command -v python$(VENV_PYTHON_VERSION))" \
+		"$$(pyenv prefix $(VENV_PYTHON_VERSION) 2>/dev/null)/bin/python$(VENV_PYTHON_VERSION)"; do \
+		"$$p" -c "" 2>/dev/null && { echo "$$p"; break; }; done),$(VENV_PYTHON_VERSION))
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.synced
@@ -12,12 +19,12 @@ export MUJOCO_GL ?= egl
 
 $(STAMP): pyproject.toml uv.lock $(wildcard core/pyproject.toml plugins/*/pyproject.toml hardware/*/pyproject.toml)
 	@$(UV) --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet uv
-	$(UV) sync --all-packages --all-extras --frozen --inexact
+	$(UV) sync --python $(VENV_PYTHON) --all-packages --all-extras --frozen --inexact
 	@touch $@
 
 uv.lock: pyproject.toml $(wildcard core/pyproject.toml plugins/*/pyproject.toml hardware/*/pyproject.toml)
 	@$(UV) --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet uv
-	$(UV) lock
+	$(UV) lock --python $(VENV_PYTHON)
 	@touch $@
 
 venv: $(STAMP)
@@ -30,7 +37,7 @@ lint: venv
 test: venv
 	@$(UV) pip uninstall --quiet --python $(BIN)/python tinyzoo policyzoo-mlp-bc 2>/dev/null || true
 	$(BIN)/ruff check .
-	HF_HUB_OFFLINE=1 $(BIN)/pytest -n 2 --durations=15
+	HF_HUB_OFFLINE=1 $(BIN)/pytest -n 2 --dist loadgroup --durations=15
 
 demo: venv
 	$(BIN)/policyzoo demo

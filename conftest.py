@@ -95,9 +95,7 @@ def _isolated_homes(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytes
         monkeypatch.setattr(constants, "HF_HUB_CACHE", str(home / "hf" / "hub"))
         monkeypatch.setattr(constants, "HF_TOKEN_PATH", str(home / "hf" / "token"))
         monkeypatch.setattr(constants, "HF_STORED_TOKENS_PATH", str(home / "hf" / "stored_tokens"))
-    transformers_hub = sys.modules.get("transformers.utils.hub")
-    if transformers_hub is not None:  # transformers keeps its own copy of the cache path, read at import
-        monkeypatch.setattr(transformers_hub, "TRANSFORMERS_CACHE", str(home / "hf" / "hub"))
+    # transformers 5 reads the cache path from huggingface_hub.constants when it looks a file up
 
 
 @pytest.fixture
@@ -190,8 +188,6 @@ def write_tiny_dataset(root: Path, episodes: int = 4, frames: int = 40, size: in
                 image[: size // 2, :, 2] = int(127 + 120 * (state[1] - offset))
                 frame[f"observation.images.{camera}"] = image
             dataset.add_frame(frame)
-        # LeRobot 0.4.4 with numpy >= 2.4 cannot write (1,)-shaped frames into its scalar column.
-        dataset.episode_buffer["next.reward"] = [v.reshape(()) for v in dataset.episode_buffer["next.reward"]]
         dataset.save_episode()
     dataset.finalize()
     return root

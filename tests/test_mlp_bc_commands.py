@@ -47,7 +47,7 @@ def trained(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_train_writes_a_plain_torch_checkpoint(trained):
     pretrained = trained / "checkpoints" / "last" / "pretrained_model"
     assert sorted(p.name for p in pretrained.iterdir() if p.suffix in (".json", ".safetensors")) == [
-        "config.json", "model.safetensors", "policyzoo.json", "train_config.json"]
+        "config.json", "model.safetensors", "policyzoo.json", "policyzoo_train_config.json"]  # no LeRobot config
     config = json.loads((pretrained / "config.json").read_text())
     assert next(iter(config)) == "type" and config["type"] == "mlp_bc" and config["hidden_dim"] == 64
     meta = json.loads((pretrained / "policyzoo.json").read_text())

@@ -1,4 +1,4 @@
-"""policyzoo's training loader gives the batches LeRobot 0.4.4's loader gives, value for value, and
+"""policyzoo's training loader gives the batches LeRobot's own loader gives (0.6), value for value, and
 `policyzoo dataset synth` writes a dataset LeRobot opens.
 
 Frames are compared exactly: both decode with the same FFmpeg (libdav1d, whose output does not depend on its

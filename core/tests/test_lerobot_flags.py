@@ -1,4 +1,4 @@
-"""Every field of LeRobot 0.4's training config, and of its policy configs, is either taken by `policyzoo train`
+"""Every field of LeRobot 0.6's training config, and of its policy configs, is either taken by `policyzoo train`
 with LeRobot's meaning or refused with the honest reason: never an "unknown flag" with a did-you-mean."""
 
 from __future__ import annotations
@@ -24,7 +24,8 @@ EXAMPLES = {
     "dataset.image_transforms.random_order": "true", "dataset.image_transforms.tfs": "{}",
     "output_dir": "out", "job_name": "mine", "resume": "false", "seed": "3", "num_workers": "0",
     "batch_size": "4", "steps": "1e3", "eval_freq": "0", "log_freq": "10", "tolerance_s": "0.001",
-    "save_checkpoint": "true", "save_freq": "500", "use_policy_training_preset": "true",
+    "save_checkpoint": "true", "prefetch_factor": "2", "persistent_workers": "false", "env_eval_freq": "0",
+    "eval_steps": "0", "dataset.eval_split": "0", "save_freq": "500", "use_policy_training_preset": "true",
     "optimizer.type": "adamw", "optimizer.weight_decay": "0",
     "optimizer.lr": "1e-4", "scheduler.type": "cosine_decay_with_warmup",
     "wandb.enable": "false", "wandb.disable_artifact": "true", "wandb.project": "p", "wandb.entity": "me",
@@ -71,7 +72,7 @@ def _outcome(name: str, value: str) -> str:
 
 def test_the_walk_sees_lerobots_fields() -> None:
     fields = _train_fields()
-    assert {"eval_freq", "dataset.episodes", "dataset.video_backend", "rename_map", "save_checkpoint",
+    assert {"env_eval_freq", "dataset.episodes", "dataset.video_backend", "rename_map", "save_checkpoint",
             "optimizer.type", "env.type", "wandb.disable_artifact"} <= set(fields)
     assert any(name.startswith("peft.") for name in fields)
     assert len(fields) > 60

@@ -1,18 +1,16 @@
 """Keeps the chatter of LeRobot's helpers off the user's terminal while policyzoo calls into LeRobot.
 
-Four sources, each silenced with its own switch and only inside `quiet_lerobot()`: the `datasets` library's
+Three sources, each silenced with its own switch and only inside `quiet_lerobot()`: the `datasets` library's
 progress bars (its "Map" bar when an episode with images is saved); the SVT-AV1 encoder's log (its C code
-prints to stderr; `SVT_LOG=1` keeps its errors only, and the encoder processes LeRobot starts inherit it);
-FFmpeg's own log, which LeRobot turns back on after each encode (FFmpeg's level is set to errors); and the
-RuntimeWarnings numpy raises inside `lerobot.datasets` (e.g. "Converting input from bool to uint8" in its
-statistics). `POLICYZOO_VERBOSE=1` lets all of them through; a user's own `SVT_LOG` or
+prints to stderr; `SVT_LOG=1` keeps its errors only, and the encoder processes LeRobot starts inherit it); and
+FFmpeg's own log, which LeRobot turns back on after each encode (FFmpeg's level is set to errors).
+`POLICYZOO_VERBOSE=1` lets all of them through; a user's own `SVT_LOG` or
 `HF_DATASETS_DISABLE_PROGRESS_BARS` is left as it is.
 """
 
 from __future__ import annotations
 
 import os
-import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -33,13 +31,7 @@ def quiet_lerobot() -> Iterator[None]:
     if verbose():
         yield
         return
-    with (
-        warnings.catch_warnings(),
-        _no_dataset_bars(),
-        _ffmpeg_errors_only(),
-        _environment(SVT_LOG_VARIABLE, SVT_ERRORS_ONLY),
-    ):
-        warnings.filterwarnings("ignore", category=RuntimeWarning, module=r"lerobot\.datasets\.")
+    with _no_dataset_bars(), _ffmpeg_errors_only(), _environment(SVT_LOG_VARIABLE, SVT_ERRORS_ONLY):
         yield
 
 

@@ -146,9 +146,6 @@ def _record_one(robot: SimulatedRobot, dataset: Any, seed: int) -> tuple[int, bo
         dataset.add_frame(frame)
         count += 1
         observation = robot.observe()
-    # LeRobot 0.4.4 checks a (1,)-shaped float feature per frame, then stores it with float(row), which
-    # numpy >= 2.4 refuses for a 1-element array: hand it 0-d values (stats and loading are unchanged)
-    dataset.episode_buffer[REWARD_KEY] = [value.reshape(()) for value in dataset.episode_buffer[REWARD_KEY]]
     return count, robot.success()
 
 

@@ -148,7 +148,7 @@ def assert_deploy_sends_what_select_action_gives(policy: PolicyHandle, features:
 def lerobot_episode(policy: Any, preprocessor: Any, postprocessor: Any, observations: list[dict[str, Any]],
                     seed: int = 0, task: str | None = None) -> torch.Tensor:
     """The same as `run_episode`, through LeRobot's own inference path (`predict_action`)."""
-    from lerobot.utils.control_utils import predict_action
+    from lerobot.common.control_utils import predict_action
 
     policy.reset()
     torch.manual_seed(seed)

@@ -65,9 +65,9 @@ def test_push_uploads_the_export_in_one_commit(run_cli, act_run, uploader, token
 
 @pytest.mark.slow
 def test_a_failed_upload_is_not_reported_as_done(run_cli, act_run, monkeypatch, token):
-    import requests
+    import httpx
 
-    failing = RecordingUploader(fail=requests.ConnectionError("Max retries exceeded with url: /api/repos/create"))
+    failing = RecordingUploader(fail=httpx.ConnectError("All connection attempts failed"))
     monkeypatch.setattr(push_module, "uploader", failing)
     code, out, err = run_cli("push", str(act_run), "--repo-id", REPO_ID)
     assert code == 2 and len(failing.calls) == 1
@@ -123,11 +123,10 @@ def test_offline_mode_is_a_network_failure(exported, monkeypatch):
 
 
 def test_rejected_token(exported, monkeypatch):
+    import httpx
     from huggingface_hub.errors import HfHubHTTPError
-    from requests import Response
 
-    response = Response()
-    response.status_code = 403
+    response = httpx.Response(403, request=httpx.Request("POST", "https://huggingface.co/api/repos/create"))
     monkeypatch.setattr(push_module, "uploader", RecordingUploader(fail=HfHubHTTPError("403 Forbidden",
                                                                                         response=response)))
     folder, _ = exported

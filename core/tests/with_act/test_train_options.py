@@ -60,7 +60,8 @@ def test_transforms_off_unless_enabled() -> None:
         ({"enable": "true", "max_num_transforms": "two"}, {},
          "--dataset.image_transforms.max_num_transforms: Couldn't parse 'two' into an int"),
         ({}, {"peak_lr": "1e-3"}, "--scheduler.type: name the scheduler these flags configure; one of: "
-                                  "cosine_decay_with_warmup, diffuser, vqbet"),
+                                  "constant_with_warmup, cosine_annealing_with_warmup, cosine_decay_with_warmup, "
+                                  "diffuser, vqbet"),
         ({}, {"type": "cosine"}, "--scheduler.type=cosine: LeRobot has no such scheduler"),
         ({}, {"type": "cosine_decay_with_warmup"}, "--scheduler: Missing required field(s) `num_warmup_steps`"),
         ({}, {"type": "diffuser", "num_warmup_steps": "ten"},

@@ -1,9 +1,9 @@
 """The specs against LeRobot's own SO101 follower classes (constructed, never connected)."""
 
 from lerobot.cameras.opencv import OpenCVCameraConfig
-from lerobot.datasets.utils import hw_to_dataset_features
 from lerobot.robots.bi_so_follower import BiSOFollower, BiSOFollowerConfig
 from lerobot.robots.so_follower import SOFollowerConfig
+from lerobot.utils.feature_utils import hw_to_dataset_features
 
 from policyzoo.recording import dataset_features
 from policyzoo.registry import get_registry

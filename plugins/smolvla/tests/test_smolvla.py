@@ -1,11 +1,14 @@
-"""SmolVLA: policyzoo's contract on a tiny random SmolVLM, its feature rules and the padding-mask workaround."""
+"""SmolVLA: policyzoo's contract on a tiny random SmolVLM, its feature rules and its loss over padded steps."""
 
+import json
+import shutil
 from pathlib import Path
 from typing import Any
 
 import pytest
 import torch
 
+import policyzoo
 from policyzoo.errors import BadInput
 from policyzoo.flags import make_spec
 from policyzoo.handle import PolicyHandle
@@ -34,7 +37,7 @@ class TestSmolVLAContract(PolicyContract):
 
     def test_padded_steps_do_not_count(self, policy: PolicyHandle, features: Features,
                                        stats: dict[str, dict[str, Any]]) -> None:
-        """LeRobot 0.4.4 reads the padding mask as `actions_id_pad`; without the workaround padded steps count."""
+        """Steps past an episode's end add nothing to the loss (LeRobot 0.4.4 misread the mask and counted them)."""
         batch = random_batch(features, stats, policy.delta_indices(), batch_size=2)
         batch["action_is_pad"][:] = True  # every step past the episode's end
 
@@ -44,13 +47,21 @@ class TestSmolVLAContract(PolicyContract):
                 return float(policy.loss(batch)[0])
 
         assert loss() == 0.0
-        policy.fix_action_padding = False
-        try:
-            assert loss() > 0.0
-        finally:
-            policy.fix_action_padding = True
         batch["action_is_pad"][:, : policy.spec.chunk_size // 2] = False
         assert loss() > 0.0
+
+    def test_a_checkpoint_from_before_lerobot_06_loads_with_one_note(self, saved: Path, tmp_path: Path,
+                                                                    capsys: pytest.CaptureFixture[str]) -> None:
+        policyzoo.load_policy(saved, device="cpu")
+        assert "before 0.6" not in capsys.readouterr().err
+        old = shutil.copytree(saved, tmp_path / "old")
+        config = json.loads((old / "config.json").read_text())
+        del config["pretrained_revision"]  # as LeRobot 0.4 wrote it
+        (old / "config.json").write_text(json.dumps(config))
+        policyzoo.load_policy(old, device="cpu")
+        err = capsys.readouterr().err
+        assert err.startswith(f"note: {old} was saved by LeRobot before 0.6") and err.count("\n") == 1
+        assert "transformers 5" in err and f"--policy.path={old}" in err
 
     def test_tokenizes_the_task(self, policy: PolicyHandle, observations: list[dict[str, Any]]) -> None:
         processed = policy.model_observation(observations[0])

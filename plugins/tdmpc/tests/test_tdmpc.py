@@ -1,5 +1,5 @@
 """TD-MPC: policyzoo's contract on a tiny model (one square camera, rewards), its feature rules, and the
-workaround for LeRobot 0.4.4's `observation.image` bug."""
+workaround for LeRobot's `observation.image` bug (0.4.4 and 0.6.1)."""
 
 from pathlib import Path
 from typing import Any
@@ -115,7 +115,7 @@ def setup():
 
 
 def test_workaround_makes_select_action_work_with_camera_names(setup) -> None:
-    """Without the rename, LeRobot 0.4.4's TD-MPC cannot act on a camera named like a dataset's."""
+    """Without the rename, LeRobot's TD-MPC (0.4.4 and 0.6.1) cannot act on a camera named like a dataset's."""
     features, stats, observation = setup
     spec = TDMPCSpec(device="cpu", image_key="wrist", **TINY)
     policy = build_policy(spec, features, stats)

@@ -1,6 +1,6 @@
-"""Training data at real sizes: samples per second of the loader `lerobot-train` 0.4.4 builds and of policyzoo's
+"""Training data at real sizes: samples per second of the loader `lerobot-train` (0.6) builds and of policyzoo's
 training loader, side by side on the same synthetic dataset, for the window of frames each installed policy type
-reads (ACT's one frame and 100 actions, Diffusion's two frames and 16, ...), and the share of a training step that
+reads (ACT's one frame and 100 actions, Diffusion's two frames and 64, ...), and the share of a training step that
 waits for data (of the type `bench deploy` drives, ACT's)."""
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ import tempfile
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
+from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
@@ -56,7 +57,7 @@ QUICK = Scale(2, 40, 48, 64, batches=3, steps=2)
 @click.option("--out-dir", type=click.Path(path_type=Path), default=Path("bench-results"), show_default=True)
 def command(quick: bool, policies: str, workers: int | None, batch_size: int, work_dir: Path, out_dir: Path
             ) -> None:
-    """Samples/s of LeRobot 0.4.4's training loader and policyzoo's on 480x640 AV1 video (goal: 2x), and
+    """Samples/s of LeRobot's training loader (`lerobot-train` 0.6) and policyzoo's on 480x640 AV1 video (goal: 2x), and
     the data share of an ACT step (goal: at most 10%)."""
     from policyzoo.train.config import default_num_workers
 
@@ -75,7 +76,7 @@ def command(quick: bool, policies: str, workers: int | None, batch_size: int, wo
     rows.append([f"data share of a {step['policy']} step ({_settings_text(step['spec'])}), batch 8, {size}",
                  "-", f"{share:.1%} ({step['mean_data_s'] * 1000:.0f} ms of {step['step_s']:.2f} s)",
                  "-", f"<= {SHARE_GOAL:.0%}: {'met' if share <= SHARE_GOAL else 'MISSED'}"])
-    report("data", ["measure", "LeRobot 0.4.4", "policyzoo", "ratio", "goal"], rows, {
+    report("data", ["measure", f"LeRobot {version('lerobot')}", "policyzoo", "ratio", "goal"], rows, {
         "dataset": {"root": str(root), "episodes": scale.episodes, "frames_per_episode": scale.frames,
                     "cameras": 2, "size": size, "fps": 30, "codec": "av1 (libsvtav1)", "build_s": build_s},
         "batch_size": batch_size, "num_workers": workers, "video_backend": "pyav", "batches_timed": scale.batches,

@@ -29,10 +29,11 @@ from policyzoo.checkpoint import (
 from policyzoo.errors import BadInput
 from policyzoo.hub.scrub import Scrubbed, known_secrets, scrub_json
 from policyzoo.processor_guard import link_outside
+from policyzoo.train.config import CHECKPOINT_CONFIG_FILE
 from policyzoo.train.config import CONFIG_FILE as TRAIN_CONFIG_FILE
 from policyzoo.train.metrics import PLOT_FILE
 
-OPTIONAL_FILES = (*PROCESSOR_FILES, META_FILE, TRAIN_CONFIG_FILE)
+OPTIONAL_FILES = (*PROCESSOR_FILES, META_FILE, TRAIN_CONFIG_FILE, CHECKPOINT_CONFIG_FILE)
 README = "README.md"
 
 

@@ -112,15 +112,10 @@ def find_token() -> str:
 
 
 def _upload(folder: Path, repo_id: str, *, token: str, private: bool, revision: str | None, message: str) -> str:
+    import httpx  # huggingface_hub >= 1.0 talks to the Hub through httpx
     from huggingface_hub.errors import HfHubHTTPError, HFValidationError, OfflineModeIsEnabled
 
-    try:
-        import requests
-
-        network_errors: tuple[type[BaseException], ...] = (requests.ConnectionError, requests.Timeout,
-                                                           OfflineModeIsEnabled)
-    except ImportError:  # pragma: no cover - huggingface_hub < 1.0 always has requests
-        network_errors = (OfflineModeIsEnabled,)
+    network_errors = (httpx.TransportError, OfflineModeIsEnabled)
     try:
         url = uploader.upload(folder, repo_id, token=token, private=private, revision=revision,
                               commit_message=message)

@@ -19,12 +19,14 @@ LEROBOT_KEYS = {"timestamp", "frame_index", "episode_index", "index", "task_inde
 
 class EpisodeWriter:
     """Frames go into the episode being recorded; `save()` keeps it, `discard()` drops it, `close()` finalizes
-    the dataset (without it the parquet files have no footers)."""
+    the dataset (without it the parquet files have no footers).
 
-    def __init__(self, dataset: Any, cameras: int) -> None:
+    The newest frame is held back until the next one comes (or the episode is saved), so that `set_last` can
+    still change it through LeRobot's public `add_frame`."""
+
+    def __init__(self, dataset: Any) -> None:
         self.dataset = dataset
-        if cameras:
-            dataset.start_image_writer(num_processes=0, num_threads=IMAGE_WRITER_THREADS * cameras)
+        self.held: dict[str, Any] | None = None
         self.frames = 0
         """Frames in the episode being recorded."""
 
@@ -38,15 +40,19 @@ class EpisodeWriter:
         return Path(self.dataset.root)
 
     def add(self, frame: dict[str, Any]) -> None:
-        self.dataset.add_frame(frame)
+        self._release()
+        self.held = dict(frame)
         self.frames += 1
 
     def set_last(self, key: str, value: Any) -> None:
         """Change `key` of the last frame added (e.g. a success mark given once the episode is over)."""
-        self.dataset.episode_buffer[key][-1] = np.asarray(value)
+        if self.held is None:
+            raise ValueError("no frame added since the last save")
+        self.held[key] = np.asarray(value)
 
     def save(self) -> int:
         """Keep the episode recorded so far; returns its index in the dataset."""
+        self._release()
         index = self.episodes
         with quiet_lerobot():  # the encoder's log and the datasets bars
             self.dataset.save_episode()
@@ -54,6 +60,7 @@ class EpisodeWriter:
         return index
 
     def discard(self) -> None:
+        self.held = None
         if self.frames:
             self.dataset.clear_episode_buffer()
         self.frames = 0
@@ -63,14 +70,19 @@ class EpisodeWriter:
         with quiet_lerobot():  # the encoder's log and the datasets bars
             self.dataset.finalize()
 
+    def _release(self) -> None:
+        if self.held is not None:
+            self.dataset.add_frame(self.held)
+            self.held = None
+
 
 def create_writer(repo_id: str, root: Path, fps: int, features: dict[str, dict[str, Any]], robot_type: str,
                   use_videos: bool) -> EpisodeWriter:
     from lerobot.datasets.lerobot_dataset import LeRobotDataset
 
     dataset = LeRobotDataset.create(repo_id=repo_id, fps=fps, features=features, root=root, robot_type=robot_type,
-                                    use_videos=use_videos)
-    return EpisodeWriter(dataset, _cameras(features))
+                                    use_videos=use_videos, image_writer_threads=_writer_threads(features))
+    return EpisodeWriter(dataset)
 
 
 def resume_writer(repo_id: str, root: Path, fps: int, features: dict[str, dict[str, Any]],
@@ -79,14 +91,14 @@ def resume_writer(repo_id: str, root: Path, fps: int, features: dict[str, dict[s
     from lerobot.datasets.lerobot_dataset import LeRobotDataset
 
     try:
-        dataset = LeRobotDataset(repo_id, root=root)
+        dataset = LeRobotDataset.resume(repo_id, root=root, image_writer_threads=_writer_threads(features))
     except Exception as exc:  # LeRobot raises many types for a broken or partial dataset
         raise BadInput(f"{flag}={root}: LeRobot cannot open the dataset to resume it "
                        f"({type(exc).__name__}: {' '.join(str(exc).split())[:160]})") from None
     problems = _differences(dataset.meta.features, dataset.fps, features, fps)
     if problems:
         raise BadInput(f"{flag}={root}: cannot append, the dataset was recorded differently: {'; '.join(problems)}")
-    return EpisodeWriter(dataset, _cameras(features))
+    return EpisodeWriter(dataset)
 
 
 def _differences(have: dict[str, Any], have_fps: int, want: dict[str, dict[str, Any]], fps: int) -> list[str]:
@@ -103,5 +115,5 @@ def _differences(have: dict[str, Any], have_fps: int, want: dict[str, dict[str, 
     return problems
 
 
-def _cameras(features: dict[str, dict[str, Any]]) -> int:
-    return sum(feature["dtype"] in IMAGE_TYPES for feature in features.values())
+def _writer_threads(features: dict[str, dict[str, Any]]) -> int:
+    return IMAGE_WRITER_THREADS * sum(feature["dtype"] in IMAGE_TYPES for feature in features.values())

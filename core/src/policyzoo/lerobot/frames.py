@@ -21,10 +21,11 @@ import torch
 from policyzoo.lerobot.video import OpenVideos
 
 
-def training_frames(dataset: Any) -> Any:
-    """`TrainingFrames(dataset)` where it applies (every camera a video, the pyav backend); else `dataset`."""
+def training_frames(dataset: Any, video_backend: str = "pyav") -> Any:
+    """`TrainingFrames(dataset)` where it applies (every camera a video, the pyav backend, the one `dataset` was
+    opened with); else `dataset`."""
     meta = dataset.meta
-    if dataset.video_backend != "pyav" or set(meta.camera_keys) != set(meta.video_keys):
+    if video_backend != "pyav" or set(meta.camera_keys) != set(meta.video_keys):
         return dataset
     return TrainingFrames(dataset)
 
@@ -89,7 +90,7 @@ class TrainingFrames(torch.utils.data.Dataset):
         self.videos = {key: self._video_places(meta, episodes, key) for key in meta.video_keys}
         self.frame_keys = tuple(self.videos)
         self.delta = {key: np.asarray(indices, dtype=np.int64)
-                      for key, indices in (dataset.delta_indices or {}).items()}
+                      for key, indices in (dataset.reader.delta_indices or {}).items()}
         self.tasks = list(meta.tasks.index)
         self.subtasks = (list(meta.subtasks.index)
                          if "subtask_index" in meta.features and meta.subtasks is not None else None)

@@ -36,7 +36,8 @@ class LeRobotHandle:
         self.version = version
         self._device = torch.device(policy.config.device)
         self._amp = bool(spec.use_amp) and self._device.type == "cuda"
-        self._optimizer_config: Any = None
+        self.optimizer_config: Any = None
+        """LeRobot's optimizer config `optimizer_and_scheduler` built the optimizer from (None before)."""
 
     # -- extension points -----------------------------------------------------------------------
 
@@ -103,8 +104,8 @@ class LeRobotHandle:
     def grad_clip_norm(self) -> float | None:
         """`grad_clip_norm` of the optimizer config in use (LeRobot's preset until `optimizer_and_scheduler`
         builds one; of the config, for a config without presets)."""
-        if self._optimizer_config is not None:
-            return self._optimizer_config.grad_clip_norm
+        if self.optimizer_config is not None:
+            return self.optimizer_config.grad_clip_norm
         config = self.policy.config
         preset = getattr(config, "get_optimizer_preset", None)
         return getattr(preset(), "grad_clip_norm", None) if callable(preset) else getattr(config, "grad_clip_norm",
@@ -156,7 +157,7 @@ class LeRobotHandle:
             optimizer_config = configured(optimizer, optimizer_config)
         if lr is not None:
             optimizer_config.lr = lr
-        self._optimizer_config = optimizer_config
+        self.optimizer_config = optimizer_config
         optimizer = optimizer_config.build(self.policy.get_optim_params())
         scheduler_config = self.policy.config.get_scheduler_preset()
         scheduler = scheduler_config.build(optimizer, steps) if scheduler_config is not None else None

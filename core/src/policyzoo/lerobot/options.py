@@ -34,13 +34,20 @@ class TrainOptions:
         return cls(build_image_transforms(image_transforms), scheduler_config(scheduler))
 
 
+def image_transforms_config(values: dict[str, str]) -> Any:
+    """LeRobot's `ImageTransformsConfig` with `--dataset.image_transforms.X` values (its defaults for none)."""
+    from lerobot.transforms import ImageTransformsConfig
+
+    return _parse(ImageTransformsConfig, values, TRANSFORMS_PREFIX)
+
+
 def build_image_transforms(values: dict[str, str]) -> Any:
     """LeRobot's `ImageTransforms` from `--dataset.image_transforms.X` values; None unless enabled."""
-    from lerobot.datasets.transforms import ImageTransforms, ImageTransformsConfig
+    from lerobot.transforms import ImageTransforms
 
     if not values:
         return None
-    config = _parse(ImageTransformsConfig, values, TRANSFORMS_PREFIX)
+    config = image_transforms_config(values)
     if not config.enable:
         return None
     try:

@@ -21,7 +21,7 @@ from policyzoo.checkpoint import (
 from policyzoo.errors import BadInput
 from policyzoo.registry import get_registry
 from policyzoo.specs import PolicySpec, RobotSpec
-from policyzoo.train.config import CONFIG_FILE, TrainConfig
+from policyzoo.train.config import CHECKPOINT_CONFIG_FILE, TrainConfig
 
 CHECKPOINTS = "checkpoints"
 LAST = "last"
@@ -88,8 +88,12 @@ def save(
     dataset: tuple[str, dict[str, Any]],
     robot: RobotSpec | None,
     training: dict[str, Any],
+    lerobot_config: Any = None,
 ) -> Path:
-    """Write the checkpoint of `step` under a temporary name, rename it, then repoint `last`."""
+    """Write the checkpoint of `step` under a temporary name, rename it, then repoint `last`.
+
+    Its `pretrained_model/` holds policyzoo's run config (`policyzoo_train_config.json`) and, for a LeRobot
+    policy, LeRobot's (`train_config.json`, from `lerobot_config`), which `lerobot-train --config_path` reads."""
     from policyzoo.train import state
 
     final = step_dir(output_dir, step)
@@ -97,7 +101,9 @@ def save(
         pretrained = folder / PRETRAINED
         handle.save(pretrained)
         write_meta(pretrained, _meta(pretrained, handle.spec, dataset, robot, training))
-        (pretrained / CONFIG_FILE).write_text(config.to_json())
+        (pretrained / CHECKPOINT_CONFIG_FILE).write_text(config.to_json())
+        if lerobot_config is not None:
+            lerobot_config.save_pretrained(pretrained)
         state.save(folder / TRAINING_STATE, step, optimizer, scheduler, grad_scaler)
     _point_last(final)
     return final

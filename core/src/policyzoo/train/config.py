@@ -15,6 +15,10 @@ from policyzoo.flags import Flags, parse_bool, whole_number
 from policyzoo.lerobot_flags import NO_EVAL_IN_TRAINING, TRAIN_REASONS, reason
 
 CONFIG_FILE = "train_config.json"
+"""The run's config in its output folder, what `--resume=true` continues."""
+CHECKPOINT_CONFIG_FILE = "policyzoo_train_config.json"
+"""Its copy in each checkpoint's `pretrained_model/`, beside LeRobot's `train_config.json` (before LeRobot 0.6
+support, the copy was that `train_config.json`: `_stored_config` still reads it)."""
 WANDB_MODES = ("online", "offline", "disabled")
 # Flags that describe the run itself; `--resume=true` keeps the stored values and refuses new ones.
 # The learning rate and batch size are among them: the summary, the checkpoints' train_config.json and the optimizer
@@ -112,6 +116,11 @@ class TrainConfig:
     log_freq: int = 200
     seed: int = 1000
     num_workers: int = field(default_factory=default_num_workers)
+    prefetch_factor: int = 4
+    """Batches each data worker keeps ready (LeRobot's `--prefetch_factor`; PyTorch's default is 2): cheap, as
+    video frames travel as uint8 (`policyzoo.lerobot.frames`)."""
+    persistent_workers: bool = True
+    """Data workers stay up for the whole run (LeRobot's `--persistent_workers`)."""
     resume: bool = False
     wandb_enable: bool = False
     wandb_project: str = "policyzoo"
@@ -132,6 +141,8 @@ class TrainConfig:
         data = json.loads(Path(path).read_text())
         if not isinstance(data, dict):
             raise ValueError("not a JSON object")
+        if "policy_type" not in data:
+            raise ValueError("not a policyzoo train config (LeRobot's train_config.json?)")
         try:
             return cls(**{key: value for key, value in data.items() if key in known})
         except TypeError as exc:
@@ -169,8 +180,12 @@ def parse_flags(flags: Flags) -> dict[str, Any]:
     take("job_name", "job_name")
     take("save_freq", "save_freq", _at_least(1), help_value=_AT_LEAST_1)
     take("save_checkpoint", "save_checkpoint", parse_bool)
-    if flags.take("eval_freq", _at_least(0), default=0, help_value="an integer of at least 0"):
-        raise BadInput(f"--eval_freq: {NO_EVAL_IN_TRAINING} (--eval_freq=0 is accepted)")
+    for name in ("env_eval_freq", "eval_freq"):  # LeRobot 0.6's name, and 0.4's that scripts still carry
+        if flags.take(name, _at_least(0), default=0, help_value="an integer of at least 0"):
+            raise BadInput(f"--{name}: {NO_EVAL_IN_TRAINING} (--{name}=0 is accepted)")
+    for name in ("eval_steps", "dataset.eval_split"):  # held-out loss: off (0) is accepted
+        if flags.take(name, float, default=0.0, help_value="0 (policyzoo computes no held-out loss)"):
+            raise BadInput(f"--{name}: {reason(name, TRAIN_REASONS)}")
     take("optimizer.lr", "lr", _positive_float, help_value="a number greater than 0")
     optimizer = flags.section("optimizer", known=("type", "weight_decay", "grad_clip_norm"))
     if optimizer:
@@ -183,6 +198,8 @@ def parse_flags(flags: Flags) -> dict[str, Any]:
     take("log_freq", "log_freq", _at_least(1), help_value=_AT_LEAST_1)
     take("seed", "seed", int)
     take("num_workers", "num_workers", _at_least(0), help_value="an integer of at least 0")
+    take("prefetch_factor", "prefetch_factor", _at_least(1), help_value=_AT_LEAST_1)
+    take("persistent_workers", "persistent_workers", parse_bool)
     take("resume", "resume", parse_bool)
     take("wandb.enable", "wandb_enable", parse_bool)
     take("wandb.project", "wandb_project")
@@ -284,10 +301,14 @@ def _stored_config(output_dir: Path) -> TrainConfig:
         return TrainConfig.read(stored_path)
     except (OSError, ValueError) as exc:
         problem = f"{stored_path} is damaged ({' '.join(str(exc).split())[:120]})"
-    copy = output_dir / CHECKPOINTS / LAST / PRETRAINED / CONFIG_FILE
-    try:
-        stored = TrainConfig.read(copy)
-    except (OSError, ValueError):
+    last = output_dir / CHECKPOINTS / LAST / PRETRAINED
+    for copy in (last / CHECKPOINT_CONFIG_FILE, last / CONFIG_FILE):  # the second: checkpoints before 0.6 support
+        try:
+            stored = TrainConfig.read(copy)
+            break
+        except (OSError, ValueError):
+            continue
+    else:
         raise BadInput(f"--output_dir={output_dir}: {problem} and no checkpoint holds a readable copy; start a "
                        f"new run with another --output_dir") from None
     print(f"warning: {problem}; using the copy saved with the last checkpoint", file=sys.stderr)

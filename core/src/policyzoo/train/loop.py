@@ -26,6 +26,7 @@ from tqdm import tqdm
 
 from policyzoo.errors import BadInput
 from policyzoo.handle import PolicyHandle, drop_last_frames_of
+from policyzoo.lerobot import train_config as lerobot_train_config
 from policyzoo.lerobot.datasets import open_dataset
 from policyzoo.lerobot.frames import TrainingFrames, float_batches, sample_positions, training_frames
 from policyzoo.lerobot.options import TrainOptions
@@ -91,10 +92,12 @@ def _train(plan: prepare.Plan, options: TrainOptions, device: torch.device, acce
         build.say_camera(spec, place.features)
         say_batch(config, accelerator)
     starting(f"opening dataset {place.repo_id}")
-    dataset = training_frames(open_dataset(place, handle.delta_indices(), options.image_transforms, plan.config))
+    opened = open_dataset(place, handle.delta_indices(), options.image_transforms, config)
+    dataset = training_frames(opened, config.video_backend)
     optimizer, scheduler = optimizer_of(handle, config)
     if options.scheduler is not None:
         scheduler = options.scheduler.build(optimizer, config.steps)
+    lerobot_config = lerobot_train_config.of_handle(handle, config, options.scheduler)
     start_step, rng = resume.restore(plan.last, optimizer, scheduler, accelerator)
     drop_last = drop_last_frames_of(handle)
     positions = sample_positions(dataset, drop_last)
@@ -103,7 +106,7 @@ def _train(plan: prepare.Plan, options: TrainOptions, device: torch.device, acce
                        f"episode (LeRobot's drop_n_last_frames) and no episode is longer; record longer episodes")
     loader = resume.data_loader(dataset, positions, config, device, start_step, accelerator)
     prepared = distributed.prepare(accelerator, handle, optimizer, scheduler, loader)
-    loop = _Loop(plan, spec, handle, prepared, accelerator, start_step)
+    loop = _Loop(plan, spec, handle, prepared, accelerator, start_step, lerobot_config)
     if rng is not None:  # the main process continues the saved random streams; the others start new ones
         state.set_rng_state(rng)
         if not accelerator.is_main_process:
@@ -132,14 +135,14 @@ def say_batch(config: TrainConfig, accelerator: Accelerator) -> None:
 
 class _Loop:
     def __init__(self, plan: prepare.Plan, spec: PolicySpec, handle: PolicyHandle, prepared: distributed.Prepared,
-                 accelerator: Accelerator, start_step: int) -> None:
+                 accelerator: Accelerator, start_step: int, lerobot_config: Any) -> None:
         config, output_dir = plan.config, plan.output_dir
         self.config, self.output_dir, self.accelerator = config, output_dir, accelerator
         self.optimizer = prepared.optimizer
         self.main = accelerator.is_main_process
         self.step = start_step
         self.update = Updater(handle, prepared, accelerator)
-        self.saver = Saver(output_dir, config, plan.place, prepared, accelerator, start_step)
+        self.saver = Saver(output_dir, config, plan.place, prepared, accelerator, start_step, lerobot_config)
         self.log = RunLog(config, spec.type, output_dir, start_step, self.main)
         self.run_info = TrainRun(output_dir, spec, plan.place.repo_id, config.steps, config.batch_size, start_step,
                                  dataclasses.asdict(config))

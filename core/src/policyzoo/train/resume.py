@@ -19,10 +19,6 @@ from policyzoo.train.data import StepBatchSampler
 from policyzoo.train.lock import output_dir_lock
 from policyzoo.train.precision import process_seed
 
-PREFETCH = 4
-"""Batches each data worker keeps ready (PyTorch's default is 2); cheap, as video frames travel as uint8
-(`policyzoo.lerobot.frames`)."""
-
 
 @contextmanager
 def claim_output(output_dir: Path, config: TrainConfig, main: bool) -> Iterator[None]:
@@ -60,8 +56,8 @@ def data_loader(dataset: Any, positions: Sequence[int], config: TrainConfig, dev
     (for `accelerator.prepare`,
     which gives each process its share; the run keeps its number of processes and accumulation).
 
-    Workers stay up for the whole run and each keeps `PREFETCH` batches ready, so a slow sample (a long
-    decode) is absorbed instead of stalling a step."""
+    Workers stay up for the whole run (`--persistent_workers`) and each keeps `--prefetch_factor` batches
+    ready, so a slow sample (a long decode) is absorbed instead of stalling a step."""
     per_step = accelerator.num_processes * config.gradient_accumulation_steps
     sampler = StepBatchSampler(positions, config.batch_size, config.seed, start_step * per_step)
     workers = config.num_workers
@@ -70,7 +66,7 @@ def data_loader(dataset: Any, positions: Sequence[int], config: TrainConfig, dev
         batch_sampler=sampler,
         num_workers=workers,
         pin_memory=device.type == "cuda",
-        persistent_workers=workers > 0,
-        prefetch_factor=PREFETCH if workers > 0 else None,
+        persistent_workers=workers > 0 and config.persistent_workers,
+        prefetch_factor=config.prefetch_factor if workers > 0 else None,
         generator=torch.Generator().manual_seed(process_seed(config.seed, accelerator, start_step)),
     )

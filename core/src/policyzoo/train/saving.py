@@ -21,8 +21,10 @@ class Saver:
     """Writes `OUTPUT/checkpoints/<step>` for the run and remembers the last good one."""
 
     def __init__(self, output_dir: Path, config: TrainConfig, place: DatasetPlace, prepared: Prepared,
-                 accelerator: Accelerator, start_step: int) -> None:
+                 accelerator: Accelerator, start_step: int, lerobot_config: Any = None) -> None:
         self.output_dir, self.config, self.place = output_dir, config, place
+        self.lerobot_config = lerobot_config
+        """The run as LeRobot's `TrainPipelineConfig` (None for a policy that is not LeRobot's)."""
         self.prepared, self.accelerator = prepared, accelerator
         self.saved_step: int | None = start_step if config.resume else None
 
@@ -43,6 +45,7 @@ class Saver:
                 (self.place.repo_id, self.place.info),
                 self.place.robot,
                 summary,
+                self.lerobot_config,
             )
         except OSError as exc:  # disk full, quota, permissions: the half-written folder is already removed
             raise SaveFailed(

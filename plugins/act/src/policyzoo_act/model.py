@@ -22,15 +22,17 @@ class ACTFactory(LeRobotFactory):
     def make_policy(self, config: PreTrainedConfig) -> PreTrainedPolicy:
         """LeRobot's ACT; a ResNet that starts from random weights gets trainable batch norms (see `norm`)."""
         policy = super().make_policy(config)
-        if config.pretrained_backbone_weights is None:
-            trainable_norms(policy.model.backbone)
+        backbone = getattr(policy.model, "backbone", None)  # none without cameras
+        if backbone is not None and config.pretrained_backbone_weights is None:
+            trainable_norms(backbone)
         return policy
 
     def load_weights(self, policy: PreTrainedPolicy, directory: Path) -> None:
         """Weights of LeRobot's own ACT (frozen batch norms) load into frozen norms, ours into trainable ones."""
         weights = Path(directory) / WEIGHTS_FILE
-        if weights.is_file() and TRAINED_NORM_KEY not in safetensors_header(weights):
-            frozen_norms(policy.model.backbone)
+        backbone = getattr(policy.model, "backbone", None)
+        if backbone is not None and weights.is_file() and TRAINED_NORM_KEY not in safetensors_header(weights):
+            frozen_norms(backbone)
         super().load_weights(policy, directory)
 
 

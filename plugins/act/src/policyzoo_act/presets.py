@@ -74,7 +74,7 @@ PRESETS = {
     "lift": TaskPresets(
         cpu=TrainingPreset(policy=SMALL_ACT, flags=small_act_flags(5000), steps=5000, batch_size=8, save_freq=1000,
                            demos=50, note="small ACT with random shifts and a cosine schedule: 19/20 on unseen "
-                                          "scenes, about 50 minutes on a 2-core CPU"),
+                                          "scenes, about 50 minutes on a 2-core CPU (LeRobot 0.4.4)"),
         gpu=TrainingPreset(policy=FULL_ACT, steps=20_000, batch_size=8, save_freq=5000, demos=50,
                            note="LeRobot's ACT defaults; not measured here (no GPU lent)"),
         demo=TrainingPreset(policy=DEMO_ACT, flags={**cosine_schedule(2000, warmup_steps=100),
@@ -87,7 +87,7 @@ PRESETS = {
                            demos=50, cameras=TRANSFER_CAMERAS, finish=clean_finish(1000),
                            note="small ACT with the lift flags and the right wrist camera, then 1000 steps on "
                                 "unshifted images: 13/20 unseen scenes at step 5000, 16/20 at 6000 (80%; 76 of 100 "
-                                "on a larger evaluation), about 97 minutes on a 2-core CPU"),
+                                "on a larger evaluation), about 97 minutes on a 2-core CPU (LeRobot 0.4.4)"),
         gpu=TrainingPreset(policy=FULL_ACT, steps=100_000, batch_size=8, save_freq=10_000, demos=50,
                            cameras=TRANSFER_CAMERAS,
                            note="LeRobot's ACT ALOHA transfer-cube recipe; not measured here (no GPU lent)"),

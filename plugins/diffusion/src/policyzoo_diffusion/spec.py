@@ -1,4 +1,8 @@
-"""The user-facing settings of Diffusion Policy; field names are LeRobot's `DiffusionConfig` field names."""
+"""The user-facing settings of Diffusion Policy; field names and defaults are LeRobot 0.6's `DiffusionConfig`'s.
+
+LeRobot 0.6.0 changed the defaults (its #3202): horizon 64 (was 16), n_action_steps 32 (was 8), the ResNet18
+from ImageNet weights (was random) with its batch norms (was GroupNorm), one image encoder per camera (was one
+shared). Checkpoints keep the settings they were trained with: their config.json states every field."""
 
 from __future__ import annotations
 
@@ -30,19 +34,19 @@ class DiffusionSpec(PolicySpec):
     optimizer_weight_decay: float = Field(1e-6, ge=0, description="Adam weight decay.")
     scheduler_warmup_steps: int = Field(500, ge=0, description="Warm-up steps of the cosine LR schedule.")
     n_obs_steps: int = Field(2, ge=1, description="Observations the policy sees (current and past).")
-    horizon: int = Field(16, ge=1, description="Actions denoised per pass (a multiple of 2**len(down_dims)).")
-    n_action_steps: int = Field(8, ge=1, description="Actions executed per pass (<= horizon - n_obs_steps + 1).")
+    horizon: int = Field(64, ge=1, description="Actions denoised per pass (a multiple of 2**len(down_dims)).")
+    n_action_steps: int = Field(32, ge=1, description="Actions executed per pass (<= horizon - n_obs_steps + 1).")
     drop_n_last_frames: int = Field(7, ge=0, description="Frames at each episode's end not used as samples.")
     vision_backbone: Literal["resnet18", "resnet34", "resnet50", "resnet101", "resnet152"] = Field(
         "resnet18", description="torchvision ResNet image encoder.")
     pretrained_backbone_weights: str | None = Field(
-        None, description="torchvision weights the ResNet starts from, e.g. ResNet18_Weights.IMAGENET1K_V1 (needs "
-        "use_group_norm=false); None: random weights (LeRobot's default).")
+        "ResNet18_Weights.IMAGENET1K_V1", description="torchvision weights the ResNet starts from (needs "
+        "use_group_norm=false; random, with one line, when they cannot be had offline); None: random weights.")
     crop_shape: tuple[int, int] | None = Field(None, description="Crop (height, width) of every image; None: none.")
     crop_is_random: bool = Field(True, description="Random crops in training (center crop when acting).")
-    use_group_norm: bool = Field(True, description="GroupNorm instead of BatchNorm in the backbone.")
+    use_group_norm: bool = Field(False, description="GroupNorm instead of BatchNorm in the backbone.")
     spatial_softmax_num_keypoints: int = Field(32, ge=1, description="Keypoints of the spatial softmax.")
-    use_separate_rgb_encoder_per_camera: bool = Field(False, description="One image encoder per camera.")
+    use_separate_rgb_encoder_per_camera: bool = Field(True, description="One image encoder per camera.")
     down_dims: tuple[int, ...] = Field((512, 1024, 2048), min_length=1, description="U-Net channel sizes.")
     kernel_size: int = Field(5, ge=1, description="U-Net convolution kernel size.")
     n_groups: int = Field(8, ge=1, description="GroupNorm groups in the U-Net (divides every down_dim).")
@@ -60,6 +64,8 @@ class DiffusionSpec(PolicySpec):
     clip_sample: bool = Field(True, description="Clip denoised actions to [-clip_sample_range, range].")
     clip_sample_range: float = Field(1.0, gt=0, description="Clip range in normalized units.")
     do_mask_loss_for_padding: bool = Field(False, description="Leave padded actions out of the loss.")
+    gradient_checkpointing: bool = Field(False, description="Recompute the U-Net's activations in the backward "
+                                         "pass: less GPU memory for more compute (LeRobot 0.6).")
 
     @model_validator(mode="after")
     def _consistent(self) -> DiffusionSpec:

@@ -1,43 +1,40 @@
-"""SmolVLA's factory: LeRobot's `SmolVLAPolicy` through the shared LeRobot adapter.
-
-LeRobot 0.4.4's `SmolVLAPolicy.forward` reads the action padding mask under a misspelt key
-(`actions_id_pad`) instead of the dataloader's `action_is_pad`, so the loss also counts the padded steps
-past an episode's end. The handle passes the mask under the key LeRobot reads.
-"""
+"""SmolVLA's factory: LeRobot's `SmolVLAPolicy` through the shared LeRobot adapter."""
 
 from __future__ import annotations
 
+import json
+import sys
 from pathlib import Path
 from typing import Any
 
 from lerobot.configs.policies import PreTrainedConfig
 from lerobot.policies.pretrained import PreTrainedPolicy
 
+from policyzoo.checkpoint import CONFIG_FILE
 from policyzoo.errors import BadInput
-from policyzoo.lerobot import LeRobotFactory, LeRobotHandle
+from policyzoo.lerobot import LeRobotFactory
 from policyzoo_smolvla.spec import TINY_HINT, SmolVLASpec
 from policyzoo_smolvla.tiny import build_full_size_smolvlm, build_tiny_smolvlm
 
-PAD_KEY = "action_is_pad"
-LEROBOT_PAD_KEY = "actions_id_pad"
-"""The key LeRobot 0.4.4's SmolVLA reads the action padding mask from."""
+WRITTEN_BY_LEROBOT_06 = "pretrained_revision"
+"""A config.json field every LeRobot >= 0.6 writes and earlier versions do not know."""
+TRANSFORMERS_5_DRIFT = ("measured at SmolVLM2-500M's size: actions of about 30 on average moved by 0.36 on average, "
+                        "1.3 at most")
+"""How far a SmolVLA saved under LeRobot 0.4.4 (transformers 4.57) acts from itself under LeRobot 0.6.1 (transformers
+5.5): 450 M parameters with random weights, 3 observations of two 256x256 cameras, the same seed, in the robot's
+units (degrees)."""
 
 
-class SmolVLAHandle(LeRobotHandle):
-    fix_action_padding = True
-    """The workaround for LeRobot 0.4.4's padding-mask typo (tests turn it off to show the bug)."""
-
-    def model_batch(self, batch: dict[str, Any]) -> dict[str, Any]:
-        processed = super().model_batch(batch)
-        if self.fix_action_padding and processed.get(PAD_KEY) is not None:
-            processed[LEROBOT_PAD_KEY] = processed[PAD_KEY]
-        return processed
+def transformers_5_note(directory: Path) -> str:
+    return (f"note: {directory} was saved by LeRobot before 0.6, whose SmolVLA ran on transformers 4; transformers 5 "
+            f"numbers SmolVLM's vision patch positions differently, so this policy acts a little differently here "
+            f"({TRANSFORMERS_5_DRIFT}). Check it on the robot, or fine-tune it briefly: policyzoo train "
+            f"--policy.path={directory} ...")
 
 
 class SmolVLAFactory(LeRobotFactory):
     policy_type = "smolvla"
     spec_class = SmolVLASpec
-    handle_class = SmolVLAHandle
     quick_settings = {"num_vlm_layers": 2, "chunk_size": 6, "n_action_steps": 4, "num_steps": 2,
                       "tokenizer_max_length": 16, "scheduler_warmup_steps": 0, "optimizer_lr": 1e-3}
 
@@ -56,9 +53,12 @@ class SmolVLAFactory(LeRobotFactory):
                            f"download it first, or pass a local SmolVLM folder ({TINY_HINT})") from None
 
     def read_config(self, directory: Path) -> PreTrainedConfig:
-        """A saved SmolVLA holds all its weights: never fetch the VLM's pretrained ones again to load it."""
+        """A saved SmolVLA holds all its weights: never fetch the VLM's pretrained ones again to load it. One
+        written before LeRobot 0.6 loads with a note that it acts a little differently (transformers 5)."""
         config = super().read_config(directory)
         config.load_vlm_weights = False
+        if WRITTEN_BY_LEROBOT_06 not in json.loads((Path(directory) / CONFIG_FILE).read_text()):
+            print(transformers_5_note(Path(directory)), file=sys.stderr)
         return config
 
 

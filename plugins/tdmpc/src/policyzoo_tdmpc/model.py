@@ -1,7 +1,7 @@
 """TD-MPC's factory: LeRobot's `TDMPCPolicy` through the shared LeRobot adapter.
 
-LeRobot 0.4.4's TD-MPC acts only when its image feature is named exactly `observation.image` (its planner
-looks the configured camera key up in a dict that holds only `observation.image`). policyzoo therefore
+LeRobot's TD-MPC (0.4.4, still in 0.6.1) acts only when its image feature is named exactly `observation.image`
+(its planner looks the configured camera key up in a dict that holds only `observation.image`). policyzoo therefore
 builds the model with its one camera under that name and puts a rename step into the saved preprocessor,
 so users, policyzoo and LeRobot itself all keep feeding the camera under its own name.
 """
@@ -48,7 +48,7 @@ class TDMPCFactory(LeRobotFactory):
                       "q_ensemble_size": 2, "n_gaussian_samples": 16, "n_pi_samples": 4, "n_elites": 4,
                       "cem_iterations": 2, "horizon": 4, "n_action_steps": 2, "n_action_repeats": 1}
     rename_camera = True
-    """The workaround for LeRobot 0.4.4's `observation.image` bug (tests turn it off to show the bug)."""
+    """The workaround for LeRobot's `observation.image` bug (tests turn it off to show the bug)."""
 
     def model_image_key(self, camera: str) -> str:
         return OBS_IMAGE if self.rename_camera else camera

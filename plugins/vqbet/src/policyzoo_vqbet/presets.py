@@ -18,7 +18,7 @@ PRESETS = {
         cpu=TrainingPreset(flags={"dataset.use_imagenet_stats": False},  # the dataset's camera stats, as measured
                            policy=SMALL_VQBET, steps=8000, batch_size=8, save_freq=1000, demos=50,
                            note="a 4-layer GPT on the wrist camera: 12/20 unseen scenes, about 62 minutes on a "
-                                "2-core CPU"),
+                                "2-core CPU (LeRobot 0.4.4)"),
         gpu=TrainingPreset(policy=FULL_VQBET, steps=100_000, batch_size=64, save_freq=10_000, demos=50,
                            note="LeRobot's defaults; not measured here (no GPU lent)"),
     ),
