@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -70,7 +71,11 @@ def of_handle(handle: Any, config: Any, scheduler: Any) -> Any | None:
         return None
     policy_config = handle.policy.config
     used = scheduler if scheduler is not None else policy_config.get_scheduler_preset()
-    return lerobot_train_config(config, policy_config, handle.optimizer_config, used)
+    lerobot_config = lerobot_train_config(config, policy_config, handle.optimizer_config, used)
+    if lerobot_config is None:
+        print("warning: lerobot-train takes another optimizer only together with a schedule, so the checkpoints "
+              "carry no LeRobot train_config.json; add --scheduler.type=... to get one", file=sys.stderr)
+    return lerobot_config
 
 
 def _as_presets(policy: Any, optimizer: Any, scheduler: Any) -> bool:

@@ -80,7 +80,8 @@ PRESETS = {
         demo=TrainingPreset(policy=DEMO_ACT, flags={**cosine_schedule(2000, warmup_steps=100),
                                                     "dataset.use_imagenet_stats": False},
                             steps=2000, batch_size=16, save_freq=500, demos=20,
-                            note="policyzoo demo: 24/30 unseen scenes, about 7 minutes on a 2-core CPU"),
+                            note="policyzoo demo: 24/30 unseen scenes (LeRobot 0.4.4), 7/10 at the end of make demo on "
+                                 "0.4.4 and 0.6.1; about 7 minutes on a 2-core CPU"),
     ),
     "transfer": TaskPresets(
         cpu=TrainingPreset(policy=SMALL_ACT, flags=small_act_flags(5000), steps=5000, batch_size=8, save_freq=1000,
