@@ -18,8 +18,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-# one xdist worker runs them all, so the 1000-step training of their fixture happens once
-pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("overfit")]
+pytestmark = pytest.mark.slow
 
 FIRST_SEED, EPISODES = 3, 2
 """Seeds 3 and 4 put the cube 7 cm apart, (0.047, 0.564) and (0.115, 0.591) m, near both ends of the area."""
