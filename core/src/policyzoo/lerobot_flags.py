@@ -1,5 +1,5 @@
-"""`lerobot-train` and `lerobot-eval` (LeRobot 0.6) flags that policyzoo does not take, each with the honest reason and what to
-do instead, so that a command line pasted from LeRobot's docs never gets a misleading did-you-mean.
+"""`lerobot-train` and `lerobot-eval` (LeRobot 0.6) flags that policyzoo does not take, each with the honest reason
+and what to do instead, so that a command line pasted from LeRobot's docs never gets a misleading did-you-mean.
 
 Keys are LeRobot's flag names without `--`; a key ending in `.` covers every flag under it. No torch here.
 """
