@@ -37,7 +37,7 @@ lint: venv
 test: venv
 	@$(UV) pip uninstall --quiet --python $(BIN)/python tinyzoo policyzoo-mlp-bc 2>/dev/null || true
 	$(BIN)/ruff check .
-	HF_HUB_OFFLINE=1 $(BIN)/pytest -n 2 --durations=15
+	HF_HUB_OFFLINE=1 $(BIN)/pytest -n 2 --dist loadscope --durations=15
 
 demo: venv
 	$(BIN)/policyzoo demo
