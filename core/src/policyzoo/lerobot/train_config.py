@@ -12,8 +12,6 @@ from typing import Any
 
 from policyzoo.lerobot.options import image_transforms_config
 
-LEROBOT_CONFIG_FILE = "train_config.json"
-"""LeRobot's name for it, in `pretrained_model/`."""
 POLICY_OPTIMIZER_FIELDS = ("lr", "weight_decay", "betas", "eps", "grad_clip_norm")
 """Optimizer settings a LeRobot policy config carries as `optimizer_<name>` and builds its preset from."""
 
