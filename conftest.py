@@ -207,6 +207,12 @@ def tiny_dataset_other_names(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
+def tiny_dataset_seven_joints(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """As `tiny_dataset` with 7 joints (one episode of 12 frames), in a folder named `seven`."""
+    return write_tiny_dataset(tmp_path_factory.mktemp("seven-joints") / "seven", episodes=1, frames=12, joints=7)
+
+
+@pytest.fixture(scope="session")
 def tiny_dataset_one_camera(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """As `tiny_dataset`, with the top camera only."""
     return write_tiny_dataset(tmp_path_factory.mktemp("tiny-dataset-one-camera") / "data", cameras=("top",))

@@ -73,9 +73,10 @@ def test_deploy_act_on_the_simulator(run_cli, act_checkpoint, tmp_path, mode):
 
 @pytest.mark.slow
 def test_deploy_refuses_a_policy_for_other_cameras(run_cli, tmp_path):
+    """The simulator renders the cameras the policy reads (names and sizes), those it has."""
     features = Features(
         state={"observation.state": (12,)},
-        visual={"observation.images.top": (3, 96, 96)},
+        visual={"observation.images.ceiling": (3, 96, 96)},
         action={"action": (12,)},
     )
     tiny_act(features, chunk=5).save(tmp_path / "policy")
@@ -87,10 +88,7 @@ def test_deploy_refuses_a_policy_for_other_cameras(run_cli, tmp_path):
         "--duration_s=1",
     )
     assert code == 2 and err.count("\n") == 1
-    assert (
-        f"does not fit robot '{ROBOT}': observation.images.top: the policy needs camera 'top', robot "
-        f"'{ROBOT}' has: left_top, right_front"
-    ) in err
+    assert f"the simulator has no camera 'ceiling' for {ROBOT}; it has: left_top, right_front, front, top" in err
 
 
 @pytest.mark.parametrize(

@@ -21,6 +21,9 @@ class CacheUploader:
         self.cache = cache
         self.uploads: list[list[str]] = []
 
+    def check(self, token):
+        """The Hub answers."""
+
     def upload(self, folder, repo_id, *, token, private, revision, commit_message):
         repo = self.cache / f"models--{repo_id.replace('/', '--')}"
         shutil.copytree(folder, repo / "snapshots" / COMMIT)

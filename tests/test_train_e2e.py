@@ -62,20 +62,25 @@ def wait_for(condition: Callable[[], bool], process: subprocess.Popen[str], seco
         time.sleep(0.02)
 
 
-def meta_copy(dataset: Path, target: Path, edit: Callable[[dict[str, Any]], None]) -> Path:
-    """A copy of a dataset's meta/ with an edited info.json (what `train` reads before loading any data)."""
-    shutil.copytree(dataset / "meta", target / "meta")
+def edited_copy(dataset: Path, target: Path, edit: Callable[[dict[str, Any]], None]) -> Path:
+    """A copy of a dataset with an edited info.json, its data files holding only the features it declares."""
+    import pyarrow.parquet as pq
+
+    shutil.copytree(dataset, target)
     info = json.loads((target / "meta" / "info.json").read_text())
     edit(info)
     (target / "meta" / "info.json").write_text(json.dumps(info))
+    for path in (target / "data").glob("*/*.parquet"):
+        table = pq.read_table(path)
+        pq.write_table(table.select([name for name in table.column_names if name in info["features"]]), path)
     return target
 
 
 def test_bad_input_is_one_line_and_exit_2(
     run_cli: Callable[..., tuple[int, str, str]], tiny_dataset: Path, tmp_path: Path
 ) -> None:
-    no_action = meta_copy(tiny_dataset, tmp_path / "no-action", lambda info: info["features"].pop("action"))
-    no_reward = meta_copy(
+    no_action = edited_copy(tiny_dataset, tmp_path / "no-action", lambda info: info["features"].pop("action"))
+    no_reward = edited_copy(
         tiny_dataset, tmp_path / "no-reward", lambda info: info["features"].pop("next.reward")
     )
     (tmp_path / "taken").mkdir()
@@ -164,7 +169,8 @@ def test_demo_without_a_sample_dataset_says_so(
 
 @pytest.mark.slow
 def test_sigkill_then_resume_continues_like_an_unbroken_run(
-    run_cli: Callable[..., tuple[int, str, str]], tiny_dataset: Path, tmp_path: Path
+    run_cli: Callable[..., tuple[int, str, str]], tiny_dataset: Path, tiny_dataset_seven_joints: Path,
+    tmp_path: Path
 ) -> None:
     args = [
         f"--dataset.root={tiny_dataset}",
@@ -219,11 +225,9 @@ def test_sigkill_then_resume_continues_like_an_unbroken_run(
         )["spec"]["dim_model"]
         == 32
     )
-    seven = meta_copy(
-        tiny_dataset, tmp_path / "seven", lambda info: info["features"]["action"].update(shape=[7])
-    )
-    code, _, err = run_cli("train", f"--policy.path={broken}", f"--dataset.root={seven}")
-    assert code == 2 and "the policy's 'action' has shape [6], dataset local/seven has [7]" in err, err
+    code, _, err = run_cli("train", f"--policy.path={broken}", f"--dataset.root={tiny_dataset_seven_joints}")
+    assert code == 2 and ("the policy's 'observation.state' has shape [6], dataset local/seven has [7]; fine-tune on data "
+                          "with the same joints") in err, err
 
 
 @pytest.mark.slow

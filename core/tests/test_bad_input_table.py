@@ -42,6 +42,12 @@ TABLE = [
     ("train --policy.type=act --wandb.mode=loud", "--wandb.mode=loud: allowed values are"),
     ("train --policy.type=act --optimizer.lr=-1", "--optimizer.lr=-1"),
     ("train --policy.path={new}", "--policy.path={new}: no such folder"),
+    ("train --policy.type=act --num_workers=1000", "--num_workers=1000: expected an integer from 0 to \\d+ "
+                                                   "\\(one data worker per CPU core"),
+    ("train --policy.type=act --prefetch_factor=100000", "--prefetch_factor=100000: expected an integer from 1"),
+    ("train --policy.type=act --output_dir={new}/" + "x" * 300,
+     "the name 'x{{24}}...' is 300 bytes, longer than the file system allows \\(255\\); choose a shorter "
+     "--output_dir"),
     # eval
     ("eval --policy.path={new} --output_dir={file}", "--output_dir={file}" + IS_A_FILE + "--output_dir"),
     ("eval --policy.path={new} --output_dir={file}/eval", IN_THE_WAY + "--output_dir"),
@@ -55,6 +61,11 @@ TABLE = [
     ("eval --policy.path={new} --workers=0", "--workers=0: expected a whole number >= 1"),
     ("eval --policy.path={new} --policy.chunk_size=3", "eval takes --policy.path and --policy.device only"),
     ("eval --policy.path={new}", "--policy.path={new}: no such folder"),
+    ("eval --policy.path={new} --episodes=1e12", "--episodes=1e12: expected a whole number >= 1, at most 10000"),
+    ("eval --policy.path={new} --videos=20000", "--videos=20000: expected a whole number >= 0, at most 10000"),
+    ("eval --policy.path={new} --max_steps=1e9", "--max_steps=1e9: expected a whole number >= 1, at most 100000"),
+    ("eval --policy.path={new} --seed=-1", "--seed=-1: expected a whole number >= 0, at most 4294967295"),
+    ("eval --policy.path={new} --workers=100000", "--workers=100000: expected a whole number >= 1, at most"),
     # deploy
     ("deploy --policy.path={new} --fps=0", "--fps=0: expected a whole number >= 1"),
     ("deploy --policy.path={new} --duration_s=-1", "--duration_s=-1: expected a finite number of seconds > 0"),
@@ -63,6 +74,10 @@ TABLE = [
     ("deploy --policy.path={new} --report={dir}", "--report={dir}: is a folder, not a file; choose another"),
     ("deploy --policy.path={new} --policy.device=cuda", NO_GPU),
     ("deploy --fps=30", "--policy.path: required"),
+    ("deploy --policy.path={new} --episodes=20000", "--episodes=20000: must be at most 10000"),
+    ("deploy --policy.path={new} --robot.type=so101_bimanual --robot.cameras=top",
+     "--robot.cameras: the simulator renders the cameras the policy was trained with"),
+    ("deploy --policy.path={new} --report={new}/" + "r" * 300 + ".json", "longer than the file system allows"),
     ("deploy --policy.path={new} --n_action_steps=0", "--n_action_steps=0: expected a whole number >= 1"),
     ("deploy --policy.path={new} --async=perhaps", "--async=perhaps: expected true or false"),
     ("deploy --policy.path={new} --policy.chunk_size=4", "deploy takes --policy.path and --policy.device"),
@@ -70,10 +85,16 @@ TABLE = [
     ("deploy --policy.path={new} --temporal_ensemble=nan", "--temporal_ensemble=nan: expected a finite"),
     ("deploy --policy.path={new} --inference_threads=0", "--inference_threads=0: expected a whole number"),
     # record, replay
+    ("record --dataset.root={new}/" + "e" * 300, "--dataset.root=.*longer than the file system allows"),
     ("record --dataset.root={file}", "--dataset.root={file}" + IS_A_FILE + "--dataset.root"),
     ("record --dataset.root={file}/data", IN_THE_WAY + "--dataset.root"),
     ("record --dataset.root={new} --dataset.repo_id=bad", "--dataset.repo_id=bad: not a Hub repo id.*USER/NAME"),
     ("record --episodes=2", "--dataset.root: required"),
+    ("record --dataset.root={new} --episodes=10001", "--episodes=10001: must be at most 10000 \\(episodes of one "
+                                                     "recording\\)"),
+    ("record --dataset.root={new} --seed=-1", "--seed=-1: must be at least 0"),
+    ("record --robot.backend=real --dataset.repo_id=a/b --dataset.single_task=go --dataset.num_episodes=20000",
+     "--dataset.num_episodes=20000: must be at most 10000"),
     ("record --dataset.root={new} --episodes=0", "--episodes=0: must be at least 1"),
     ("record --dataset.root={new} --robot.backend=real", "--dataset.repo_id: required"),
     ("record --dataset.root={new} --robot.backend=rael", "--robot.backend=rael: record drives the simulator"),
@@ -95,6 +116,9 @@ TABLE = [
     ("dataset sample --output {file}", "--output={file}" + IS_A_FILE + "--output"),
     ("dataset sample --output {file}/sample", IN_THE_WAY + "--output"),
     ("dataset sample --output {new} --episodes 0", "--episodes=0: must be at least 1"),
+    ("dataset sample --output {new} --episodes 10001", "--episodes=10001: must be at most 10000"),
+    ("dataset synth --output {new} --episodes 1000000", "--episodes=1000000: must be at most 10000"),
+    ("dataset synth --output {new} --frames 1e9", "--frames=1e9: expected"),
     ("dataset sample --task=nosuch", "no installed plugin provides a sample dataset of task 'nosuch'"),
     ("dataset info --dataset.root={file}", "--dataset.root={file}: is a file, not a folder"),
     ("dataset info --dataset.root={new}", "--dataset.root={new}: no such folder"),
@@ -107,6 +131,9 @@ TABLE = [
     ("export {dir} --to {new}", "CHECKPOINT={dir}: no config.json here"),
     ("export {ckpt}", "Missing option '--to'"),
     ("export {ckpt} --to {new} --repo-id=bad", "--repo-id=bad: not a Hub repo id"),
+    ("export {ckpt} --to {new}/" + "m" * 300, "--to=.*longer than the file system allows"),
+    ("export {ckpt} --to {new} --overwrite=maybe", "Invalid value for '--overwrite': 'maybe' is not a valid "
+                                                   "boolean"),
     ("push {ckpt}", "Missing option '--repo-id'"),
     ("push {ckpt} --repo-id=bad", "--repo-id=bad: not a Hub repo id"),
     # recommend
@@ -311,3 +338,13 @@ def test_select_action_says_what_it_expects(tiny_act, change, message: str) -> N
         tiny_act.select_action(change(camera_observation()))
     with pytest.raises(BadInput, match=message):
         tiny_act.predict_chunk(change(camera_observation()))
+
+
+def test_a_path_too_long_for_what_is_written_inside_is_refused(tmp_path: Path) -> None:
+    from policyzoo import files
+
+    deep = tmp_path.joinpath(*["d" * 200] * 20)
+    with pytest.raises(BadInput, match=r"\.\.\.: the path is \d+ bytes, too long for the files written inside it "
+                                       r"\(the file system takes 4096\); choose a shorter --output_dir"):
+        files.check_writable(deep, "--output_dir")
+    assert files.check_writable(tmp_path / ("d" * 200), "--output_dir") == tmp_path / ("d" * 200)

@@ -115,6 +115,8 @@ def test_two_processes_train_like_one_stop_on_sigterm_and_resume(tmp_path: Path)
     for rank in (0, 1):  # both stopped at the same step, between steps, without a traceback
         assert f"[default{rank}]:policyzoo: error: interrupted at step {stopped}; checkpoint saved" in text, text
     assert not re.search(r"^\[default\d\]:.*Traceback", text, re.MULTILINE), text[-3000:]
+    assert "[Gloo]" not in text, text[-3000:]  # each process's "connected to 1 peer ranks" line
+    assert not re.search(r"^\[default1\]:.*(?i:warning)", text, re.MULTILINE), text[-3000:]  # warnings once
 
     with launched(resume_log, "--resume=true", f"--output_dir={output}") as resumed:
         resumed.wait(timeout=600)

@@ -106,7 +106,8 @@ def test_without_a_gpu_no_policy_that_needs_one_comes_first(goal, language):
     assert "--policy.type=smolvla" not in train_command(winner, Facts(goal=goal, gpu_memory_gb=None))
 
 
-def test_train_command_for_the_winner(tmp_path):
+def test_train_command_for_the_winner(tmp_path, monkeypatch):
+    monkeypatch.setattr("policyzoo.devices.nvidia_driver_present", lambda: True)
     root = write_dataset(tmp_path / "data", cameras={"top": (96, 96), "wrist": (96, 96)}, reward=True,
                          episodes=200, tasks=1)
     facts = facts_from("production", False, 5.0, None, str(root))
@@ -160,7 +161,17 @@ def test_cli_json(run_cli, tmp_path):
     assert result["train_command"].startswith(f"policyzoo train --dataset.root={root} --policy.type=act ")
 
 
-def test_cli_table(run_cli):
+def test_a_gpu_asked_about_on_a_machine_without_one_gets_auto(run_cli, monkeypatch):
+    monkeypatch.setattr("policyzoo.devices.nvidia_driver_present", lambda: False)
+    code, out, _ = run_cli("recommend", "--goal=research", "--language=true", "--gpu-memory-gb=8")
+    assert code == 0
+    line = out.split("train the winner:\n  ")[1].splitlines()[0]
+    assert "--policy.device=auto" in line and "cuda" not in line
+    assert "this machine has no NVIDIA GPU: `auto` trains on the GPU of the machine you run it on" in out
+
+
+def test_cli_table(run_cli, monkeypatch):
+    monkeypatch.setattr("policyzoo.devices.nvidia_driver_present", lambda: True)
     code, out, _ = run_cli("recommend", "--goal=research", "--language=true", "--gpu-memory-gb=24")
     assert code == 0
     assert out.splitlines()[2].startswith("1. SmolVLA (smolvla), score")

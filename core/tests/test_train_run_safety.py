@@ -5,6 +5,7 @@ from __future__ import annotations
 import errno
 import json
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -12,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from safetensors import SafetensorError
 
 from policyzoo.errors import BadInput
 from policyzoo.flags import Flags
@@ -136,9 +138,17 @@ def test_a_torn_metrics_line_is_dropped_on_resume(tmp_path: Path) -> None:
 
 # -- a full disk ----------------------------------------------------------------------------------------------
 
+FULL_DISK = {
+    "os": OSError(errno.ENOSPC, "No space left on device"),
+    "safetensors": SafetensorError('Error while serializing: IoError(Os { code: 28, kind: StorageFull, message: '
+                                   '"No space left on device" })'),
+}
+
+
 @pytest.mark.slow
+@pytest.mark.parametrize("raised_by", FULL_DISK)
 def test_a_full_disk_while_saving_stops_with_one_line_and_keeps_the_last_checkpoint(
-        tmp_path: Path, tiny_dataset: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        raised_by: str, tmp_path: Path, tiny_dataset: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from policyzoo.train import loop, state
 
     real_save, calls = state.save, []
@@ -146,7 +156,7 @@ def test_a_full_disk_while_saving_stops_with_one_line_and_keeps_the_last_checkpo
     def fill_the_disk(*args: Any) -> None:
         calls.append(time.time())
         if len(calls) == 2:
-            raise OSError(errno.ENOSPC, "No space left on device")
+            raise FULL_DISK[raised_by]
         real_save(*args)
 
     monkeypatch.setattr(state, "save", fill_the_disk)
@@ -164,3 +174,14 @@ def test_a_full_disk_while_saving_stops_with_one_line_and_keeps_the_last_checkpo
     assert (checkpoints / "last").resolve().name == "000002"
     resumed = config_of(["--resume=true", f"--output_dir={output}"])
     assert prepare.plan(resumed).last == checkpoints / "000002"
+
+
+@pytest.mark.parametrize(("signum", "code"), [(signal.SIGINT, 130), (signal.SIGTERM, 143), (signal.SIGHUP, 129)])
+def test_a_closed_terminal_stops_a_run_between_steps_as_ctrl_c_does(signum: int, code: int) -> None:
+    from policyzoo.train.signals import exit_code, stop_signals
+
+    with stop_signals() as stop:
+        os.kill(os.getpid(), signum)
+        time.sleep(0.01)  # the handler runs at the next bytecode boundary
+        assert stop.signum == signum
+    assert exit_code(stop.signum) == code

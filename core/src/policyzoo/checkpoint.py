@@ -12,9 +12,10 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, ValidationError
 
 from policyzoo.errors import BadInput
+from policyzoo.files import write_atomic
 from policyzoo.processor_guard import check_processor_file
 from policyzoo.specs import RobotSpec
 
@@ -49,14 +50,28 @@ class CheckpointMeta(BaseModel):
 
 
 def read_meta(directory: Path) -> CheckpointMeta | None:
+    """The folder's `policyzoo.json` (None without one); a damaged one is a BadInput naming the file."""
     path = Path(directory) / META_FILE
     if not path.exists():
         return None
-    return CheckpointMeta.model_validate_json(path.read_text())
+    try:
+        return CheckpointMeta.model_validate_json(path.read_text())
+    except (ValidationError, UnicodeDecodeError) as exc:
+        raise BadInput(f"{path}: damaged ({_first_problem(exc)}); copy the checkpoint again, or delete "
+                       f"{META_FILE} to load the folder as LeRobot saved it") from None
+
+
+def _first_problem(exc: ValidationError | UnicodeDecodeError) -> str:
+    if isinstance(exc, UnicodeDecodeError):
+        return "not UTF-8 text"
+    error = exc.errors()[0]
+    where = ".".join(str(part) for part in error["loc"])
+    return f"{where + ': ' if where else ''}{error['msg']}"
 
 
 def write_meta(directory: Path, meta: CheckpointMeta) -> None:
-    (Path(directory) / META_FILE).write_text(meta.model_dump_json(indent=2) + "\n")
+    """Write `policyzoo.json` in one rename, so a crash never leaves it torn."""
+    write_atomic(Path(directory) / META_FILE, meta.model_dump_json(indent=2) + "\n")
 
 
 def fingerprint(info: dict[str, Any]) -> str:
@@ -93,14 +108,24 @@ def find_pretrained(directory: Path) -> Path | None:
     return None
 
 
+def newest_run_below(folder: Path, depth: int = 2) -> Path | None:
+    """The most recently saved training run within `depth` levels below `folder` (`outputs/train` holds
+    DATE/TIME_JOB runs), or None."""
+    runs = [run for level in range(1, depth + 1) for run in folder.glob("/".join(["*"] * level))
+            if (run / "checkpoints" / "last" / "pretrained_model" / CONFIG_FILE).is_file()]
+    return max(runs, key=lambda run: (run / "checkpoints" / "last").lstat().st_mtime, default=None)
+
+
 def resolve_pretrained(path_or_repo_id: str | Path, flag: str = "--policy.path") -> Path:
     """A local folder holding a saved policy: from a path, or from the Hub (or its cache) by repo id."""
     path = Path(path_or_repo_id).expanduser()
     if path.exists():
         found = find_pretrained(path)
         if found is None:
+            newest = newest_run_below(path) if path.is_dir() else None
+            hint = f"; the newest run under it is {newest}" if newest else ""
             raise BadInput(f"{flag}={path_or_repo_id}: no config.json in this folder, its pretrained_model/ "
-                           f"or checkpoints/last/; point it at a saved policy")
+                           f"or checkpoints/last/; point it at a saved policy{hint}")
         return found
     text = str(path_or_repo_id)
     if not _REPO_ID.match(text) or text.startswith((".", "/", "~")):

@@ -9,6 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from policyzoo.dataset_check import check_files, check_info
 from policyzoo.errors import BadInput
 from policyzoo.specs import IMAGE_PREFIX, REWARD_KEY, Features
 
@@ -140,7 +141,8 @@ def _offline() -> bool:
 
 
 def read_meta(root: Path, flag: str = "--dataset.root") -> DatasetMeta:
-    """Features, episodes, frames and tasks of the LeRobot v3 dataset at `root`, or a BadInput."""
+    """Features, episodes, frames and tasks of the LeRobot v3 dataset at `root`, checked against its files
+    (`policyzoo.dataset_check`), or a BadInput naming the file that is wrong."""
     root = Path(root)
     if root.exists() and not root.is_dir():
         raise BadInput(f"{flag}={root}: is a file, not a folder; a LeRobot dataset is a folder with meta/info.json")
@@ -156,12 +158,17 @@ def read_meta(root: Path, flag: str = "--dataset.root") -> DatasetMeta:
         info = json.loads(info_path.read_text())
     except (OSError, json.JSONDecodeError) as exc:
         raise BadInput(f"{flag}={root}: meta/info.json is unreadable ({exc})") from None
+    if not isinstance(info, dict):
+        raise BadInput(f"{info_path}: not a JSON object; restore the dataset's original meta/info.json")
     version = str(info.get("codebase_version", ""))
     if not version.startswith("v3"):
         raise BadInput(
             f"{flag}={root}: a LeRobot {version or 'unknown-version'} dataset; policyzoo reads v3.0 "
             "(convert it with LeRobot's convert_dataset_v21_to_v30)"
         )
+    check_info(info, info_path)
+    # A Hub dataset's copy in LeRobot's cache may lack data and videos: LeRobot downloads them when opening it.
+    check_files(root, info, complete=flag != "--dataset.repo_id")
     return DatasetMeta(root=root, info=info, features=Features.from_info(info), tasks=_tasks(root))
 
 
@@ -170,10 +177,15 @@ def _tasks(root: Path) -> list[str]:
     if not path.is_file():
         return []
     try:
+        import pyarrow as pa
         import pyarrow.parquet as pq
     except ImportError:  # the core alone has no pyarrow; the task list is optional
         return []
-    table = pq.read_table(path)
+    try:
+        table = pq.ParquetFile(path).read()  # not pq.read_table, which imports pandas (seconds)
+    except (OSError, pa.ArrowException) as exc:
+        raise BadInput(f"{path}: unreadable ({' '.join(str(exc).split())[:120]}), it is damaged; copy the dataset "
+                       "again, or record it again") from None
     if "task" in table.column_names:
         return [str(task) for task in table["task"].to_pylist()]
     index = table.schema.pandas_metadata or {}

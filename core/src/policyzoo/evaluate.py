@@ -4,22 +4,28 @@ An environment name is `<robot type>_<backend>` (e.g. `so101_bimanual_sim`): the
 registry and renders only the cameras the policy was trained on. Episode i starts from seed `seed + i`
 (the simulator's reset and torch's generator), so the same seed gives the same summary, with any number of
 worker processes: `workers > 1` runs episodes in parallel, each worker with its own policy and simulator.
+Episodes are planned as they are handed out and videos encoded as frames come, so memory does not grow with
+`--episodes` or `--max_steps`. Interrupted (Ctrl-C, SIGTERM, SIGHUP), an evaluation ends its workers and writes
+the finished episodes' summary, marked `partial`.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import json
 import math
 import os
 import time
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from policyzoo.counts import cpu_cores
 from policyzoo.errors import BadInput
 from policyzoo.files import check_writable
+from policyzoo.interrupts import deferred_interrupts, interruption
 from policyzoo.specs import IMAGE_PREFIX, CameraSpec, RobotSpec, check_compatibility
 
 SUMMARY_FILE = "eval_summary.json"
@@ -27,6 +33,8 @@ DEFAULT_STEPS = 300
 UNSEEN_SEED = 100_000
 """First seed of evaluations after training on recorded demos, which use seeds 0 to N-1: no evaluated scene
 was seen in training."""
+AHEAD_PER_WORKER = 2
+"""Episodes handed to each worker process ahead of the one it runs (the rest of the plan waits)."""
 
 
 @dataclass(frozen=True)
@@ -72,7 +80,8 @@ class Episode:
 
 
 def evaluate(config: EvalConfig, progress: Any = None) -> dict[str, Any]:
-    """Run the episodes, write the videos and `eval_summary.json`; return the summary."""
+    """Run the episodes, write the videos and `eval_summary.json`; return the summary. Interrupted, write the
+    summary of the episodes that finished (with `partial`: why it stopped, episodes planned) and re-raise."""
     from policyzoo.api import load_policy
 
     robot_type, backend = split_env(config.env)
@@ -89,16 +98,34 @@ def evaluate(config: EvalConfig, progress: Any = None) -> dict[str, Any]:
         stale.unlink()
     output_dir.mkdir(parents=True, exist_ok=True)
     start = time.perf_counter()
-    if config.workers > 1:
-        robot.disconnect()
-        del policy
-        episodes = _run_in_workers(config, task, output_dir, progress)
-    else:
-        episodes = _run_here(config, robot, policy, task, output_dir, progress)
-    wall = time.perf_counter() - start
-    summary = summarize(config, policy_type, task, episodes, stages, wall)
-    (output_dir / SUMMARY_FILE).write_text(json.dumps(summary, indent=2) + "\n")
+    episodes: list[Episode] = []  # the finished ones, as they finish
+    stop = None
+    try:
+        if config.workers > 1:
+            robot.disconnect()
+            del policy
+            _run_in_workers(config, task, output_dir, episodes, progress)
+        else:
+            _run_here(config, robot, policy, task, output_dir, episodes, progress)
+    except KeyboardInterrupt as exc:
+        stop = exc
+    episodes.sort(key=lambda episode: episode.index)
+    summary = summarize(config, policy_type, task, episodes, stages, time.perf_counter() - start)
+    _write_summary(output_dir, summary, episodes, stop, config.episodes)
+    if stop is not None:
+        raise stop
     return summary
+
+
+def _write_summary(output_dir: Path, summary: dict[str, Any], finished: list[Episode],
+                   stop: KeyboardInterrupt | None, planned: int) -> None:
+    """`eval_summary.json`, whatever signal comes meanwhile; after `stop` marked `partial`, and without the
+    videos of the episodes it cut short."""
+    with deferred_interrupts():
+        if stop is not None:
+            summary["partial"] = {"stop": interruption(stop), "episodes_planned": planned}
+            _remove_unfinished_videos(output_dir, finished)
+        (output_dir / SUMMARY_FILE).write_text(json.dumps(summary, indent=2) + "\n")
 
 
 def check_output(output_dir: Path, overwrite: bool) -> None:
@@ -116,58 +143,83 @@ def earlier_results(output_dir: Path) -> list[Path]:
     return sorted([*output_dir.glob("episode_*.mp4"), *output_dir.glob(SUMMARY_FILE)])
 
 
-def _episode_plan(config: EvalConfig, output_dir: Path) -> list[tuple[int, int, Path | None]]:
-    """(index, seed, video path or None) of every episode."""
-    return [(index, config.seed + index, output_dir / f"episode_{index:03d}.mp4" if index < config.videos else None)
-            for index in range(config.episodes)]
+def _remove_unfinished_videos(output_dir: Path, finished: list[Episode]) -> None:
+    """Delete the videos of episodes cut short (the folder held no other videos: `earlier_results`)."""
+    kept = {episode.video for episode in finished}
+    for path in output_dir.glob("episode_*.mp4"):
+        if path.name not in kept:
+            path.unlink(missing_ok=True)
 
 
-def _run_here(config: EvalConfig, robot: Any, policy: Any, task: str, output_dir: Path, progress: Any
-              ) -> list[Episode]:
+def _episode_plan(config: EvalConfig, output_dir: Path) -> Iterator[tuple[int, int, Path | None]]:
+    """(index, seed, video path or None) of each episode, made as the episodes are handed out."""
+    for index in range(config.episodes):
+        yield index, config.seed + index, output_dir / f"episode_{index:03d}.mp4" if index < config.videos else None
+
+
+def _finished(episode: Episode, episodes: list[Episode], progress: Any) -> None:
+    episodes.append(episode)
+    if progress is not None:
+        progress(episode)
+
+
+def _run_here(config: EvalConfig, robot: Any, policy: Any, task: str, output_dir: Path, episodes: list[Episode],
+              progress: Any) -> None:
+    """The episodes one after the other in this process; each is added to `episodes` when it ends."""
     import torch
 
-    episodes: list[Episode] = []
     try:
         robot.connect()
         for index, seed, video in _episode_plan(config, output_dir):
             torch.manual_seed(seed)
-            episode = run_episode(robot, policy, task, index, seed, config.max_steps, video)
-            episodes.append(episode)
-            if progress is not None:
-                progress(episode)
+            _finished(run_episode(robot, policy, task, index, seed, config.max_steps, video), episodes, progress)
     finally:
         robot.disconnect()
-    return episodes
 
 
-def _run_in_workers(config: EvalConfig, task: str, output_dir: Path, progress: Any) -> list[Episode]:
-    """The episodes spread over `config.workers` processes (spawned: MuJoCo's GL contexts are per process)."""
+def _run_in_workers(config: EvalConfig, task: str, output_dir: Path, episodes: list[Episode], progress: Any
+                    ) -> None:
+    """The episodes spread over `config.workers` processes (spawned: MuJoCo's GL contexts are per process),
+    each added to `episodes` when it ends. Each worker has `AHEAD_PER_WORKER` episodes queued at most; an
+    interruption or a failure ends every worker before it propagates."""
     import multiprocessing
+    from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 
-    threads = max(1, (os.cpu_count() or 1) // config.workers)
-    episodes: list[Episode] = []
+    from policyzoo.children import end_processes
+
+    threads = max(1, cpu_cores() // config.workers)
     context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(config.workers, mp_context=context, initializer=_start_worker,
-                             initargs=(config, task, threads)) as pool:
-        futures = [pool.submit(_worker_episode, index, seed, video)
-                   for index, seed, video in _episode_plan(config, output_dir)]
-        for future in as_completed(futures):
-            episode = future.result()
-            episodes.append(episode)
-            if progress is not None:
-                progress(episode)
-    return sorted(episodes, key=lambda episode: episode.index)
+    plan = _episode_plan(config, output_dir)
+    others = set(multiprocessing.active_children())
+    pool = ProcessPoolExecutor(config.workers, mp_context=context, initializer=_start_worker,
+                               initargs=(config, task, threads, os.getpid()))
+    try:
+        running = {pool.submit(_worker_episode, *item) for item in itertools.islice(plan, AHEAD_PER_WORKER
+                                                                                     * config.workers)}
+        while running:
+            done, running = wait(running, return_when=FIRST_COMPLETED)
+            for future in done:
+                _finished(future.result(), episodes, progress)
+            running |= {pool.submit(_worker_episode, *item) for item in itertools.islice(plan, len(done))}
+    except BaseException:
+        end_processes(set(multiprocessing.active_children()) - others)
+        raise
+    finally:
+        pool.shutdown(cancel_futures=True)
 
 
 _worker: dict[str, Any] = {}
 """In a worker process: its policy, simulator, task and step limit."""
 
 
-def _start_worker(config: EvalConfig, task: str, threads: int) -> None:
+def _start_worker(config: EvalConfig, task: str, threads: int, parent_pid: int) -> None:
     import torch
 
     from policyzoo.api import load_policy
+    from policyzoo.children import die_with_parent, leave_interrupts_to_parent
 
+    die_with_parent(parent_pid)
+    leave_interrupts_to_parent()
     torch.set_num_threads(threads)
     policy = load_policy(config.policy_path, device=config.device)
     robot = make_robot(*split_env(config.env), policy)
@@ -250,35 +302,37 @@ def run_episode(robot: Any, policy: Any, task: str, index: int, seed: int, max_s
     failure = None
     observation = robot.reset(seed=seed)
     policy.reset()
-    frames = [camera_frame(observation)] if video is not None else []
-    rewards: list[float] = []
+    writer = Mp4Writer(video, robot.spec.fps) if video is not None else None
+    steps, sum_reward, max_reward = 0, 0.0, -math.inf
     max_stage = 0 if hasattr(robot, "stage") else None
     success = False
-    with torch.no_grad():
-        for _ in range(max_steps):
-            action = policy.select_action(to_policy_observation(observation, task, policy.device))
-            try:
-                target = safety(action.detach().float().cpu().numpy().reshape(-1))
-            except UnsafeAction as exc:
-                failure = f"unsafe action at step {len(rewards)}: {exc}"
-                break
-            robot.act(target)
-            observation = robot.observe()
-            rewards.append(float(robot.reward()))
-            if max_stage is not None:
-                max_stage = max(max_stage, int(robot.stage()))
-            if video is not None:
-                frames.append(camera_frame(observation))
-            if robot.success():
-                success = True
-                break
-    written = None
-    if video is not None and frames and frames[0] is not None:
-        write_mp4(video, frames, robot.spec.fps)
-        written = video.name
+    try:
+        if writer is not None:
+            writer.add(camera_frame(observation))
+        with torch.no_grad():
+            for _ in range(max_steps):
+                action = policy.select_action(to_policy_observation(observation, task, policy.device))
+                try:
+                    target = safety(action.detach().float().cpu().numpy().reshape(-1))
+                except UnsafeAction as exc:
+                    failure = f"unsafe action at step {steps}: {exc}"
+                    break
+                robot.act(target)
+                observation = robot.observe()
+                reward = float(robot.reward())
+                steps, sum_reward, max_reward = steps + 1, sum_reward + reward, max(max_reward, reward)
+                if max_stage is not None:
+                    max_stage = max(max_stage, int(robot.stage()))
+                if writer is not None:
+                    writer.add(camera_frame(observation))
+                if robot.success():
+                    success = True
+                    break
+    finally:
+        written = writer is not None and writer.close()
     final_state = [float(v) for v in np.asarray(observation["observation.state"]).reshape(-1)]
-    return Episode(index, seed, success, sum(rewards), max(rewards, default=0.0), len(rewards), final_state,
-                   written, max_stage, failure)
+    return Episode(index, seed, success, sum_reward, max_reward if steps else 0.0, steps, final_state,
+                   video.name if written and video is not None else None, max_stage, failure)
 
 
 def camera_frame(observation: dict[str, Any]) -> Any:
@@ -293,24 +347,50 @@ def camera_frame(observation: dict[str, Any]) -> Any:
     return np.concatenate(padded, axis=1)
 
 
-def write_mp4(path: Path, frames: list[Any], fps: int) -> None:
-    """Encode RGB frames as H.264 (MPEG-4 part 2 where libx264 is missing) with PyAV."""
-    import av
-    import numpy as np
+class Mp4Writer:
+    """RGB frames encoded as H.264 (MPEG-4 part 2 where libx264 is missing) with PyAV as they come, so an
+    episode's length costs no memory. The file is opened at the first frame; frames of None are skipped."""
 
-    height, width = frames[0].shape[:2]
-    even = (height + height % 2, width + width % 2)
-    with av.open(str(path), mode="w") as container:
+    def __init__(self, path: Path, fps: int) -> None:
+        self.path, self.fps = path, fps
+        self.container: Any = None
+        self.stream: Any = None
+        self.size = (0, 0)
+        """The frames' height and width; the stream's are rounded up to even numbers."""
+
+    def add(self, frame: Any) -> None:
+        import av
+        import numpy as np
+
+        if frame is None:
+            return
+        if self.container is None:
+            self._open(frame.shape[0], frame.shape[1])
+        height, width = self.size
+        padded = np.pad(frame, ((0, self.stream.height - height), (0, self.stream.width - width), (0, 0)))
+        for packet in self.stream.encode(av.VideoFrame.from_ndarray(np.ascontiguousarray(padded), format="rgb24")):
+            self.container.mux(packet)
+
+    def close(self) -> bool:
+        """Flush and close the file; whether one was written."""
+        if self.container is None:
+            return False
+        try:
+            for packet in self.stream.encode():
+                self.container.mux(packet)
+        finally:
+            self.container.close()
+        return True
+
+    def _open(self, height: int, width: int) -> None:
+        import av
+
+        self.container = av.open(str(self.path), mode="w")
         codec = "libx264" if "libx264" in av.codecs_available else "mpeg4"
-        stream = container.add_stream(codec, rate=fps)
-        stream.width, stream.height = even[1], even[0]
-        stream.pix_fmt = "yuv420p"
-        for frame in frames:
-            padded = np.pad(frame, ((0, even[0] - height), (0, even[1] - width), (0, 0)))
-            for packet in stream.encode(av.VideoFrame.from_ndarray(np.ascontiguousarray(padded), format="rgb24")):
-                container.mux(packet)
-        for packet in stream.encode():
-            container.mux(packet)
+        self.stream = self.container.add_stream(codec, rate=self.fps)
+        self.stream.width, self.stream.height = width + width % 2, height + height % 2
+        self.stream.pix_fmt = "yuv420p"
+        self.size = (height, width)
 
 
 def summarize(config: EvalConfig, policy_type: str, task: str, episodes: list[Episode], stages: int | None = None,

@@ -7,6 +7,8 @@ import errno
 import os
 from pathlib import Path
 
+from policyzoo.errors import BadInput
+
 
 def write_atomic(path: Path, text: str) -> None:
     """Replace `path` with `text` in one rename: a crash leaves the old content or the new, never a torn file."""
@@ -33,11 +35,10 @@ def append_durable(path: Path, line: str) -> None:
 def check_writable(path: str | Path, flag: str, *, folder: bool = True) -> Path:
     """Fail fast, before the slow work, where `path` (a folder, or a file with `folder=False`) cannot be
     written: a file in the way, no permission, a read-only file system. Returns `path`, expanded."""
-    from policyzoo.errors import BadInput
-
     path = Path(path).expanduser()
     shown = f"{flag}={path}"
     existing = next(p for p in (path, *path.parents) if os.path.lexists(p))
+    _check_length(path, existing, shown, flag)
     if existing != path and not existing.is_dir():
         raise BadInput(f"{shown}: {existing} is a file, not a folder (a file is in the way); choose another {flag}")
     if existing == path and path.is_dir() != folder:
@@ -51,6 +52,24 @@ def check_writable(path: str | Path, flag: str, *, folder: bool = True) -> Path:
     return path
 
 
+ROOM_INSIDE = 128
+"""Bytes of path a command may add inside the folder it is given (checkpoints/000100/pretrained_model/...)."""
+
+
+def _check_length(path: Path, existing: Path, shown: str, flag: str) -> None:
+    """A name or a whole path longer than the file system takes is refused before anything is written."""
+    name_max = os.pathconf(existing, "PC_NAME_MAX")
+    path_max = os.pathconf(existing, "PC_PATH_MAX")
+    for part in path.parts:
+        if len(os.fsencode(part)) > name_max:
+            raise BadInput(f"{shown[:80]}...: the name '{part[:24]}...' is {len(os.fsencode(part))} bytes, longer "
+                           f"than the file system allows ({name_max}); choose a shorter {flag}")
+    length = len(os.fsencode(str(path.absolute())))
+    if length + ROOM_INSIDE > path_max:
+        raise BadInput(f"{shown[:80]}...: the path is {length} bytes, too long for the files written inside it "
+                       f"(the file system takes {path_max}); choose a shorter {flag}")
+
+
 _PROBLEMS = {
     errno.ENOTDIR: "not a directory (a file is in the way); choose another path",
     errno.EISDIR: "is a folder, not a file; choose another path",
@@ -60,6 +79,7 @@ _PROBLEMS = {
     errno.ENOSPC: "no space left on the device (disk full); free some space and run again",
     errno.EEXIST: "already exists; choose a new path",
     errno.ENOENT: "no such file or folder",
+    errno.ENAMETOOLONG: "file name too long; choose a shorter path",
 }
 
 

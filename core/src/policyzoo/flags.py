@@ -26,6 +26,18 @@ def whole_number(text: str) -> int:
     return int(value)
 
 
+def whole_number_within(least: int, most: int) -> Callable[[str], int]:
+    """A flag parser: a whole number from `least` to `most`."""
+
+    def parse(text: str) -> int:
+        value = whole_number(text)
+        if not least <= value <= most:
+            raise ValueError(f"not from {least} to {most}")
+        return value
+
+    return parse
+
+
 def whole_positive(text: str) -> int:
     """A flag value that must be a whole number of at least 1."""
     value = whole_number(text)

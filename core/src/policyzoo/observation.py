@@ -3,7 +3,8 @@
 Accepted per key: `observation.state` (and other state features) as a 1-D array, list or tensor of the
 policy's length, any real dtype (float64 is converted to float32); each camera `observation.images.NAME`
 as a camera gives it, (H, W, 3) uint8, or as LeRobot's datasets do, (3, H, W) floats in [0, 1]. No batch
-dimension. Other keys (`task`, ...) pass through unchanged.
+dimension; no NaN or infinity (a policy would turn it into NaN actions). Other keys (`task`, ...) pass through
+unchanged.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from policyzoo.errors import BadInput
-from policyzoo.specs import Features
+from policyzoo.specs import STATE_KEY, Features
 
 FLOAT_SLACK = 1e-3
 """How far above 1.0 a float image may go (rounding) before it is taken for 0-255 values."""
@@ -44,6 +45,7 @@ def prepare_observation(observation: Any, features: Features) -> dict[str, Any]:
         if tuple(value.shape) != tuple(shape):
             raise BadInput(f"select_action: '{key}' has shape {_shown(value.shape)}; the policy takes "
                            f"{_shown(shape)}" + _batched_hint(value.shape, shape))
+        _check_finite(key, value, features.state_names if key == STATE_KEY else None)
         prepared[key] = value if value.dtype == torch.float32 else value.to(torch.float32)
     for key, c_h_w in features.visual.items():
         prepared[key] = _image(key, _tensor(key, observation[key]), tuple(c_h_w))
@@ -64,10 +66,24 @@ def _image(key: str, image: Any, c_h_w: tuple[int, int, int]) -> Any:
         return image.to(torch.float32) / 255.0
     if not image.is_floating_point():
         raise BadInput(f"select_action: '{key}' is {image.dtype}; pass uint8 (0-255) or floats in [0, 1]")
+    _check_finite(key, image)
     if image.numel() and float(image.max()) > 1.0 + FLOAT_SLACK:
         raise BadInput(f"select_action: '{key}' holds floats up to {float(image.max()):.0f}; pass floats in "
                        f"[0, 1] (divide by 255), or the camera's uint8 image as it is")
     return image if image.dtype == torch.float32 else image.to(torch.float32)
+
+
+def _check_finite(key: str, value: Any, names: list[str] | None = None) -> None:
+    """BadInput naming the first NaN or infinite value of `key` (and its name, e.g. a joint's, where known)."""
+    import torch
+
+    bad = torch.nonzero(~torch.isfinite(value.reshape(-1)))
+    if len(bad):
+        index = int(bad[0])
+        where = f"'{names[index]}'" if names and index < len(names) else f"index {index}"
+        raise BadInput(f"select_action: '{key}' holds {float(value.reshape(-1)[index])} at {where}"
+                       f"{f' and {len(bad) - 1} more values' if len(bad) > 1 else ''}; pass finite numbers (a "
+                       f"sensor that failed to read?)")
 
 
 def _tensor(key: str, value: Any) -> Any:

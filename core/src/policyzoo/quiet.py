@@ -10,7 +10,10 @@ FFmpeg's own log, which LeRobot turns back on after each encode (FFmpeg's level 
 
 from __future__ import annotations
 
+import logging
 import os
+import sys
+import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -74,3 +77,38 @@ def _environment(name: str, value: str) -> Iterator[None]:
         yield
     finally:
         os.environ.pop(name, None)
+
+
+def launched_rank() -> int | None:
+    """This process's rank under `accelerate launch` or torchrun (which set RANK), else None."""
+    rank = os.environ.get("RANK", "")
+    return int(rank) if rank.isdigit() else None
+
+
+@contextmanager
+def quiet_process_group() -> Iterator[None]:
+    """Around the start of a launched run's process group: Gloo prints "[Gloo] Rank N is connected to ..." on
+    the C-level stdout of every process; those lines are dropped (`POLICYZOO_VERBOSE=1` keeps them)."""
+    if launched_rank() is None or verbose():
+        yield
+        return
+    sys.stdout.flush()
+    saved = os.dup(1)
+    with open(os.devnull, "w") as nothing:
+        os.dup2(nothing.fileno(), 1)
+    try:
+        yield
+    finally:
+        os.dup2(saved, 1)
+        os.close(saved)
+
+
+def warnings_once_per_launch() -> None:
+    """In the processes of a launched run other than the first, Python warnings, library log records and
+    PyTorch's C++ warnings (such as DDP's reducer's) below errors are dropped, so each warning is shown once (by
+    rank 0). Call it before torch is imported: PyTorch reads its C++ log level when it loads."""
+    if (launched_rank() or 0) == 0 or verbose():
+        return
+    warnings.simplefilter("ignore")
+    logging.disable(logging.WARNING)
+    os.environ.setdefault("TORCH_CPP_LOG_LEVEL", "ERROR")

@@ -31,6 +31,8 @@ class Facts:
     goal: str = "production"
     language: bool | None = None
     gpu_memory_gb: float | None = None
+    gpu_here: bool = True
+    """This machine has an NVIDIA GPU (else the train line names `auto`, which works here and on a GPU)."""
     dataset: str | None = None
     dataset_flag: str = ""
     features: Features | None = None
@@ -200,7 +202,7 @@ def train_command(winner: Candidate, facts: Facts) -> str:
     if facts.dataset_flag:
         parts.append(facts.dataset_flag)
     parts.append(f"--policy.path={base.repo_id}" if base else f"--policy.type={winner.type}")
-    parts.append(f"--policy.device={'cuda' if facts.gpu_memory_gb else 'cpu'}")
+    parts.append(f"--policy.device={gpu_device(facts) if facts.gpu_memory_gb else 'cpu'}")
     if facts.gpu_memory_gb:
         low, high = card.train_memory_gb
         parts.append("--batch_size=8" if facts.gpu_memory_gb >= high else "--batch_size=4")
@@ -217,6 +219,12 @@ def train_command(winner: Candidate, facts: Facts) -> str:
     if steps is not None:
         parts.append(f"--steps={steps}")
     return " ".join(parts)  # no --output_dir: train writes to a new dated folder each run
+
+
+def gpu_device(facts: Facts) -> str:
+    """`cuda` for a GPU on this machine; `auto` for a GPU asked about elsewhere (it picks the GPU where there is
+    one), so the line also runs when pasted here."""
+    return "cuda" if facts.gpu_here else "auto"
 
 
 # -- facts from the machine and the dataset ----------------------------------------------------------
@@ -254,11 +262,15 @@ def dataset_info(repo_id: str | None, root: str | None) -> dict:
 
 def facts_from(goal: str, language: bool | None, gpu_memory_gb: float | None, repo_id: str | None,
                root: str | None) -> Facts:
+    from policyzoo.devices import nvidia_driver_present
+
     info = dataset_info(repo_id, root)
+    gpu_here = nvidia_driver_present()
     flag = " ".join(part for part in (f"--dataset.repo_id={repo_id}" if repo_id else "",
                                       f"--dataset.root={root}" if root else "") if part)
     if not info:
-        return Facts(goal=goal, language=language, gpu_memory_gb=gpu_memory_gb)
-    return Facts(goal=goal, language=language, gpu_memory_gb=gpu_memory_gb, dataset=repo_id or root,
+        return Facts(goal=goal, language=language, gpu_memory_gb=gpu_memory_gb, gpu_here=gpu_here)
+    return Facts(goal=goal, language=language, gpu_memory_gb=gpu_memory_gb, gpu_here=gpu_here,
+                 dataset=repo_id or root,
                  dataset_flag=flag, features=Features.from_info(info), episodes=info.get("total_episodes"),
                  tasks=info.get("total_tasks"))

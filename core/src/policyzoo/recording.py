@@ -3,6 +3,10 @@
 Imports LeRobot when called; datasets get the feature layout a LeRobot recording on the real robot has,
 plus `next.reward`, `next.success` and `next.done`. The seed of every episode is kept in
 `meta/policyzoo_sim.json` so that `replay` can restart the simulator exactly where the episode started.
+
+Finished episodes are never lost: Ctrl-C, SIGTERM and SIGHUP wait for an episode being saved, drop the one
+being recorded and finalize the dataset; before each episode the free disk space is checked against what the
+episodes so far needed, and a full disk stops the recording the same way, in one line.
 """
 
 from __future__ import annotations
@@ -11,7 +15,7 @@ import json
 import shutil
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +23,8 @@ import numpy as np
 from tqdm import tqdm
 
 from policyzoo.errors import BadInput
+from policyzoo.files import describe_os_error
+from policyzoo.interrupts import deferred_interrupts, interruption
 from policyzoo.quiet import quiet_lerobot
 from policyzoo.registry import get_registry
 from policyzoo.robot import SIM_INSTALL as SIM_INSTALL  # re-exported: where commands have always found it
@@ -26,6 +32,8 @@ from policyzoo.robot import SimulatedRobot, make_robot
 from policyzoo.specs import ACTION_KEY, REWARD_KEY, STATE_KEY, CameraSpec, RobotSpec
 
 SIM_META = "meta/policyzoo_sim.json"
+DISK_MARGIN = 64 * 2**20
+"""Bytes left free beyond what the next episode needs: room to finalize the dataset (parquet footers, metadata)."""
 
 
 @dataclass
@@ -82,7 +90,10 @@ def record_episodes(
     progress: bool = True,
     use_videos: bool = False,
 ) -> Recorded:
-    """Record `episodes` scripted-expert episodes (seeds seed, seed+1, ...) into a new dataset at `root`."""
+    """Record `episodes` scripted-expert episodes (seeds seed, seed+1, ...) into a new dataset at `root`.
+
+    Interrupted, the finished episodes are kept and the interruption propagates; an OSError (a full disk) or
+    too little free space for the next episode keeps them too and becomes BadInput."""
     from policyzoo.lerobot.datasets import create_dataset
 
     if not hasattr(robot, "expert"):
@@ -92,32 +103,111 @@ def record_episodes(
     if root.exists():
         root.rmdir()
     start = time.perf_counter()
-    seeds, successes, frames = [], [], 0
+    kept = Kept()
     bar = tqdm(total=episodes, unit="episode", dynamic_ncols=True, disable=None if progress else True)
     with bar, quiet_lerobot():  # the bar first: LeRobot takes seconds to import
         dataset = create_dataset(repo_id, root, robot.spec.fps, dataset_features(robot.spec, use_videos),
                                  robot.spec.type, use_videos)
-        for index in range(episodes):
-            episode_seed = seed + index
-            count, success = _record_one(robot, dataset, episode_seed)
+        try:
+            _record_all(robot, dataset, kept, range(seed, seed + episodes), bar if progress else None)
+        except KeyboardInterrupt as exc:
+            _close(dataset, robot, kept, unsaved=True)
+            tqdm.write(f"{interruption(exc)}: the {len(kept.seeds)} finished episode(s) are kept in {root}",
+                       file=sys.stderr)
+            raise
+        except (OSError, LowDiskSpace) as exc:
+            _close(dataset, robot, kept, unsaved=True)
+            problem = describe_os_error(exc) if isinstance(exc, OSError) else str(exc)
+            raise BadInput(f"{root}: recording stopped, {problem}; the {len(kept.seeds)} finished episode(s) "
+                           "are kept") from None
+        _close(dataset, robot, kept)
+    return Recorded(root, episodes, kept.frames, sum(kept.successes), time.perf_counter() - start)
+
+
+@dataclass
+class Kept:
+    """The episodes saved so far: their seeds, successes and frames."""
+
+    seeds: list[int] = field(default_factory=list)
+    successes: list[bool] = field(default_factory=list)
+    frames: int = 0
+
+
+class LowDiskSpace(Exception):
+    """Too little free disk space for one more episode; the message says how much is free and needed."""
+
+
+class DiskSpace:
+    """Room on the dataset's disk: before an episode, twice the most space one episode has taken so far (its
+    frames while recorded, then its save); before a save, twice the most a save has taken; `DISK_MARGIN` more
+    for both, to finalize the dataset."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.episode = self.save = 0
+        """The most space one episode, one save, has taken."""
+        self.at_start = self.at_save = 0
+
+    def check_episode(self) -> None:
+        """Before an episode: LowDiskSpace where too little is free."""
+        self.at_start = self._check(self.episode, "the next episode")
+
+    def check_save(self) -> None:
+        """Before an episode is saved: LowDiskSpace where too little is free (it is dropped)."""
+        self.at_save = self._check(self.save, "saving the episode")
+
+    def saved(self) -> None:
+        """After a save: note the space the episode and its save took."""
+        free = self._free()
+        self.save = max(self.save, self.at_save - free)
+        self.episode = max(self.episode, self.at_start - min(free, self.at_save))
+
+    def _check(self, most: int, what: str) -> int:
+        free, need = self._free(), 2 * most + DISK_MARGIN
+        if free < need:
+            raise LowDiskSpace(f"only {_megabytes(free)} free on its disk, and {what} needs about "
+                               f"{_megabytes(need)} (with room to finalize the dataset); free some space")
+        return free
+
+    def _free(self) -> int:
+        return shutil.disk_usage(self.root).free
+
+
+def _megabytes(size: int) -> str:
+    return f"{size / 2**20:.{1 if size < 10 * 2**20 else 0}f} MB"
+
+
+def _record_all(robot: SimulatedRobot, dataset: Any, kept: Kept, seeds: range, bar: Any) -> None:
+    """One episode per seed, each saved as it ends, with the disk space checked before it and its save."""
+    space = DiskSpace(Path(dataset.root))
+    for index, episode_seed in enumerate(seeds):
+        space.check_episode()
+        count, success = _record_one(robot, dataset, episode_seed)
+        space.check_save()
+        with deferred_interrupts():  # an episode is saved whole or not at all
             dataset.save_episode()
-            seeds.append(episode_seed)
-            successes.append(success)
-            frames += count
-            if progress:
-                tqdm.write(f"episode {index}: {count} frames, seed {episode_seed}, success {success}")
-                sys.stdout.flush()
-            bar.set_postfix_str(f"{sum(successes)} successful", refresh=False)
+        space.saved()
+        kept.seeds.append(episode_seed)
+        kept.successes.append(success)
+        kept.frames += count
+        if bar is not None:
+            tqdm.write(f"episode {index}: {count} frames, seed {episode_seed}, success {success}")
+            sys.stdout.flush()
+            bar.set_postfix_str(f"{sum(kept.successes)} successful", refresh=False)
             bar.update()
+
+
+def _close(dataset: Any, robot: SimulatedRobot, kept: Kept, unsaved: bool = False) -> None:
+    """Finalize the dataset (the episode cut short dropped, with its frames' files: `unsaved`) and write the
+    episodes' seeds, whatever signal comes meanwhile."""
+    root = Path(dataset.root)
+    with deferred_interrupts():
+        if unsaved:
+            dataset.clear_episode_buffer()
         dataset.finalize()
-    _remove_empty_dirs(root / "images")  # LeRobot's image writer leaves its (emptied) folders behind
-    (root / SIM_META).write_text(
-        json.dumps(
-            {"robot_type": robot.spec.type, "task": robot.task, "seeds": seeds, "successes": successes},
-            indent=2,
-        )
-    )
-    return Recorded(root, episodes, frames, sum(successes), time.perf_counter() - start)
+        _remove_empty_dirs(root / "images")  # LeRobot's image writer leaves its (emptied) folders behind
+        (root / SIM_META).write_text(json.dumps({"robot_type": robot.spec.type, "task": robot.task,
+                                                 "seeds": kept.seeds, "successes": kept.successes}, indent=2))
 
 
 def _record_one(robot: SimulatedRobot, dataset: Any, seed: int) -> tuple[int, bool]:

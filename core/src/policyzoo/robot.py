@@ -90,12 +90,7 @@ def make_robot(robot_type: str, backend: str, options: dict[str, str] | None = N
     where = f"--env={robot_type}_{backend}" if flag == "--env" else f"--robot.backend={backend}"
     if simulator and backend not in entry.backends:
         raise BadInput(f"{flag}={robot_type}: this robot has no simulator backend")
-    try:
-        factory = entry.load_backend(backend)
-    except ImportError as exc:
-        install = SIM_INSTALL if backend == "sim" else f"pip install --force-reinstall {entry.distribution}"
-        what = "the simulator" if backend == "sim" else f"the '{backend}' backend of robot '{robot_type}'"
-        raise BadInput(f"{where}: {what} is not installed ({exc.name or exc}); run: {install}") from None
+    factory = load_backend(robot_type, backend, flag)
     if simulator and isinstance(factory, type) and not all(callable(getattr(factory, name, None))
                                                            for name in SIMULATOR_METHODS):
         raise BadInput(f"{where}: the '{robot_type}' backend '{backend}' is not a simulator (it has no "
@@ -105,3 +100,19 @@ def make_robot(robot_type: str, backend: str, options: dict[str, str] | None = N
         raise BadInput(f"{where}: the '{robot_type}' backend '{backend}' is not a simulator (it has no "
                        f"{', '.join(SIMULATOR_METHODS[:-1])} and {SIMULATOR_METHODS[-1]})")
     return robot
+
+
+def load_backend(robot_type: str, backend: str, flag: str = "--robot.type") -> RobotBackendFactory:
+    """The registered `backend` of `robot_type`, imported (not constructed), or one line saying what to install
+    (an unknown robot or backend: what there is)."""
+    from policyzoo.errors import BadInput
+    from policyzoo.registry import get_registry
+
+    entry = get_registry().robot(robot_type, flag=flag)
+    try:
+        return entry.load_backend(backend)
+    except ImportError as exc:
+        where = f"--env={robot_type}_{backend}" if flag == "--env" else f"--robot.backend={backend}"
+        install = SIM_INSTALL if backend == "sim" else f"pip install --force-reinstall {entry.distribution}"
+        what = "the simulator" if backend == "sim" else f"the '{backend}' backend of robot '{robot_type}'"
+        raise BadInput(f"{where}: {what} is not installed ({exc.name or exc}); run: {install}") from None

@@ -50,13 +50,24 @@ def test_a_huge_model_is_compared_with_the_weights_header_before_it_is_built(
     assert peak_rss_mb() - before < 500
 
 
+def test_a_model_too_large_to_describe_is_refused_before_anything_is_built(saved: Path) -> None:
+    """1e9 wide: even PyTorch's shape-only meta device cannot size its tensors (more than 2**63 bytes)."""
+    edit_config(saved, dim_model=10**9, dim_feedforward=10**9)
+    with pytest.raises(BadInput, match=r"config.json: describes a model that cannot be built \(Storage size "
+                                       r"calculation overflowed.*\); the file was edited or damaged"):
+        policyzoo.load_policy(saved)
+
+
 def test_an_unchanged_checkpoint_still_loads(saved: Path) -> None:
     assert policyzoo.load_policy(saved).spec.chunk_size == 5
 
 
 @pytest.mark.parametrize(("change", "message"), [
     ({"bogus_key": 1}, r"config.json: LeRobot cannot read it"),
-    ({"dim_model": "wide"}, r"config.json: LeRobot cannot read it"),
+    ({"dim_model": "wide"}, r"config.json: LeRobot cannot read it \(`dim_model`: Couldn't parse 'wide' into an "
+                            r"int\)$"),
+    ({"dim_model": [1]}, r"\(`dim_model`: Couldn't parse '\[1\]' into a int\)$"),  # no draccus internals
+    ({"chunk_size": None, "n_heads": None}, r"\(`chunk_size`, `n_heads` null where a value is needed\)$"),
     ({"input_features": ["observation.state"]}, r"\"input_features\" must map feature names"),
     ({"output_features": {"action": {"type": "ACTION"}}}, r"output_features.action has no valid \"shape\""),
 ])

@@ -36,6 +36,9 @@ def uploader(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
     calls: list[Path] = []
 
     class Recording:
+        def check(self, token: str) -> None:
+            """The Hub answers."""
+
         def upload(self, folder: Path, repo_id: str, **_: object) -> str:
             calls.append(folder)
             return f"https://huggingface.co/{repo_id}/commit/0123456789abcdef"

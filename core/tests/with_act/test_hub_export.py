@@ -115,3 +115,18 @@ def test_export_cli_errors(run_cli, tmp_path, act_run):
     inside = act_run / "checkpoints" / "last" / "pretrained_model" / "sub"
     code, _, err = run_cli("export", str(act_run), "--to", str(inside))
     assert code == 2 and "inside it" in err
+
+
+def test_export_replaces_an_earlier_export_only_when_asked(run_cli, tmp_path, act_run):
+    target = tmp_path / "model"
+    target.mkdir()
+    (target / "config.json").write_text('{"type": "diffusion"}')
+    (target / "model.safetensors").write_bytes(b"an earlier model")
+    code, _, err = run_cli("export", str(act_run), "--to", str(target))
+    assert code == 2 and err.count("\n") == 1, err
+    assert f"--to={target}: holds an earlier export (a diffusion policy written " in err
+    assert "pick a new --to, or replace it with --overwrite=true" in err
+    assert (target / "model.safetensors").read_bytes() == b"an earlier model"
+    code, out, err = run_cli("export", str(act_run), "--to", str(target), "--overwrite=true")
+    assert code == 0, err
+    assert json.loads((target / "config.json").read_text())["type"] == "act"

@@ -19,6 +19,9 @@ class RecordingUploader:
         self.calls: list[dict] = []
         self.fail = fail
 
+    def check(self, token: str) -> None:
+        """The Hub answers (a failing upload fails at the upload, after the export)."""
+
     def upload(self, folder: Path, repo_id: str, *, token: str, private: bool, revision: str | None,
                commit_message: str) -> str:
         self.calls.append({"files": sorted(p.name for p in folder.iterdir()), "repo_id": repo_id, "token": token,
@@ -132,3 +135,17 @@ def test_rejected_token(exported, monkeypatch):
     folder, _ = exported
     with pytest.raises(BadInput, match=f"the token may not write to {REPO_ID}"):
         push_module._upload(folder, REPO_ID, token="hf_x", private=False, revision=None, message="x")
+
+
+def test_push_offline_says_so_before_exporting(run_cli, act_run, token, monkeypatch):
+    """The Hub is asked first (whoami through the real seam), so an offline push fails at once, in one line."""
+    import huggingface_hub.constants
+
+    from policyzoo.hub import export as export_module
+
+    monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_OFFLINE", True)
+    monkeypatch.setattr(push_module, "uploader", push_module.HubUploader())
+    monkeypatch.setattr(export_module, "export", lambda *args, **kwargs: pytest.fail("exported before asking"))
+    code, _, err = run_cli("push", str(act_run), "--repo-id", REPO_ID)
+    assert code == 2 and err.count("\n") == 1, err
+    assert f"push to {REPO_ID} failed: cannot reach the Hub" in err and "the model was not uploaded" in err

@@ -21,9 +21,11 @@ from typing import Any
 import click
 
 from policyzoo.bench.report import report
+from policyzoo.counts import MAX_EPISODES
 from policyzoo.errors import BadInput
 from policyzoo.evaluate import UNSEEN_SEED, sim_env_for_task
 from policyzoo.flags import flag_text
+from policyzoo.interrupts import Terminated
 from policyzoo.specs import FinishPhase, TaskPresets, TrainingPreset
 
 STATE_FILE = "bench_state.json"
@@ -50,11 +52,11 @@ class RunState:
               "whose plugin declares settings for the task).")
 @click.option("--scale", type=click.Choice(["auto", "cpu", "gpu"]), default="auto", show_default=True,
               help="Which of the plugin's settings to run; auto: gpu when CUDA is present.")
-@click.option("--episodes", type=click.IntRange(1, 10_000), default=20, show_default=True,
+@click.option("--episodes", type=click.IntRange(1, MAX_EPISODES), default=20, show_default=True,
               help="Evaluation episodes per checkpoint.")
 @click.option("--workers", type=click.IntRange(1, 64), default=os.cpu_count() or 1, show_default=True,
               help="Evaluation worker processes.")
-@click.option("--demos", type=click.IntRange(1, 10_000), default=None,
+@click.option("--demos", type=click.IntRange(1, MAX_EPISODES), default=None,
               help="Override the number of scripted demos of every preset.")
 @click.option("--steps", type=click.IntRange(1, 10_000_000), default=None,
               help="Override the training steps of every preset.")
@@ -223,8 +225,10 @@ def train_phase(policy_type: str, run_dir: Path, steps: int, fresh: list[str], l
     process = subprocess.Popen(command)
     try:
         _, status, usage = os.wait4(process.pid, 0)
-    except KeyboardInterrupt:
-        process.wait()  # it saves a checkpoint on Ctrl-C: the next run resumes there
+    except KeyboardInterrupt as exc:  # it saves a checkpoint when stopped: the next run resumes there
+        if isinstance(exc, Terminated):  # Ctrl-C reached the whole process group; a signal only this process
+            process.send_signal(exc.signum)
+        process.wait()
         raise
     process.returncode = os.waitstatus_to_exitcode(status)
     run_dir.mkdir(parents=True, exist_ok=True)

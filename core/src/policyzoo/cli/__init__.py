@@ -10,6 +10,7 @@ import click
 from policyzoo import __version__
 from policyzoo.cli.base import ZooGroup, fail
 from policyzoo.errors import BadInput
+from policyzoo.interrupts import exit_code, interruption, sigterm_as_interrupt
 
 # name -> (module, attribute); a module that is not there yet is simply not listed.
 LAZY_COMMANDS = {
@@ -43,10 +44,12 @@ def cli() -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    """Entry point: bad input becomes one line on stderr and exit code 2, never a traceback."""
+    """Entry point: bad input becomes one line on stderr and exit code 2, never a traceback. SIGTERM and SIGHUP
+    interrupt every command as Ctrl-C does (what it finished is kept); the exit code is 128 + the signal."""
     try:
-        code = cli.main(args=list(argv) if argv is not None else None, prog_name="policyzoo",
-                        standalone_mode=False)
+        with sigterm_as_interrupt():
+            code = cli.main(args=list(argv) if argv is not None else None, prog_name="policyzoo",
+                            standalone_mode=False)
     except BadInput as exc:
         fail(str(exc))
     except click.UsageError as exc:
@@ -57,10 +60,17 @@ def main(argv: Sequence[str] | None = None) -> None:
         from policyzoo.files import describe_os_error
 
         fail(describe_os_error(exc))
-    except (KeyboardInterrupt, click.Abort):
-        click.echo("interrupted", err=True)
-        sys.exit(130)
+    except (KeyboardInterrupt, click.Abort) as exc:
+        stop = _interruption_behind(exc)
+        click.echo(interruption(stop), err=True)
+        sys.exit(exit_code(stop))
     sys.exit(code if isinstance(code, int) else 0)
+
+
+def _interruption_behind(exc: BaseException) -> KeyboardInterrupt:
+    """The Ctrl-C or signal behind `exc` (click wraps one in Abort)."""
+    cause = exc if isinstance(exc, KeyboardInterrupt) else exc.__cause__
+    return cause if isinstance(cause, KeyboardInterrupt) else KeyboardInterrupt()
 
 
 def _usage_hint(exc: click.UsageError) -> str:

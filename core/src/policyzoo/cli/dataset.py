@@ -23,6 +23,7 @@ def sample(flags: Flags) -> None:
     The same as the one embedded in policyzoo-so101 (same robot, cameras and seeds): without --task the one
     `train` uses when given no dataset, with --task=lift the one `policyzoo demo` trains on.
     """
+    from policyzoo.counts import MAX_EPISODES, MAX_SEED, within
     from policyzoo.datasets import read_meta, sample_dataset
     from policyzoo.files import check_writable
     from policyzoo.recording import SIM_INSTALL, make_sim, record_episodes
@@ -37,16 +38,16 @@ def sample(flags: Flags) -> None:
     repo_id, embedded = found
     try:
         meta = read_meta(Path(embedded))
-    except BadInput:
+    except BadInput as exc:
         raise BadInput(
-            f"dataset sample: the sample shipped with the plugin is missing from {embedded}; "
+            f"dataset sample: the sample shipped with the plugin in {embedded} is missing or damaged ({exc}); "
             f"reinstall it: {SIM_INSTALL}"
         ) from None
     episodes = flags.take("episodes", int, default=meta.episodes)
     seed = flags.take("seed", int, default=0)
     flags.finish()
-    if episodes < 1:
-        raise BadInput(f"--episodes={episodes}: must be at least 1")
+    within("--episodes", episodes, 1, MAX_EPISODES, "episodes of one recording")
+    within("--seed", seed, 0, MAX_SEED, "the seed range of NumPy's generators")
     check_writable(output, "--output")  # before the simulator starts
     use_videos = any(feature.get("dtype") == "video" for feature in meta.info.get("features", {}).values())
     cameras = [CameraSpec(name=key.removeprefix(IMAGE_PREFIX), height=shape[1], width=shape[2], fps=meta.fps)
@@ -71,6 +72,7 @@ def synth(flags: Flags) -> None:
     (libsvtav1), written with LeRobot's own dataset API; the pictures are moving shapes and noise. For
     measuring data loading (`policyzoo bench data`) and training speed without a robot.
     """
+    from policyzoo.counts import MAX_EPISODE_STEPS, MAX_EPISODES, within
     from policyzoo.files import check_writable
     from policyzoo.lerobot.synth import SynthSize, write
 
@@ -82,9 +84,8 @@ def synth(flags: Flags) -> None:
     cameras = flags.take("cameras", _names, default=SynthSize.cameras, help_value="camera names, e.g. top,wrist")
     seed = flags.take("seed", int, default=0)
     flags.finish()
-    for name, value, least in (("episodes", episodes, 1), ("frames", frames, 2)):
-        if value < least:
-            raise BadInput(f"--{name}={value}: must be at least {least}")
+    within("--episodes", episodes, 1, MAX_EPISODES, "episodes of one recording")
+    within("--frames", frames, 2, MAX_EPISODE_STEPS, "frames of one episode")
     if height < 16 or width < 16 or height % 2 or width % 2:
         raise BadInput(f"--size={height}x{width}: the encoder needs even sizes of at least 16x16")
     output = check_writable(output, "--output")

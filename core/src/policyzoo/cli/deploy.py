@@ -19,10 +19,13 @@ if TYPE_CHECKING:
     from policyzoo.deploy.evaluation import EvalPlan
     from policyzoo.handle import PolicyHandle
     from policyzoo.robot import RobotBackend
+    from policyzoo.specs import RobotSpec
 
 EPISODE_TIME_S = RESET_TIME_S = 60.0
 """Default length of an evaluation episode and of the reset pause after it, as lerobot-record's."""
 EVAL_KEYS = "s success, f failure, r retry (during or after an episode), right arrow ends it early, Esc stops"
+SIM_BACKEND = "sim"
+"""The backend name of a robot's simulator, whose cameras deploy fits to the policy."""
 REAL_MAX_STEP = 5.0
 """Default largest change of a joint target per tick on the real robot (degrees, or percent of the gripper)."""
 
@@ -102,6 +105,7 @@ def deploy(flags: Flags) -> None:
     [--async=true] [--chunk_threshold=0.5] [--temporal_ensemble=0.01] [--n_action_steps=N]
     [--max_relative_target=DEG (default 5 on the real robot, none in the simulator)]
     [--inference_threads=N (default: all cores but one with --async)] [--seed=N] [--report=FILE.json]
+    The simulator renders the cameras the policy reads, at the size it was trained on, as `policyzoo eval` does.
 
     Evaluation on the robot: --episodes=N [--episode_time_s=60] [--reset_time_s=60] [--record=DIR]: N episodes
     with a reset pause between them, each marked by the operator's key (s success, f failure, r retry; right
@@ -146,46 +150,63 @@ def deploy(flags: Flags) -> None:
         raise BadInput("--policy.path: required; a saved policy folder, a training output or a Hub repo id")
     from policyzoo.api import load_policy  # torch comes with these: after the checks above
     from policyzoo.deploy import DeployConfig
-    from policyzoo.deploy.session import deploy as run_deploy
-    from policyzoo.deploy.session import make_robot
+    from policyzoo.robot import load_backend, make_robot
 
     robot_type = robot_flags.pop("type", None) or _checkpoint_robot(path)
     backend = robot_flags.pop("backend", "sim")
     if max_step == "default":
         max_step = REAL_MAX_STEP if backend == "real" else None
-    robot = make_robot(robot_type, backend, robot_flags)
+    load_backend(robot_type, backend)  # an unknown or missing backend, before the policy loads
+    simulated = backend == SIM_BACKEND
+    if simulated and "cameras" in robot_flags:
+        raise BadInput("--robot.cameras: the simulator renders the cameras the policy was trained with (names and "
+                       "sizes); leave it out")
+    robot = None if simulated else make_robot(robot_type, backend, robot_flags)
     try:
-        config = DeployConfig(
-            fps=fps or robot.spec.fps,
-            duration_s=duration,
-            async_inference=use_async,
-            chunk_threshold=threshold,
-            temporal_ensemble=None if ensemble == "policy" else ensemble,
-            n_action_steps=steps,
-            max_relative_target=max_step,
-            inference_threads=threads,
-            task=task or getattr(robot, "task", ""),
-        )
-    except ValueError as exc:
-        raise BadInput(f"deploy: {exc}") from None
-    handle = load_policy(path, device=device)
-    if ensemble == "policy":  # an ACT configured with temporal ensembling keeps it
         try:
-            config = replace(config, temporal_ensemble=getattr(handle.spec, "temporal_ensemble_coeff", None))
+            config = DeployConfig(
+                fps=fps or (robot.spec if robot else _registered_spec(robot_type)).fps,
+                duration_s=duration,
+                async_inference=use_async,
+                chunk_threshold=threshold,
+                temporal_ensemble=None if ensemble == "policy" else ensemble,
+                n_action_steps=steps,
+                max_relative_target=max_step,
+                inference_threads=threads,
+            )
         except ValueError as exc:
-            raise BadInput(f"--policy.path={path}: {exc}") from None
-    if seed is not None and hasattr(robot, "reset"):
-        robot.reset(seed=seed)
-    if episodes is not None:
-        from policyzoo.deploy.evaluation import EvalPlan
+            raise BadInput(f"deploy: {exc}") from None
+        handle = load_policy(path, device=device)
+        if ensemble == "policy":  # an ACT configured with temporal ensembling keeps it
+            try:
+                config = replace(config, temporal_ensemble=getattr(handle.spec, "temporal_ensemble_coeff", None))
+            except ValueError as exc:
+                raise BadInput(f"--policy.path={path}: {exc}") from None
+        if robot is None:
+            robot = _fitted_simulator(handle, robot_type, backend, robot_flags, path)
+        config = replace(config, task=task or getattr(robot, "task", ""))
+        if seed is not None and hasattr(robot, "reset"):
+            robot.reset(seed=seed)
+        if episodes is not None:
+            from policyzoo.deploy.evaluation import EvalPlan
 
-        plan = EvalPlan(episodes, episode_s or EPISODE_TIME_S, RESET_TIME_S if reset_s is None else reset_s)
-        _evaluate(handle, robot, config, plan, path, record_dir, report_path, f"{robot_type}_{backend}")
-        return
-    if duration is None:
-        click.echo("running until Ctrl-C", err=True)
+            plan = EvalPlan(episodes, episode_s or EPISODE_TIME_S, RESET_TIME_S if reset_s is None else reset_s)
+            _evaluate(handle, robot, config, plan, path, record_dir, report_path, f"{robot_type}_{backend}")
+        else:
+            _run(handle, robot, config, path, report_path)
+    finally:
+        if robot is not None:  # every path: a simulator's renderers are closed before the interpreter exits
+            robot.disconnect()
+
+
+def _run(handle: PolicyHandle, robot: RobotBackend, config: DeployConfig, path: str, report_path: Path | None
+         ) -> None:
+    """Run the policy on the robot; print the report (and write it to `report_path`)."""
+    from policyzoo.deploy.session import deploy as run_deploy
     from policyzoo.deploy.status import StatusLine
 
+    if config.duration_s is None:
+        click.echo("running until Ctrl-C", err=True)
     status = StatusLine()
     try:
         report = run_deploy(handle, robot, config, name=f"--policy.path={path}", status=status)
@@ -202,8 +223,28 @@ def deploy(flags: Flags) -> None:
         fail(report.stop_reason, code=1)
 
 
+def _registered_spec(robot_type: str) -> RobotSpec:
+    from policyzoo.registry import get_registry
+
+    return get_registry().robot(robot_type).spec
+
+
+def _fitted_simulator(handle: PolicyHandle, robot_type: str, backend: str, options: dict[str, str],
+                      path: str) -> RobotBackend:
+    """The simulator with one camera per image the policy reads, named and sized as in its training data (as
+    `policyzoo eval` builds it), once the policy is known to fit the robot otherwise."""
+    from policyzoo.deploy.session import check_policy_fits
+    from policyzoo.evaluate import robot_spec_for
+    from policyzoo.robot import make_robot
+
+    spec = robot_spec_for(_registered_spec(robot_type), handle.features.visual)
+    check_policy_fits(handle, spec, f"--policy.path={path}")
+    return make_robot(robot_type, backend, options, spec=spec)
+
+
 def _check_evaluation_flags(episodes: int | None, episode_s: float | None, reset_s: float | None,
                             record_dir: Path | None, duration: float | None) -> None:
+    from policyzoo.counts import MAX_EPISODES, within
     from policyzoo.files import check_writable
 
     if episodes is None:
@@ -213,6 +254,7 @@ def _check_evaluation_flags(episodes: int | None, episode_s: float | None, reset
         return
     if duration is not None:
         raise BadInput("--duration_s: not with --episodes; each episode lasts --episode_time_s")
+    within("--episodes", episodes, 1, MAX_EPISODES, "episodes of one evaluation")
     if record_dir is not None:
         check_writable(record_dir, "--record")
         if record_dir.exists() and any(record_dir.iterdir()):

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-import os
+import itertools
+import json
 import sys
 import time
 from collections.abc import Callable, Iterator
@@ -13,8 +14,9 @@ from typing import Any
 import click
 
 from policyzoo.cli.base import dotted_command
+from policyzoo.counts import MAX_EPISODE_STEPS, MAX_EPISODES, MAX_SEED, WORKERS_PER_CORE, cpu_cores
 from policyzoo.errors import BadInput
-from policyzoo.flags import Flags, parse_bool, whole_positive
+from policyzoo.flags import Flags, parse_bool, whole_number_within
 from policyzoo.lerobot_flags import EVAL_REASONS, reason
 
 
@@ -55,11 +57,15 @@ def _one_of(flags: Flags, name: str, lerobot_name: str, parse: Callable[[str], A
     return ours if ours is not None else theirs
 
 
-def _count(text: str) -> int:
-    value = int(text)
-    if value < 0:
-        raise ValueError("must be >= 0")
-    return value
+def _whole(least: int, most: int, note: str = "") -> str:
+    return f"a whole number >= {least}, at most {most}{note}"
+
+
+def fresh_output_dir(parent: Path = Path("outputs/eval")) -> Path:
+    """`parent/DATE_TIME` (as training names its runs), with `-2`, `-3`, ... where that name is taken."""
+    stamp = time.strftime("%Y-%m-%d_%H-%M-%S")
+    candidates = (parent / (stamp if number == 1 else f"{stamp}-{number}") for number in itertools.count(1))
+    return next(path for path in candidates if not path.exists())
 
 
 @dotted_command(_group, "eval")
@@ -67,12 +73,14 @@ def eval_command(flags: Flags) -> None:
     """Roll out --policy.path in a simulator: success rate, mean reward, episode length, videos.
 
     policyzoo eval --policy.path=DIR_OR_USER/NAME --env=so101_bimanual_sim --episodes=10 --seed=0
-    --output_dir=outputs/eval [--max_steps=N] [--videos=4] [--workers=N] [--task=TEXT] [--policy.device=cpu]
-    [--overwrite=true (replace an earlier evaluation in --output_dir)]
+    [--output_dir=DIR (default: outputs/eval/DATE_TIME)] [--max_steps=N] [--videos=4] [--workers=N]
+    [--task=TEXT] [--policy.device=cpu] [--overwrite=true (replace an earlier evaluation in --output_dir)]
 
     lerobot-eval's --eval.n_episodes, --eval.batch_size and --env.type are taken as --episodes, --workers and
     --env. Episodes run in --workers processes at once (default: one per CPU core, at most one per episode);
-    --max_steps defaults to the simulator's episode length (300 where it has none).
+    --max_steps defaults to the simulator's episode length (300 where it has none). At most 10000 episodes
+    (and videos), 100000 steps per episode and two workers per CPU core. Ctrl-C, SIGTERM or SIGHUP stop it
+    with the finished episodes' summary written, marked partial.
     """
     from policyzoo.devices import check_device
     from policyzoo.evaluate import SUMMARY_FILE, EvalConfig, check_output, evaluate
@@ -83,19 +91,24 @@ def eval_command(flags: Flags) -> None:
         raise BadInput(f"--policy.{unknown[0]}: eval takes --policy.path and --policy.device only")
     if not policy.get("path"):
         raise BadInput("--policy.path: required; a saved policy folder, training output dir or Hub repo id")
-    episodes = _one_of(flags, "episodes", "eval.n_episodes", whole_positive, "a whole number >= 1") or 10
-    workers = _one_of(flags, "workers", "eval.batch_size", whole_positive, "a whole number >= 1")
+    episodes = _one_of(flags, "episodes", "eval.n_episodes", whole_number_within(1, MAX_EPISODES), _whole(1, MAX_EPISODES)) or 10
+    cores = cpu_cores()
+    most = WORKERS_PER_CORE * cores
+    workers = _one_of(flags, "workers", "eval.batch_size", whole_number_within(1, most),
+                      _whole(1, most, f" ({WORKERS_PER_CORE} per CPU core of this machine)"))
+    output_dir = flags.take("output_dir", default=None)
     config = EvalConfig(
         policy_path=policy["path"],
         env=_one_of(flags, "env", "env.type", str, "") or "so101_bimanual_sim",
         episodes=episodes,
-        seed=flags.take("seed", int, default=0, help_value="a whole number"),
-        output_dir=Path(flags.take("output_dir", default="outputs/eval")),
-        max_steps=flags.take("max_steps", whole_positive, default=None, help_value="a whole number >= 1"),
-        videos=flags.take("videos", _count, default=4, help_value="a whole number >= 0"),
+        seed=flags.take("seed", whole_number_within(0, MAX_SEED), default=0, help_value=_whole(0, MAX_SEED)),
+        output_dir=Path(output_dir) if output_dir else fresh_output_dir(),
+        max_steps=flags.take("max_steps", whole_number_within(1, MAX_EPISODE_STEPS), default=None,
+                             help_value=_whole(1, MAX_EPISODE_STEPS)),
+        videos=flags.take("videos", whole_number_within(0, MAX_EPISODES), default=4, help_value=_whole(0, MAX_EPISODES)),
         task=flags.take("task", default=None),
         device=policy.get("device"),
-        workers=workers or min(os.cpu_count() or 1, episodes),
+        workers=workers or min(cores, episodes),
         overwrite=flags.take("overwrite", parse_bool, default=False),
     )
     flags.reasons = lambda name: reason(name, EVAL_REASONS)
@@ -105,8 +118,12 @@ def eval_command(flags: Flags) -> None:
     start = time.perf_counter()
     workers = min(config.workers, config.episodes)
     click.echo(f"loading {config.policy_path} and starting {config.env} in {workers} process(es) ...")
-    with episode_bar(config.episodes) as progress:
-        summary = evaluate(config, progress=progress)
+    try:
+        with episode_bar(config.episodes) as progress:
+            summary = evaluate(config, progress=progress)
+    except KeyboardInterrupt:
+        _report_partial(config.output_dir / SUMMARY_FILE)
+        raise
     click.echo(f"\n{summary['episodes']} episodes of {summary['policy']['type']} on {summary['env']} "
                f"(seed {summary['seed']}): success rate {summary['success_rate']:.0%} (95% interval "
                f"{summary['success_interval_95'][0]:.0%}-{summary['success_interval_95'][1]:.0%}), mean reward sum "
@@ -114,3 +131,14 @@ def eval_command(flags: Flags) -> None:
                f"steps ({time.perf_counter() - start:.1f} s, {summary['timing']['env_steps_per_s']:.1f} env steps/s "
                f"on {summary['timing']['workers']} worker(s))")
     click.echo(f"wrote {config.output_dir / SUMMARY_FILE}")
+
+
+def _report_partial(path: Path) -> None:
+    """Say where an interrupted evaluation's summary of its finished episodes went, if it wrote one."""
+    try:
+        summary = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return
+    if "partial" in summary:
+        click.echo(f"wrote {path}: {summary['episodes']} of {summary['partial']['episodes_planned']} episodes "
+                   "finished", err=True)

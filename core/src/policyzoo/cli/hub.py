@@ -14,8 +14,10 @@ LICENSE = click.option("--license", "license_", default="apache-2.0", show_defau
 @click.argument("checkpoint", type=click.Path(path_type=Path))
 @click.option("--to", "to", type=click.Path(path_type=Path), required=True, help="The folder to write.")
 @click.option("--repo-id", "--repo_id", default=None, help="Hub repo id to show in the model card's examples.")
+@click.option("--overwrite", type=click.BOOL, default=False, show_default=True,
+              help="Replace an earlier export in the --to folder.")
 @LICENSE
-def export(checkpoint: Path, to: Path, repo_id: str | None, license_: str) -> None:
+def export(checkpoint: Path, to: Path, repo_id: str | None, overwrite: bool, license_: str) -> None:
     """Write CHECKPOINT as a self-contained model folder that LeRobot and policyzoo load.
 
     CHECKPOINT is a training output dir, one of its checkpoints, or a pretrained_model folder. The folder
@@ -30,7 +32,7 @@ def export(checkpoint: Path, to: Path, repo_id: str | None, license_: str) -> No
     if repo_id is not None:
         check_repo_id(repo_id)
     check_writable(to, "--to")
-    report = run_export(checkpoint, to, repo_id=repo_id, license=license_)
+    report = run_export(checkpoint, to, repo_id=repo_id, license=license_, overwrite=overwrite)
     for line in report.lines():
         click.echo(line)
 

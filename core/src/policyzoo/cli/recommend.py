@@ -90,5 +90,8 @@ def _print(ranking, facts, detected: bool, command: str | None) -> None:
             click.echo(f"     {reason}")
     if command:
         click.echo(f"\ntrain the winner:\n  {command}")
+        if "--policy.device=auto" in command:
+            click.echo("  (this machine has no NVIDIA GPU: `auto` trains on the GPU of the machine you run it on, "
+                       "and on the CPU here)")
     else:
         click.echo("\nno policy fits these facts; see the reasons above")

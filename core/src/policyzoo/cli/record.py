@@ -53,8 +53,12 @@ def record(flags: Flags) -> None:
     Keys: right arrow ends the episode or reset early, left arrow records the episode again, Esc saves and
     stops; Ctrl-C keeps every finished episode.
 
+    SIGTERM and SIGHUP count as Ctrl-C; in the simulator a disk with too little room for the next episode
+    stops the recording with the finished episodes kept too. At most 10000 episodes.
+
     Cameras are stored as AV1 video by default, as LeRobot does; load them with video_backend="pyav".
     """
+    from policyzoo.counts import MAX_EPISODES, MAX_SEED, within
     from policyzoo.files import check_writable
     from policyzoo.hub.push import check_repo_id
     from policyzoo.recording import make_sim, record_episodes, sim_cameras
@@ -67,9 +71,9 @@ def record(flags: Flags) -> None:
         return
     data = flags.section("dataset", known=("root", "repo_id", "num_episodes", "video"))
     use_videos = _boolean("--dataset.video", data.pop("video", "true"))
-    episodes = flags.take("episodes", int, default=None)
+    episodes, flag = flags.take("episodes", int, default=None), "--episodes"
     if "num_episodes" in data:
-        episodes = _integer("--dataset.num_episodes", data.pop("num_episodes"))
+        episodes, flag = _integer("--dataset.num_episodes", data.pop("num_episodes")), "--dataset.num_episodes"
     seed = flags.take("seed", int, default=0)
     root, repo_id = data.pop("root", None), data.pop("repo_id", None)
     for name in data:
@@ -81,8 +85,8 @@ def record(flags: Flags) -> None:
     if not root:
         raise BadInput("--dataset.root: required; the folder to write the dataset to (must not exist)")
     episodes = 1 if episodes is None else episodes
-    if episodes < 1:
-        raise BadInput(f"--episodes={episodes}: must be at least 1")
+    within(flag, episodes, 1, MAX_EPISODES, "episodes of one recording")
+    within("--seed", seed, 0, MAX_SEED, "the seed range of NumPy's generators")
     if repo_id is not None:
         check_repo_id(repo_id, flag="--dataset.repo_id")
     root_path = check_writable(root, "--dataset.root")  # before the simulator starts

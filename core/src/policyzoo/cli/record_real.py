@@ -22,6 +22,7 @@ DEFAULTS = {"num_episodes": "50", "episode_time_s": "60", "reset_time_s": "60", 
 
 def record_real(flags: Flags, robot_type: str, robot_options: dict[str, str]) -> None:
     """Check every flag and the dataset, then connect, record and print what was kept."""
+    from policyzoo.counts import MAX_EPISODES, within
     from policyzoo.datasets import lerobot_home
     from policyzoo.hub.push import check_repo_id
 
@@ -41,7 +42,8 @@ def record_real(flags: Flags, robot_type: str, robot_options: dict[str, str]) ->
     if not task:
         raise BadInput('--dataset.single_task: required; what the demonstrations do, '
                        'e.g. --dataset.single_task="put the cube in the box"')
-    episodes = _number("num_episodes", data, int, 1)
+    episodes = within("--dataset.num_episodes", _number("num_episodes", data, int, 1), 1, MAX_EPISODES,
+                      "episodes of one recording")
     episode_s = _number("episode_time_s", data, float, 0, strict=True)
     reset_s = _number("reset_time_s", data, float, 0)
     use_videos = _boolean(data["video"])

@@ -59,8 +59,10 @@ def demo(flags: Flags) -> None:
 def run(config: Any) -> Any:
     """Check the run, train, push it with `--policy.push_to_hub=true`, and print where the results are; a stop
     on purpose exits with its code."""
+    from policyzoo.quiet import warnings_once_per_launch
     from policyzoo.train.prepare import plan
 
+    warnings_once_per_launch()
     checked = plan(config)  # bad input fails here, before torch is imported
     if config.push_to_hub:
         _check_push(config)

@@ -143,9 +143,12 @@ class BackgroundPredictor:
         return result
 
     def close(self) -> None:
+        """Stop the thread and wait for it (for the prediction in flight, if any): nothing it holds, such as a
+        simulator's renderers, outlives the run."""
         with self._wake:
             self._closed = True
             self._wake.notify()
+        self._thread.join()
 
     def _work(self) -> None:
         while True:

@@ -56,7 +56,17 @@ class DeployReport:
                 f"for a {period_ms:.0f} ms period); try " + ", ".join(changes))
 
     def latency_ms(self, percentile: float) -> float:
-        return float(np.percentile(self.latencies_s, percentile) * 1000) if self.latencies_s else float("nan")
+        """A percentile of the chunks' prediction times, the first chunk's when it is the only one (NaN: none)."""
+        measured = self.latencies_s or [self.first_chunk_s]
+        return float(np.percentile(measured, percentile) * 1000)
+
+    def inference_line(self) -> str:
+        threads = f"{self.inference_threads} thread{'s' if self.inference_threads != 1 else ''}"
+        if not self.chunks:
+            return f"inference ({threads}): no chunks"
+        return (f"inference ({threads}): {self.chunks} chunk{'s' if self.chunks != 1 else ''}, "
+                f"p50 {self.latency_ms(50):.1f} ms, p99 {self.latency_ms(99):.1f} ms "
+                f"(first chunk {self.first_chunk_s * 1000:.0f} ms)")
 
     def summary(self) -> dict:
         """JSON-ready numbers (None where there is no measurement)."""
@@ -78,8 +88,7 @@ class DeployReport:
             f"mode {self.mode} at {self.fps} fps: {self.ticks} ticks in {self.wall_s:.1f} s, "
             f"{self.late_ticks} late, {self.missed_deadlines} missed deadlines ({self.on_time_pct:.2f}% on time), "
             f"{self.starved_ticks} ticks without a fresh action",
-            f"inference ({self.inference_threads} threads): {self.chunks} chunks, p50 {self.latency_ms(50):.1f} ms, p99 {self.latency_ms(99):.1f} ms "
-            f"(first chunk {self.first_chunk_s * 1000:.0f} ms)",
+            self.inference_line(),
             f"largest joint jump per tick: {self.largest_jump:.3f} ({self.largest_jump_joint or '-'}); "
             f"safety clamped {self.clamped_ticks} ticks",
             f"stopped: {self.stop_reason}"

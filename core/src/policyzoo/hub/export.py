@@ -12,6 +12,7 @@ import json
 import os
 import shutil
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -59,8 +60,9 @@ class ExportReport:
 
 
 def export(checkpoint: str | Path, to: str | Path, *, repo_id: str | None = None, license: str = "apache-2.0",
-           verify: bool = True) -> ExportReport:
-    """Export CHECKPOINT (a training output dir, one of its checkpoints, or a pretrained_model folder) to TO."""
+           verify: bool = True, overwrite: bool = False) -> ExportReport:
+    """Export CHECKPOINT (a training output dir, one of its checkpoints, or a pretrained_model folder) to TO;
+    an earlier export in TO is replaced only with `overwrite`."""
     source = Path(checkpoint).expanduser()
     if not source.is_dir():
         raise BadInput(f"CHECKPOINT={checkpoint}: no such folder; pass a training output dir, one of its "
@@ -69,7 +71,7 @@ def export(checkpoint: str | Path, to: str | Path, *, repo_id: str | None = None
     if pretrained is None:
         raise BadInput(f"CHECKPOINT={checkpoint}: no config.json here, in pretrained_model/ or in "
                        f"checkpoints/last/pretrained_model/; point it at a saved policy")
-    target = check_target(to, pretrained)
+    target = check_target(to, pretrained, overwrite=overwrite)
     _inside(pretrained, CONFIG_FILE)
     policy_type = policy_type_of(pretrained)
     from policyzoo.registry import get_registry
@@ -108,8 +110,9 @@ def export(checkpoint: str | Path, to: str | Path, *, repo_id: str | None = None
     return report
 
 
-def check_target(to: str | Path, pretrained: Path) -> Path:
-    """The folder to write, resolved; BadInput unless it is new (or an earlier export) in a folder we can write."""
+def check_target(to: str | Path, pretrained: Path, overwrite: bool = False) -> Path:
+    """The folder to write, resolved; BadInput unless it is new or empty (or an earlier export, with
+    `overwrite`) in a folder we can write."""
     target = Path(to).expanduser()
     resolved = target.resolve()
     if resolved == pretrained.resolve() or pretrained.resolve() in resolved.parents:
@@ -118,12 +121,26 @@ def check_target(to: str | Path, pretrained: Path) -> Path:
     if not existing.is_dir():
         where = "is a file" if existing == resolved else f"lies under {existing}, which is a file"
         raise BadInput(f"--to={to}: {where}, not a folder; pick a new folder")
-    if existing == resolved and any(resolved.iterdir()) and not (resolved / CONFIG_FILE).is_file():
-        raise BadInput(f"--to={to}: exists and is not an exported model folder; pick a new folder")
+    if existing == resolved and any(resolved.iterdir()):
+        if not (resolved / CONFIG_FILE).is_file():
+            raise BadInput(f"--to={to}: exists and is not an exported model folder; pick a new folder")
+        if not overwrite:
+            raise BadInput(f"--to={to}: holds an earlier export ({_described(resolved)}); pick a new --to, or "
+                           f"replace it with --overwrite=true")
     writes_in = resolved.parent if existing == resolved else existing
     if not os.access(writes_in, os.W_OK | os.X_OK):
         raise BadInput(f"--to={to}: no permission to write in {writes_in}; pick a folder you can write to")
     return resolved
+
+
+def _described(folder: Path) -> str:
+    """'a TYPE policy, exported DATE' for an export folder, as far as its files say."""
+    try:
+        kind = str(_read_json(folder / CONFIG_FILE).get("type", "unknown"))
+    except BadInput:
+        kind = "unknown"
+    written = datetime.fromtimestamp((folder / CONFIG_FILE).stat().st_mtime).strftime("%Y-%m-%d %H:%M")
+    return f"a {kind} policy written {written}"
 
 
 def training_root(pretrained: Path) -> Path | None:

@@ -8,6 +8,8 @@ from __future__ import annotations
 import json
 import re
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -35,6 +37,13 @@ class HubUploader:
     def __init__(self, endpoint: str | None = None) -> None:
         self.endpoint = endpoint
 
+    def check(self, token: str) -> None:
+        """Ask the Hub whose token this is: fails fast, before the export, when the Hub cannot be reached or
+        refuses the token."""
+        from huggingface_hub import HfApi
+
+        HfApi(endpoint=self.endpoint, token=token).whoami()
+
     def upload(self, folder: Path, repo_id: str, *, token: str, private: bool, revision: str | None,
                commit_message: str) -> str | None:
         """Upload every file in `folder`; return the commit's URL (None when the Hub's answer has none)."""
@@ -60,6 +69,8 @@ def push(checkpoint: str | Path, repo_id: str, *, private: bool = False, revisio
         raise BadInput(f"--revision={shown(revision)}: not a valid branch name; use letters, digits, '.', '_', "
                        f"'-', '/' (no spaces, '..' or '//')")
     token = find_token()
+    with hub_errors(repo_id):
+        uploader.check(token)
     from policyzoo.hub.export import export
 
     with tempfile.TemporaryDirectory(prefix="policyzoo-push-") as temporary:
@@ -112,13 +123,25 @@ def find_token() -> str:
 
 
 def _upload(folder: Path, repo_id: str, *, token: str, private: bool, revision: str | None, message: str) -> str:
+    with hub_errors(repo_id):
+        url = uploader.upload(folder, repo_id, token=token, private=private, revision=revision,
+                              commit_message=message)
+    if not isinstance(url, str) or not _COMMIT_URL.fullmatch(url):
+        raise BadInput(f"push to {repo_id}: the Hub's answer has no commit URL (got {_answer(url)}), so the "
+                       f"upload is not confirmed; look at https://huggingface.co/{repo_id}/commits/"
+                       f"{revision or 'main'} before pushing again")
+    return url
+
+
+@contextmanager
+def hub_errors(repo_id: str) -> Iterator[None]:
+    """Network, token and validation errors of the Hub client as one BadInput line each."""
     import httpx  # huggingface_hub >= 1.0 talks to the Hub through httpx
     from huggingface_hub.errors import HfHubHTTPError, HFValidationError, OfflineModeIsEnabled
 
     network_errors = (httpx.TransportError, OfflineModeIsEnabled)
     try:
-        url = uploader.upload(folder, repo_id, token=token, private=private, revision=revision,
-                              commit_message=message)
+        yield
     except network_errors as exc:
         raise BadInput(f"push to {repo_id} failed: cannot reach the Hub ({_short(exc)}); check the network "
                        f"(and HF_HUB_OFFLINE) and push again; the model was not uploaded") from None
@@ -131,11 +154,6 @@ def _upload(folder: Path, repo_id: str, *, token: str, private: bool, revision: 
     except HFValidationError as exc:
         raise BadInput(f"push to {repo_id} failed: the Hub library refused it ({_short(exc)}); the model was not "
                        f"uploaded") from None
-    if not isinstance(url, str) or not _COMMIT_URL.fullmatch(url):
-        raise BadInput(f"push to {repo_id}: the Hub's answer has no commit URL (got {_answer(url)}), so the "
-                       f"upload is not confirmed; look at https://huggingface.co/{repo_id}/commits/"
-                       f"{revision or 'main'} before pushing again")
-    return url
 
 
 def _answer(value: Any) -> str:

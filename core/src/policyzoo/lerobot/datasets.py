@@ -45,10 +45,46 @@ def open_dataset(place: Any, delta_indices: dict[str, list[int]], image_transfor
             return LeRobotDataset(place.repo_id, root=place.root, delta_timestamps=timestamps or None,
                                   image_transforms=image_transforms, **options)
     except Exception as exc:  # LeRobot raises many types for a broken or partial dataset
-        raise BadInput(
-            f"dataset {place.repo_id} at {place.root}: LeRobot cannot read it "
-            f"({type(exc).__name__}: {' '.join(str(exc).split())[:200]})"
-        ) from None
+        raise unreadable(place, exc) from None
+
+
+def unreadable(place: Any, exc: Exception) -> BadInput:
+    """What to say when LeRobot cannot open the dataset at `place`. A local folder's problem is its own files,
+    named by `policyzoo.dataset_check` where it can; never the network, which LeRobot reaches for when it
+    finds a file missing."""
+    from policyzoo.dataset_check import check_files
+    from policyzoo.datasets import lerobot_home
+
+    cause = _innermost(exc)
+    what = f"{type(cause).__name__}: {' '.join(str(cause).split())[:200]}"
+    if Path(place.root).resolve() == (lerobot_home() / place.repo_id).resolve():
+        return BadInput(f"dataset {place.repo_id} at {place.root}: LeRobot cannot read it ({what})")
+    check_files(Path(place.root), place.info)  # raises the BadInput that names the file, when it finds one
+    if _from_the_network(exc):
+        what = ("it looks for data or video files of an episode that are not in the folder; copy the dataset "
+                "again, or record it again")
+    return BadInput(f"dataset at {place.root}: LeRobot cannot read it ({what})")
+
+
+def _chain(exc: BaseException) -> list[BaseException]:
+    """`exc` and the exceptions it was raised from or while handling, outermost first."""
+    chain: list[BaseException] = []
+    current: BaseException | None = exc
+    while current is not None and current not in chain:
+        chain.append(current)
+        current = current.__cause__ or current.__context__
+    return chain
+
+
+def _innermost(exc: BaseException) -> BaseException:
+    """The first cause of `exc` (what `datasets` wraps in "An error occurred while generating the dataset")."""
+    return _chain(exc)[-1]
+
+
+def _from_the_network(exc: BaseException) -> bool:
+    """Whether `exc` comes from a download (huggingface_hub, its HTTP clients)."""
+    modules = ("huggingface_hub", "requests", "httpx", "httpcore", "urllib3")
+    return any(type(link).__module__.split(".")[0] in modules for link in _chain(exc))
 
 
 def fetch_metadata(repo_id: str, root: Path) -> Path:

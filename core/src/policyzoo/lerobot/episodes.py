@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 
 from policyzoo.errors import BadInput
+from policyzoo.interrupts import deferred_interrupts
 from policyzoo.quiet import quiet_lerobot
 
 IMAGE_WRITER_THREADS = 4
@@ -22,7 +23,8 @@ class EpisodeWriter:
     the dataset (without it the parquet files have no footers).
 
     The newest frame is held back until the next one comes (or the episode is saved), so that `set_last` can
-    still change it through LeRobot's public `add_frame`."""
+    still change it through LeRobot's public `add_frame`. Saving and finalizing are never cut in half: Ctrl-C,
+    SIGTERM and SIGHUP wait for them to end."""
 
     def __init__(self, dataset: Any) -> None:
         self.dataset = dataset
@@ -54,7 +56,7 @@ class EpisodeWriter:
         """Keep the episode recorded so far; returns its index in the dataset."""
         self._release()
         index = self.episodes
-        with quiet_lerobot():  # the encoder's log and the datasets bars
+        with deferred_interrupts(), quiet_lerobot():  # the encoder's log and the datasets bars
             self.dataset.save_episode()
         self.frames = 0
         return index
@@ -66,9 +68,10 @@ class EpisodeWriter:
         self.frames = 0
 
     def close(self) -> None:
-        self.discard()
-        with quiet_lerobot():  # the encoder's log and the datasets bars
-            self.dataset.finalize()
+        with deferred_interrupts():
+            self.discard()
+            with quiet_lerobot():  # the encoder's log and the datasets bars
+                self.dataset.finalize()
 
     def _release(self) -> None:
         if self.held is not None:

@@ -16,7 +16,9 @@ A plugin subclasses it, sets `policy_type` and `spec_class`, and overrides only 
 from __future__ import annotations
 
 import copy
+import dataclasses
 import json
+import re
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -241,7 +243,7 @@ class LeRobotFactory:
         try:
             return PreTrainedConfig.from_pretrained(str(directory))
         except (ValueError, TypeError, KeyError, json.JSONDecodeError, ParsingError) as exc:
-            raise BadInput(f"{directory / CONFIG_FILE}: LeRobot cannot read it ({' '.join(str(exc).split())[:200]})"
+            raise BadInput(f"{directory / CONFIG_FILE}: LeRobot cannot read it ({_config_problem(exc, directory)})"
                            ) from None
 
     def check_weight_shapes(self, config: PreTrainedConfig, directory: Path, finetune: FineTune | None = None
@@ -255,8 +257,14 @@ class LeRobotFactory:
         header = safetensors_header(directory / WEIGHTS_FILE)
         skeleton_config = copy.copy(config)
         skeleton_config.device = "meta"
-        with torch.device("meta"):
-            expected = {key: list(tensor.shape) for key, tensor in self.make_policy(skeleton_config).state_dict().items()}
+        try:
+            with torch.device("meta"):
+                skeleton = self.make_policy(skeleton_config)
+        except (RuntimeError, ValueError, OverflowError) as exc:  # e.g. "Storage size calculation overflowed"
+            raise BadInput(f"{directory / CONFIG_FILE}: describes a model that cannot be built "
+                           f"({' '.join(str(exc).split())[:160]}); the file was edited or damaged: restore it "
+                           f"from the checkpoint it came with") from None
+        expected = {key: list(tensor.shape) for key, tensor in skeleton.state_dict().items()}
         for key, entry in header.items():
             if key in expected and list(entry.get("shape", [])) != expected[key]:
                 if finetune is not None:
@@ -306,6 +314,30 @@ def dataset_names(features: Features, rename_map: dict[str, str]) -> Features:
         group: {original.get(key, key): shape for key, shape in getattr(features, group).items()}
         for group in ("state", "visual")
     })
+
+
+def _config_problem(exc: BaseException, directory: Path) -> str:
+    """What LeRobot's config parser found wrong, without the parser's own internals."""
+    text = " ".join(str(exc).split())
+    text = re.sub(r"(Couldn't parse .* into an? \w+): .*", r"\1", text)  # drops draccus' decoder signature
+    if text.startswith("Couldn't instantiate"):
+        nulls = _null_fields(directory)
+        cause = exc.__cause__ or exc.__context__
+        text = (f"{', '.join(f'`{name}`' for name in nulls)} null where a value is needed" if nulls
+                else f"{text.rstrip('.')}: {' '.join(str(cause).split())}" if cause else text)
+    return text[:240]
+
+
+def _null_fields(directory: Path) -> list[str]:
+    """Top-level config.json fields set to null that the config class does not allow to be null."""
+    raw = json.loads((directory / CONFIG_FILE).read_text())
+    try:
+        config_class = PreTrainedConfig.get_choice_class(raw.get("type"))
+    except (KeyError, ValueError):
+        return []
+    required = {field.name for field in dataclasses.fields(config_class)
+                if field.default is not None and "None" not in str(field.type)}
+    return [name for name, value in raw.items() if value is None and name in required]
 
 
 def _first_error(exc: ValidationError) -> str:

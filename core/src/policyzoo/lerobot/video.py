@@ -18,8 +18,23 @@ import av
 import numpy as np
 import torch
 
+from policyzoo.errors import BadInput
 
-class FrameTimestampError(ValueError):
+FIX = "copy the dataset again, or record it again"
+
+
+class VideoError(BadInput):
+    """A dataset's video that cannot give the frames asked for. One line even when a data worker's error is
+    raised again in the main process: PyTorch builds that copy from the worker's whole traceback, of which only
+    the last line, this error's own message, is kept."""
+
+    def __init__(self, message: str) -> None:
+        if "\nOriginal Traceback" in message:
+            message = message.strip().splitlines()[-1].split(": ", 1)[-1]
+        super().__init__(message)
+
+
+class FrameTimestampError(VideoError):
     """No decoded frame lies within the tolerance of a timestamp asked for."""
 
 
@@ -42,29 +57,39 @@ class OpenVideos:
 
     def frames(self, path: Path, timestamps: list[float], tolerance_s: float) -> torch.Tensor:
         """The frames at `timestamps` (seconds in the file) as a uint8 tensor (len(timestamps), 3, H, W)."""
-        container = self._container(path)
-        stream = container.streams.video[0]
-        container.seek(int(round(max(0.0, min(timestamps)) / stream.time_base)), backward=True, any_frame=False,
-                       stream=stream)
-        last = max(timestamps)
-        decoded: list[av.VideoFrame] = []
-        for frame in container.decode(stream):
-            decoded.append(frame)
-            if float(frame.pts * frame.time_base) >= last:
-                break
+        try:
+            decoded = self._decode(path, min(timestamps), max(timestamps))
+        except (av.FFmpegError, OSError, EOFError) as exc:
+            raise VideoError(f"{path}: cannot be decoded near {min(timestamps):.3f} s "
+                             f"({' '.join(str(exc).split())[:120]}), it is damaged; {FIX}") from None
         if not decoded:
-            raise FrameTimestampError(f"{path}: no frame decoded at or after {min(timestamps):.4f} s")
+            raise FrameTimestampError(f"{path}: no frame decoded at or after {min(timestamps):.4f} s, the video is "
+                                      f"cut short or damaged; {FIX}")
         times = np.array([float(frame.pts * frame.time_base) for frame in decoded])
         distance = np.abs(np.asarray(timestamps)[:, None] - times[None, :])
         closest = distance.argmin(axis=1)
         off = distance[np.arange(len(timestamps)), closest] >= tolerance_s
         if off.any():
             raise FrameTimestampError(
-                f"{path}: no frame within {tolerance_s} s of {np.asarray(timestamps)[off].tolist()} "
-                f"(decoded {times.tolist()})"
+                f"{path}: no frame within {tolerance_s} s of {np.asarray(timestamps)[off].tolist()[:4]} s (the "
+                f"nearest are {times[closest[off]].tolist()[:4]} s): the video is damaged or does not match the "
+                f"timestamps in meta/episodes/; {FIX}, or raise --tolerance_s"
             )
         rgb = {index: decoded[index].to_rgb().to_ndarray() for index in set(closest.tolist())}
         return torch.from_numpy(np.stack([rgb[index] for index in closest.tolist()])).permute(0, 3, 1, 2)
+
+    def _decode(self, path: Path, first: float, last: float) -> list[av.VideoFrame]:
+        """The frames from the key frame at or before `first` seconds up to the first at or after `last`."""
+        container = self._container(path)
+        stream = container.streams.video[0]
+        container.seek(int(round(max(0.0, first) / stream.time_base)), backward=True, any_frame=False,
+                       stream=stream)
+        decoded: list[av.VideoFrame] = []
+        for frame in container.decode(stream):
+            decoded.append(frame)
+            if float(frame.pts * frame.time_base) >= last:
+                break
+        return decoded
 
     def _container(self, path: Path) -> av.container.InputContainer:
         container = self._open.get(path)

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from policyzoo.errors import BadInput
-from policyzoo.flags import Flags, parse_bool, whole_number
+from policyzoo.flags import Flags, parse_bool, whole_number, whole_number_within
 from policyzoo.lerobot_flags import NO_EVAL_IN_TRAINING, TRAIN_REASONS, reason
 
 CONFIG_FILE = "train_config.json"
@@ -34,6 +34,16 @@ RUNTIME_POLICY_FLAGS = ("device", "use_amp")
 def default_num_workers() -> int:
     """Background data workers: LeRobot uses 4; leave one core to the model on small machines."""
     return max(0, min(4, (os.cpu_count() or 1) - 1))
+
+
+def max_num_workers() -> int:
+    """Data workers a run may start: one per CPU core, and LeRobot's default of 4 on any machine. Each worker
+    holds its own copy of the dataset's readers and decoders, so more than the cores only costs memory."""
+    return max(4, os.cpu_count() or 1)
+
+
+MAX_PREFETCH = 32
+"""Batches a data worker may keep ready: more only holds memory, as a step takes one batch at a time."""
 
 
 def _at_least(minimum: int):
@@ -197,8 +207,11 @@ def parse_flags(flags: Flags) -> dict[str, Any]:
     config_path = flags.take("config_path", Path)
     take("log_freq", "log_freq", _at_least(1), help_value=_AT_LEAST_1)
     take("seed", "seed", int)
-    take("num_workers", "num_workers", _at_least(0), help_value="an integer of at least 0")
-    take("prefetch_factor", "prefetch_factor", _at_least(1), help_value=_AT_LEAST_1)
+    take("num_workers", "num_workers", whole_number_within(0, max_num_workers()),
+         help_value=f"an integer from 0 to {max_num_workers()} (one data worker per CPU core; "
+                    f"{os.cpu_count()} cores here, and 4 on any machine)")
+    take("prefetch_factor", "prefetch_factor", whole_number_within(1, MAX_PREFETCH),
+         help_value=f"an integer from 1 to {MAX_PREFETCH} (batches each data worker keeps ready)")
     take("persistent_workers", "persistent_workers", parse_bool)
     take("resume", "resume", parse_bool)
     take("wandb.enable", "wandb_enable", parse_bool)

@@ -23,6 +23,9 @@ class StepBatchSampler:
     def __init__(self, positions: Sequence[int], batch_size: int, seed: int, start: int = 0) -> None:
         if not positions:
             raise BadInput("the dataset has no frames to train on; record at least one (longer) episode")
+        if batch_size > len(positions):
+            raise BadInput(f"--batch_size={batch_size}: more than the {len(positions)} frames to train on; use at "
+                           f"most {len(positions)}")
         self.positions = torch.as_tensor(positions, dtype=torch.int64)
         self.size, self.batch_size, self.seed, self.start = len(positions), batch_size, seed, start
 

@@ -10,6 +10,7 @@ import torch
 from accelerate import Accelerator, DistributedDataParallelKwargs
 
 from policyzoo.errors import BadInput
+from policyzoo.quiet import quiet_process_group
 from policyzoo.train.prepare import Plan
 from policyzoo.train.progress import say
 
@@ -21,17 +22,8 @@ def accelerator_for(plan: Plan) -> tuple[torch.device, Accelerator]:
     config, spec = plan.config, plan.spec
     device = pick_device(spec.device if spec else config.policy.get("device", "auto"))
     use_amp = spec.use_amp if spec else config.policy.get("use_amp", "false").lower() == "true"
-    accelerator = Accelerator(
-        cpu=device.type == "cpu",
-        # The handle is built on its device and its preprocessor moves each batch there.
-        device_placement=False,
-        mixed_precision=mixed_precision(device) if use_amp else "no",
-        gradient_accumulation_steps=config.gradient_accumulation_steps,
-        # `--steps` counts optimizer steps whatever the number of processes: one scheduler step each.
-        step_scheduler_with_optimizer=False,
-        # Some policies leave parameters out of some steps (VQ-BeT's first phase, TD-MPC's heads).
-        kwargs_handlers=[DistributedDataParallelKwargs(find_unused_parameters=True)],
-    )
+    with quiet_process_group():
+        accelerator = _accelerator(device, use_amp, config.gradient_accumulation_steps)
     if use_amp and device.type != "cuda" and accelerator.is_main_process:
         say(
             f"warning: --policy.use_amp=true is ignored on {device.type}: mixed precision needs a CUDA GPU",
@@ -39,6 +31,20 @@ def accelerator_for(plan: Plan) -> tuple[torch.device, Accelerator]:
         )
     several_gpus = accelerator.num_processes > 1 and device.type != "cpu"
     return (accelerator.device if several_gpus else device), accelerator
+
+
+def _accelerator(device: torch.device, use_amp: bool, accumulation: int) -> Accelerator:
+    return Accelerator(
+        cpu=device.type == "cpu",
+        # The handle is built on its device and its preprocessor moves each batch there.
+        device_placement=False,
+        mixed_precision=mixed_precision(device) if use_amp else "no",
+        gradient_accumulation_steps=accumulation,
+        # `--steps` counts optimizer steps whatever the number of processes: one scheduler step each.
+        step_scheduler_with_optimizer=False,
+        # Some policies leave parameters out of some steps (VQ-BeT's first phase, TD-MPC's heads).
+        kwargs_handlers=[DistributedDataParallelKwargs(find_unused_parameters=True)],
+    )
 
 
 def mixed_precision(device: torch.device) -> str:

@@ -3,14 +3,17 @@ resumes, and a data stream that continues at that step."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 import torch
 from accelerate import Accelerator
 
+from policyzoo.children import die_with_parent
 from policyzoo.errors import BadInput
 from policyzoo.files import write_atomic
 from policyzoo.train import checkpoints, state
@@ -69,4 +72,10 @@ def data_loader(dataset: Any, positions: Sequence[int], config: TrainConfig, dev
         persistent_workers=workers > 0 and config.persistent_workers,
         prefetch_factor=config.prefetch_factor if workers > 0 else None,
         generator=torch.Generator().manual_seed(process_seed(config.seed, accelerator, start_step)),
+        worker_init_fn=partial(_data_worker_start, os.getpid()) if workers > 0 else None,
     )
+
+
+def _data_worker_start(parent_pid: int, _worker_id: int) -> None:
+    """A data worker ends with its run, even a run killed with SIGKILL (or by the kernel for memory)."""
+    die_with_parent(parent_pid)

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import os
+import re
 from pathlib import Path
 from typing import Any
 
 from accelerate import Accelerator
+from safetensors import SafetensorError
 
 from policyzoo.train import checkpoints
 from policyzoo.train.config import TrainConfig
@@ -47,9 +50,10 @@ class Saver:
                 summary,
                 self.lerobot_config,
             )
-        except OSError as exc:  # disk full, quota, permissions: the half-written folder is already removed
+        except (OSError, SafetensorError) as exc:  # disk full, quota, permissions: the half-written folder is
+            # already removed
             raise SaveFailed(
-                f"could not save the checkpoint of step {step} in {self.output_dir} ({exc.strerror or exc}). "
+                f"could not save the checkpoint of step {step} in {self.output_dir} ({write_problem(exc)}). "
                 f"{self.kept()} Free space (or fix the folder's permissions), then continue with: "
                 f"policyzoo train --resume=true --output_dir={self.output_dir}"
             ) from None
@@ -64,3 +68,11 @@ class Saver:
             f"The last good checkpoint (step {self.saved_step}) is kept in "
             f"{self.output_dir / checkpoints.CHECKPOINTS / checkpoints.LAST}."
         )
+
+
+def write_problem(exc: OSError | SafetensorError) -> str:
+    """The cause of a failed write in a few words: safetensors reports the OS error inside its own text."""
+    if isinstance(exc, OSError):
+        return exc.strerror or str(exc)
+    number = re.search(r"(?:os error |code: )(\d+)", str(exc))
+    return os.strerror(int(number.group(1))) if number else " ".join(str(exc).split())[:160]

@@ -1,4 +1,5 @@
-"""Ctrl-C and SIGTERM during training: a flag the loop checks between steps, never an exception mid-step."""
+"""Ctrl-C, SIGTERM and SIGHUP (a closed terminal) during training: a flag the loop checks between steps, never
+an exception mid-step."""
 
 from __future__ import annotations
 
@@ -7,8 +8,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-EXIT_SIGNAL = {signal.SIGINT: 130, signal.SIGTERM: 143}
-"""The exit code of a run stopped by each signal."""
+STOPPING = (signal.SIGINT, signal.SIGTERM, *((signal.SIGHUP,) if hasattr(signal, "SIGHUP") else ()))
+"""The signals that stop a run with a checkpoint; its exit code is 128 + the signal's number, as a shell's."""
 
 
 class StopFlag:
@@ -17,14 +18,15 @@ class StopFlag:
 
 @contextmanager
 def stop_signals() -> Iterator[StopFlag]:
-    """Turn SIGINT/SIGTERM into a flag the loop checks between steps, so a checkpoint is never half a step."""
+    """Turn the `STOPPING` signals into a flag the loop checks between steps, so a checkpoint is never half a
+    step."""
     flag = StopFlag()
 
     def handler(signum: int, _frame: Any) -> None:
         flag.signum = signum
 
     try:
-        previous = {sig: signal.signal(sig, handler) for sig in EXIT_SIGNAL}
+        previous = {sig: signal.signal(sig, handler) for sig in STOPPING}
     except ValueError:  # not the main thread: leave signals alone
         yield flag
         return
@@ -36,4 +38,4 @@ def stop_signals() -> Iterator[StopFlag]:
 
 
 def exit_code(signum: int) -> int:
-    return EXIT_SIGNAL.get(signum, 130)
+    return 128 + (signum if signum in STOPPING else signal.SIGINT)

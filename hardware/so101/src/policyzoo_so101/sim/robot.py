@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import atexit
 import threading
+import weakref
 from collections.abc import Callable
 from typing import Any
 
@@ -19,6 +21,8 @@ from policyzoo_so101.specs import MOTORS, SIDES
 
 START = [0.0, -60.0, 40.0, 60.0, 0.0, 10.0]
 """One arm raised above the table with the gripper nearly closed (robot units)."""
+_open_renderers: weakref.WeakSet[mujoco.Renderer] = weakref.WeakSet()
+"""Every renderer not yet garbage-collected, whichever thread made it (see `new_renderer`)."""
 
 
 def arms_of(spec: RobotSpec) -> tuple[str, ...]:
@@ -124,7 +128,7 @@ class SimSO101:
             for camera in self.spec.cameras:
                 size = (camera.height, camera.width)
                 if size not in renderers:
-                    renderers[size] = mujoco.Renderer(self.model, *size)
+                    renderers[size] = new_renderer(self.model, *size)
                 renderers[size].update_scene(frozen, camera.name)
                 observation[camera.key] = renderers[size].render().copy()
             return observation
@@ -164,5 +168,22 @@ class SimSO101:
 
     def _renderer(self, height: int, width: int) -> mujoco.Renderer:
         if (height, width) not in self._renderers:
-            self._renderers[(height, width)] = mujoco.Renderer(self.model, height, width)
+            self._renderers[(height, width)] = new_renderer(self.model, height, width)
         return self._renderers[(height, width)]
+
+
+def new_renderer(model: mujoco.MjModel, height: int, width: int) -> mujoco.Renderer:
+    """A renderer that is closed at the latest when the interpreter exits, before MuJoCo ends its EGL display: one
+    left to the garbage collector after that prints `Exception ignored ... EGLError` (a command that fails before
+    disconnecting, a thread's renderers)."""
+    renderer = mujoco.Renderer(model, height, width)
+    if not _open_renderers:  # registered after MuJoCo's own exit handler (at its first context): so it runs first
+        atexit.unregister(_close_renderers)
+        atexit.register(_close_renderers)
+    _open_renderers.add(renderer)
+    return renderer
+
+
+def _close_renderers() -> None:
+    for renderer in list(_open_renderers):
+        renderer.close()
