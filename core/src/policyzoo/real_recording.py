@@ -97,7 +97,7 @@ def record_with_teleop(robot: RobotBackend, teleop: Teleoperator, open_writer: C
     `policyzoo.lerobot.episodes.EpisodeWriter`), record `plan.episodes` episodes, then always finalize the
     dataset and disconnect. `progress(total)` makes a tqdm-like bar once all is connected. SIGTERM counts as
     Ctrl-C."""
-    from policyzoo.deploy.signals import sigterm_as_interrupt
+    from policyzoo.interrupts import sigterm_as_interrupt
 
     writer = bar = None
     with sigterm_as_interrupt():
@@ -129,7 +129,7 @@ class _Recording:
         self.ticker = Ticker(plan.fps)
 
     def run(self) -> Recorded:
-        from policyzoo.deploy.signals import interruption
+        from policyzoo.interrupts import interruption
 
         result, plan = self.result, self.plan
         finished = False  # the episode's recording time is over; it waits for its reset period to end

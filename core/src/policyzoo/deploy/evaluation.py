@@ -18,8 +18,8 @@ import numpy as np
 from policyzoo.deploy.config import DeployConfig
 from policyzoo.deploy.loop import run_loop
 from policyzoo.deploy.report import DeployReport
-from policyzoo.deploy.signals import interruption, sigterm_as_interrupt
 from policyzoo.handle import PolicyHandle
+from policyzoo.interrupts import interruption, sigterm_as_interrupt
 from policyzoo.keys import ESC, RIGHT, KeySource
 from policyzoo.robot import RobotBackend
 from policyzoo.specs import STATE_KEY, RobotSpec

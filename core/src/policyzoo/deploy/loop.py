@@ -15,9 +15,9 @@ from policyzoo.deploy.errors import STOP_REASONS, PolicyFailure, RobotFailure, S
 from policyzoo.deploy.predictor import BackgroundPredictor, ChunkPredictor, Prediction, Reading, torch_threads
 from policyzoo.deploy.report import DeployReport
 from policyzoo.deploy.safety import SafetyFilter
-from policyzoo.deploy.signals import interruption
 from policyzoo.deploy.timeline import Timeline
 from policyzoo.handle import PolicyHandle, history_frames_of
+from policyzoo.interrupts import interruption
 from policyzoo.robot import RobotBackend
 from policyzoo.specs import STATE_KEY
 

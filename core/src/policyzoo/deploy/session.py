@@ -10,9 +10,9 @@ from pydantic import ValidationError
 from policyzoo.deploy.config import DeployConfig
 from policyzoo.deploy.loop import run_loop
 from policyzoo.deploy.report import DeployReport
-from policyzoo.deploy.signals import sigterm_as_interrupt
 from policyzoo.errors import BadInput
 from policyzoo.handle import PolicyHandle
+from policyzoo.interrupts import sigterm_as_interrupt
 from policyzoo.robot import RobotBackend, make_robot
 from policyzoo.specs import Mismatch, PolicySpec, RobotSpec, check_compatibility
 
