@@ -17,12 +17,12 @@ export MUJOCO_GL ?= egl
 
 .PHONY: venv test demo bench bench-success lint clean
 
-$(STAMP): pyproject.toml uv.lock $(wildcard core/pyproject.toml plugins/*/pyproject.toml hardware/*/pyproject.toml)
+$(STAMP): pyproject.toml uv.lock $(wildcard core/pyproject.toml runtime/pyproject.toml benchmarks/pyproject.toml plugins/*/pyproject.toml hardware/*/pyproject.toml)
 	@$(UV) --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet uv
 	$(UV) sync --python $(VENV_PYTHON) --all-packages --all-extras --frozen --inexact
 	@touch $@
 
-uv.lock: pyproject.toml $(wildcard core/pyproject.toml plugins/*/pyproject.toml hardware/*/pyproject.toml)
+uv.lock: pyproject.toml $(wildcard core/pyproject.toml runtime/pyproject.toml benchmarks/pyproject.toml plugins/*/pyproject.toml hardware/*/pyproject.toml)
 	@$(UV) --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet uv
 	$(UV) lock --python $(VENV_PYTHON)
 	@touch $@

@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 from policyzoo import Features, build_policy, get_spec
-from policyzoo.bench.deploy import random_stats
+from policyzoo_bench.deploy import random_stats
 
 ROBOT = "so101_bimanual"
 
@@ -246,7 +246,7 @@ def test_deploy_on_the_real_backend_limits_each_step_and_releases_torque(
 
 def test_ctrl_c_on_the_real_backend_disables_torque(fake_arms, state_only_checkpoint):
     from policyzoo import load_policy
-    from policyzoo.deploy import DeployConfig, deploy, make_robot
+    from policyzoo_runtime.deploy import DeployConfig, deploy, make_robot
 
     policy = load_policy(state_only_checkpoint)
     predict = policy.predict_chunk

@@ -11,10 +11,10 @@ import numpy as np
 import pytest
 
 from policyzoo import Features, build_policy, get_spec
-from policyzoo.bench.deploy import random_stats
 from policyzoo.checkpoint import read_meta, write_meta
 from policyzoo.errors import BadInput
 from policyzoo.specs import CameraSpec
+from policyzoo_bench.deploy import random_stats
 
 MOTORS = ["shoulder_pan", "shoulder_lift", "elbow_flex", "wrist_flex", "wrist_roll", "gripper"]
 REAL_CAMERA = "--robot.cameras={wrist: {type: opencv, index_or_path: 0, width: 96, height: 96, fps: 30}}"
@@ -87,7 +87,7 @@ def test_select_action_refuses_a_non_finite_state(wrist_act, bad):
 
 LEFT_OPEN = """
 import threading, sys
-from policyzoo.robot import make_robot
+from policyzoo_runtime.robot import make_robot
 robot = make_robot("so101_bimanual", "sim", {})  # renders its first observation: a renderer of this thread
 render = robot.capture()
 rendered = threading.Event()
@@ -117,8 +117,8 @@ def test_a_simulator_left_open_exits_without_egl_errors(thread):
 ASYNC_RUN = """
 import time
 import numpy as np, torch
-from policyzoo.deploy import DeployConfig, deploy
-from policyzoo.robot import make_robot
+from policyzoo_runtime.deploy import DeployConfig, deploy
+from policyzoo_runtime.robot import make_robot
 from policyzoo.specs import PolicySpec
 
 class Spec(PolicySpec):

@@ -1,4 +1,4 @@
-"""Installing only what you need: fresh virtual envs with the core alone, and the core plus ACT."""
+"""Installing only what you need: fresh virtual envs with the core alone, and the core, runtime and ACT."""
 
 import json
 import subprocess
@@ -39,9 +39,12 @@ def test_core_alone_installs_no_torch_and_lists_everything_as_installable(tmp_pa
     python = fresh_venv(tmp_path / "venv", ROOT / "core")
     assert importable(python, "policyzoo") and importable(python, "pydantic")
     assert not importable(python, "torch") and not importable(python, "lerobot")
+    assert not importable(python, "policyzoo_runtime")
     help_run = subprocess.run([python.parent / "policyzoo", "--help"], capture_output=True, text=True,
                               env=plain_env)
-    assert help_run.returncode == 0 and "policies" in help_run.stdout
+    assert help_run.returncode == 0
+    commands = {line.split()[0] for line in help_run.stdout.split("Commands:")[1].splitlines() if line.strip()}
+    assert commands == {"plugin", "plugins", "policies", "robots"}  # train, eval, ... come with the runtime
     rows = listing(python, plain_env)
     assert set(rows) == FIRST_PARTY
     assert all(not row["installed"] and row["distribution"] == f"policyzoo-{t}" for t, row in rows.items())
@@ -49,7 +52,7 @@ def test_core_alone_installs_no_torch_and_lists_everything_as_installable(tmp_pa
 
 @pytest.mark.slow
 def test_core_and_act_alone_bring_no_transformers(tmp_path, plain_env):
-    python = fresh_venv(tmp_path / "venv", ROOT / "core", ROOT / "plugins" / "act")
+    python = fresh_venv(tmp_path / "venv", ROOT / "core", ROOT / "runtime", ROOT / "plugins" / "act")
     assert importable(python, "torch") and importable(python, "policyzoo_act")
     assert not importable(python, "transformers")
     rows = listing(python, plain_env)

@@ -8,7 +8,7 @@ import pytest
 import torch
 
 import policyzoo
-from policyzoo.hub import push as push_module
+from policyzoo_runtime.hub import push as push_module
 
 REPO_ID = "someone/mlp-bc-sample"
 COMMIT = "0123456789abcdef0123456789abcdef01234567"

@@ -20,7 +20,7 @@ import pytest
 
 from policyzoo import CameraSpec
 from policyzoo.errors import BadInput
-from policyzoo.recording import DISK_MARGIN, SIM_META, DiskSpace, LowDiskSpace, record_episodes
+from policyzoo_runtime.record.sim import DISK_MARGIN, SIM_META, DiskSpace, LowDiskSpace, record_episodes
 
 pytestmark = pytest.mark.slow
 

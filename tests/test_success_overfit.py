@@ -51,7 +51,7 @@ class Rollout:
 def one_camera_sim() -> Any:
     """The one-arm simulator with only a small wrist camera (fast to render, record and train on)."""
     from policyzoo import CameraSpec
-    from policyzoo.recording import make_sim
+    from policyzoo_runtime.record.sim import make_sim
 
     return make_sim("so101", cameras=[CameraSpec(**CAMERA)])
 
@@ -60,10 +60,10 @@ def one_camera_sim() -> Any:
 def overfit(tmp_path_factory: pytest.TempPathFactory) -> Overfit:
     import pyarrow.parquet as pq
 
-    from policyzoo.recording import record_episodes
-    from policyzoo.train.config import TrainConfig
-    from policyzoo.train.loop import train
-    from policyzoo.train.prepare import plan
+    from policyzoo_runtime.record.sim import record_episodes
+    from policyzoo_runtime.train.config import TrainConfig
+    from policyzoo_runtime.train.loop import train
+    from policyzoo_runtime.train.prepare import plan
 
     work = tmp_path_factory.mktemp("overfit")
     robot = one_camera_sim()
@@ -89,7 +89,7 @@ def rollout(overfit: Overfit, seed: int, robot_break: Any = None, policy_break: 
     import torch
 
     from policyzoo.api import load_policy
-    from policyzoo.evaluate import make_robot, run_episode
+    from policyzoo_runtime.evaluation.sim import make_robot, run_episode
 
     policy = load_policy(overfit.policy, device="cpu")
     robot = Recorder(make_robot("so101", "sim", policy))

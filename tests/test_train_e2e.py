@@ -159,9 +159,9 @@ def test_bad_input_is_one_line_and_exit_2(
 def test_demo_without_a_sample_dataset_says_so(
     run_cli: Callable[..., tuple[int, str, str]], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import policyzoo.datasets
+    import policyzoo_runtime.datasets
 
-    monkeypatch.setattr(policyzoo.datasets, "sample_dataset", lambda task: None)  # what every sample lookup asks
+    monkeypatch.setattr(policyzoo_runtime.datasets, "sample_dataset", lambda task: None)  # what every sample lookup asks
     code, _, err = run_cli("demo")
     assert code == 2 and "no installed plugin provides a sample dataset of task 'lift'" in err
     assert "pip install" in err
@@ -327,7 +327,7 @@ def test_fine_tuning_takes_the_new_datasets_stats_names_and_settings(
     import torch
 
     import policyzoo
-    from policyzoo.testing import fill_hf_cache, folder_files
+    from policyzoo_runtime.testing import fill_hf_cache, folder_files
 
     base = tmp_path / "base"
     quick = ["--steps=1", "--num_workers=0"]

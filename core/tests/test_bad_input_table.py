@@ -184,7 +184,7 @@ def test_the_table_covers_every_command() -> None:
 @pytest.mark.parametrize(("line", "pattern"), TABLE, ids=[line for line, _ in TABLE])
 def test_bad_line_is_one_line_exit_2(line: str, pattern: str, places: dict[str, str], run_cli,
                                      monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("policyzoo.devices.nvidia_driver_present", lambda: False)  # also on a GPU machine
+    monkeypatch.setattr("policyzoo_runtime.devices.nvidia_driver_present", lambda: False)  # also on a GPU machine
     code, out, err = run_cli(*line.format(**places).split())
     assert code == 2, err
     assert "Traceback" not in err
@@ -233,7 +233,7 @@ def test_output_checks_name_permission_and_read_only(tmp_path: Path, monkeypatch
 
 
 def test_eval_overwrite_passes_the_check_and_finds_the_old_results(places: dict[str, str]) -> None:
-    from policyzoo.evaluate import check_output, earlier_results
+    from policyzoo_runtime.evaluation.sim import check_output, earlier_results
 
     results = Path(places["results"])
     check_output(results, overwrite=True)
@@ -242,7 +242,7 @@ def test_eval_overwrite_passes_the_check_and_finds_the_old_results(places: dict[
 
 
 def test_deploy_that_misses_most_deadlines_says_what_to_change() -> None:
-    from policyzoo.deploy.report import DeployReport
+    from policyzoo_runtime.deploy.report import DeployReport
 
     late = DeployReport(mode="sync", fps=30, ticks=300, late_ticks=300, missed_deadlines=647,
                         latencies_s=[0.12] * 10)
@@ -259,8 +259,8 @@ def test_deploy_that_misses_most_deadlines_says_what_to_change() -> None:
 
 def test_wandb_without_a_login_logs_offline_and_says_so_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                                               capsys: pytest.CaptureFixture[str]) -> None:
-    from policyzoo.train.config import TrainConfig
-    from policyzoo.train.wandb_logger import run_mode
+    from policyzoo_runtime.train.config import TrainConfig
+    from policyzoo_runtime.train.wandb_logger import run_mode
 
     for variable in ("WANDB_API_KEY", "WANDB_IDENTITY_TOKEN_FILE", "WANDB_MODE", "WANDB_BASE_URL"):
         monkeypatch.delenv(variable, raising=False)

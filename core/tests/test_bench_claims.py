@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 
-from policyzoo.bench.claims import CORE_CLAIMS, all_claims, card_claims, compare, load_results, run
 from policyzoo.specs import PolicyCard, PolicyClaim, Source
+from policyzoo_bench.claims import CORE_CLAIMS, all_claims, card_claims, compare, load_results, run
 
 
 def policy_row(policy_type: str, chunk_s: float, queued_s: float, steps: int, parameters: float,

@@ -1,4 +1,4 @@
-"""Worker processes never outlive their command (`policyzoo.children`): a SIGKILLed parent takes its workers
+"""Worker processes never outlive their command (`policyzoo_runtime.children`): a SIGKILLed parent takes its workers
 along (Linux), Ctrl-C is left to the parent, and a worker deaf to SIGTERM is killed."""
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from policyzoo.children import end_processes
+from policyzoo_runtime.children import end_processes
 
 PARENT = """
 import subprocess, sys, time
@@ -22,7 +22,7 @@ time.sleep(600)
 """
 CHILD = """
 import os, sys, time
-from policyzoo.children import die_with_parent
+from policyzoo_runtime.children import die_with_parent
 die_with_parent(os.getppid())
 open(sys.argv[1] if len(sys.argv) > 1 else "/dev/null", "w").close()
 time.sleep(600)
@@ -60,7 +60,7 @@ def test_a_sigkilled_parent_takes_its_worker_along(tmp_path: Path) -> None:
 
 
 def test_workers_leave_ctrl_c_to_their_parent() -> None:
-    code = ("import os, signal\nfrom policyzoo.children import leave_interrupts_to_parent\n"
+    code = ("import os, signal\nfrom policyzoo_runtime.children import leave_interrupts_to_parent\n"
             "leave_interrupts_to_parent()\nos.kill(os.getpid(), signal.SIGINT)\nos.kill(os.getpid(), signal.SIGHUP)\n"
             "print('still here')")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)

@@ -1,5 +1,5 @@
 """The counts a user types are bounded: a number past the bound is one line before any work, never a list that
-size (`policyzoo.counts`)."""
+size (`policyzoo_runtime.counts`)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from policyzoo.counts import cpu_cores
+from policyzoo_runtime.counts import cpu_cores
 
 
 @pytest.mark.parametrize(("flag", "line"), [

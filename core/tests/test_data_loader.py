@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from policyzoo.lerobot.synth import REPO_ID, SynthSize, write
+from policyzoo_runtime.lerobot.synth import REPO_ID, SynthSize, write
 
 FRAMES = 24
 EPISODES = 2
@@ -55,11 +55,11 @@ def _lerobot_batches(root: Path, indices: dict[str, list[int]], episodes: list[i
 def _policyzoo_batches(root: Path, indices: dict[str, list[int]], episodes: list[int] | None,
                        batches: list[list[int]]) -> tuple[list[dict], list[torch.dtype]]:
     """The batches through a data worker, as `policyzoo train` reads them; and the frames' dtype on arrival."""
-    from policyzoo.datasets import read_meta
-    from policyzoo.lerobot.datasets import open_dataset
-    from policyzoo.lerobot.frames import TrainingFrames, float_frames, training_frames
-    from policyzoo.train.config import TrainConfig
-    from policyzoo.train.prepare import DatasetPlace
+    from policyzoo_runtime.datasets import read_meta
+    from policyzoo_runtime.lerobot.datasets import open_dataset
+    from policyzoo_runtime.lerobot.frames import TrainingFrames, float_frames, training_frames
+    from policyzoo_runtime.train.config import TrainConfig
+    from policyzoo_runtime.train.prepare import DatasetPlace
 
     meta = read_meta(root)
     place = DatasetPlace(REPO_ID, root, meta.info, meta.features)
@@ -136,8 +136,8 @@ def test_synth_bad_output(run_cli: Callable[..., tuple[int, str, str]], tmp_path
 
 
 def test_data_wait_hint_names_the_remedies_of_the_run() -> None:
-    from policyzoo.train.config import TrainConfig
-    from policyzoo.train.progress import workers_hint
+    from policyzoo_runtime.train.config import TrainConfig
+    from policyzoo_runtime.train.progress import workers_hint
 
     plain = workers_hint(TrainConfig(num_workers=1))
     assert "--num_workers (now 1" in plain and "video_backend" not in plain and "image_transforms" not in plain
@@ -172,7 +172,7 @@ def test_sample_positions_drop_the_frames_lerobots_sampler_drops(synth_root: Pat
     from lerobot.datasets.lerobot_dataset import LeRobotDataset
     from lerobot.datasets.sampler import EpisodeAwareSampler
 
-    from policyzoo.lerobot.frames import TrainingFrames, sample_positions
+    from policyzoo_runtime.lerobot.frames import TrainingFrames, sample_positions
 
     dataset = LeRobotDataset(REPO_ID, root=synth_root, episodes=episodes, video_backend="pyav")
     frames = TrainingFrames(dataset)

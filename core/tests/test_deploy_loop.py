@@ -10,10 +10,10 @@ import numpy as np
 import pytest
 import torch
 
-from policyzoo.deploy import DeployConfig, run_loop
-from policyzoo.deploy.timeline import Timeline
-from policyzoo.robot import CapturingRobot, RobotBackend
 from policyzoo.specs import Features, JointSpec, PolicySpec, RobotSpec
+from policyzoo_runtime.deploy import DeployConfig, run_loop
+from policyzoo_runtime.deploy.timeline import Timeline
+from policyzoo_runtime.robot import CapturingRobot, RobotBackend
 
 SPEC = RobotSpec(
     type="counter",

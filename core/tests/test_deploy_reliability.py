@@ -10,11 +10,11 @@ import numpy as np
 import pytest
 import torch
 
-from policyzoo.deploy import DeployConfig, run_loop
-from policyzoo.deploy.report import DeployReport
 from policyzoo.errors import BadInput
-from policyzoo.observation import prepare_observation
 from policyzoo.specs import Features, JointSpec, PolicySpec, RobotSpec
+from policyzoo_runtime.deploy import DeployConfig, run_loop
+from policyzoo_runtime.deploy.report import DeployReport
+from policyzoo_runtime.observation import prepare_observation
 
 SPEC = RobotSpec(type="pair", joints=[JointSpec(name=f"j{i}", unit="deg", lower=-10.0, upper=10.0) for i in range(2)])
 NAN, INF = float("nan"), float("inf")

@@ -12,11 +12,11 @@ import pytest
 import torch
 from pydantic import ValidationError, model_validator
 
-from policyzoo.deploy import DeployConfig, deploy, run_loop
-from policyzoo.deploy.errors import UnsafeAction
-from policyzoo.deploy.safety import SafetyFilter
 from policyzoo.errors import BadInput
 from policyzoo.specs import Features, JointSpec, PolicySpec, RobotSpec
+from policyzoo_runtime.deploy import DeployConfig, deploy, run_loop
+from policyzoo_runtime.deploy.errors import UnsafeAction
+from policyzoo_runtime.deploy.safety import SafetyFilter
 
 NAN, INF = float("nan"), float("inf")
 SPEC = RobotSpec(type="pair", joints=[JointSpec(name=f"j{i}", unit="deg", lower=-10.0, upper=10.0) for i in range(2)])
@@ -226,31 +226,31 @@ def test_bad_deploy_flags_are_one_line_and_exit_2(run_cli, monkeypatch, flag):
 
 
 def test_eval_ends_an_episode_with_a_nan_action_as_a_failure():
-    from policyzoo.evaluate import run_episode
+    from policyzoo_runtime.evaluation.sim import run_sim_episode
 
     robot = Robot()
-    episode = run_episode(robot, Policy(), "", index=0, seed=0, max_steps=20, video=None)
+    episode = run_sim_episode(robot, Policy(), "", index=0, seed=0, max_steps=20, video=None)
     assert not episode.success and episode.length == 1  # the second action was NaN: never sent
     assert episode.failure == "unsafe action at step 1: non-finite action for j1.pos"
     assert robot.sent and all_finite(robot)
 
 
 def test_eval_clips_to_joint_limits_without_a_step_limit():
-    from policyzoo.evaluate import run_episode
+    from policyzoo_runtime.evaluation.sim import run_sim_episode
 
     robot = Robot()
-    episode = run_episode(robot, Policy(bad_on_call=None), "", index=0, seed=0, max_steps=15, video=None)
+    episode = run_sim_episode(robot, Policy(bad_on_call=None), "", index=0, seed=0, max_steps=15, video=None)
     assert episode.failure is None and episode.length == 15
     assert [target[0] for target in robot.sent] == [*range(1, 11), 10, 10, 10, 10, 10]
 
 
 def test_eval_writes_its_summary_when_a_policy_returns_nan(run_cli, monkeypatch, tmp_path):
     import policyzoo.api
-    import policyzoo.evaluate
+    import policyzoo_runtime.evaluation.sim
 
     monkeypatch.setattr(policyzoo.api, "load_policy", lambda path, device=None: Policy())
-    monkeypatch.setattr(policyzoo.evaluate, "split_env", lambda env: ("pair", "sim"))
-    monkeypatch.setattr(policyzoo.evaluate, "make_robot", lambda robot_type, backend, policy: Robot())
+    monkeypatch.setattr(policyzoo_runtime.evaluation.sim, "split_env", lambda env: ("pair", "sim"))
+    monkeypatch.setattr(policyzoo_runtime.evaluation.sim, "sim_fitted_to", lambda robot_type, backend, policy: Robot())
     code, out, err = run_cli("eval", "--policy.path=nan-policy", "--env=pair_sim", "--episodes=2", "--videos=0",
                              "--workers=1", "--max_steps=10", f"--output_dir={tmp_path}")
     assert code == 0, err

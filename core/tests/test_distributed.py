@@ -18,8 +18,8 @@ import pytest
 from safetensors import safe_open
 
 from policyzoo.flags import Flags
-from policyzoo.train import prepare
-from policyzoo.train.config import parse_flags, resolve
+from policyzoo_runtime.train import prepare
+from policyzoo_runtime.train.config import parse_flags, resolve
 
 # A tiny ACT without randomness in its forward pass (no CVAE sampling, no dropout), so that the processes'
 # different random streams cannot change the loss; on the embedded sample dataset, on the CPU.
@@ -90,7 +90,7 @@ def weight_names(checkpoint: Path) -> set[str]:
 
 def one_process_reference(output: Path) -> Path:
     """The same run in this process, accumulating two batches of 4 per step."""
-    from policyzoo.train.loop import train
+    from policyzoo_runtime.train.loop import train
 
     config = resolve(parse_flags(Flags([*TINY_ACT, f"--steps={STEPS}", f"--save_freq={STEPS}",
                                         f"--output_dir={output}"])), "policyzoo train (reference)")

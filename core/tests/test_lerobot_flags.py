@@ -10,11 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from policyzoo.catalogue import FIRST_PARTY
+from policyzoo._catalogue import FIRST_PARTY
 from policyzoo.errors import BadInput
 from policyzoo.flags import Flags
 from policyzoo.registry import get_registry
-from policyzoo.train.config import parse_flags, resolve
+from policyzoo_runtime.train.config import parse_flags, resolve
 
 # A value LeRobot accepts for each field policyzoo takes; the test asserts parse_flags takes it.
 EXAMPLES = {
@@ -161,7 +161,7 @@ def test_resume_by_config_path_finds_the_run(tmp_path: Path) -> None:
 
 
 def test_imagenet_stats_replace_only_the_cameras_mean_and_std() -> None:
-    from policyzoo.train.prepare import IMAGENET_STATS, with_imagenet_stats
+    from policyzoo_runtime.train.prepare import IMAGENET_STATS, with_imagenet_stats
 
     stats = {"observation.images.top": {"mean": [[[0.1]]] * 3, "std": [[[0.2]]] * 3, "min": [[[0.0]]] * 3},
              "observation.state": {"mean": [1.0], "std": [2.0]}}

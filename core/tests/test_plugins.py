@@ -6,7 +6,7 @@ import pytest
 
 import policyzoo
 from policyzoo import PolicyCard, PolicySpec, Source, hookimpl
-from policyzoo.clashes import read_preferences
+from policyzoo._clashes import read_preferences
 from policyzoo.errors import BadInput
 from policyzoo.plugins import Plugins, get_plugins
 from policyzoo.registry import get_registry

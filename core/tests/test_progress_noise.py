@@ -17,13 +17,13 @@ from typing import Any
 import numpy as np
 import pytest
 
-from policyzoo.quiet import SVT_LOG_VARIABLE, VERBOSE_VARIABLE, quiet_lerobot, verbose
-from policyzoo.recording import record_episodes
 from policyzoo.registry import get_registry
 from policyzoo.specs import STATE_KEY, JointSpec, RobotSpec
-from policyzoo.train.config import TrainConfig
-from policyzoo.train.metrics import verdict
-from policyzoo.train.progress import RunLog, say, starting
+from policyzoo_runtime.quiet import SVT_LOG_VARIABLE, VERBOSE_VARIABLE, quiet_lerobot, verbose
+from policyzoo_runtime.record.sim import record_episodes
+from policyzoo_runtime.train.config import TrainConfig
+from policyzoo_runtime.train.metrics import verdict
+from policyzoo_runtime.train.progress import RunLog, say, starting
 
 
 class Terminal(io.StringIO):
@@ -87,7 +87,7 @@ ENCODE = textwrap.dedent("""
     import numpy as np
     from PIL import Image
     from lerobot.datasets.video_utils import concatenate_video_files, encode_video_frames
-    from policyzoo.quiet import quiet_lerobot
+    from policyzoo_runtime.quiet import quiet_lerobot
 
     folder = Path(sys.argv[1])
     for index in range(4):
@@ -209,10 +209,10 @@ def fake_evaluate(config: Any, progress: Any = None) -> dict[str, Any]:
 def test_eval_says_what_it_loads_then_draws_a_bar_with_the_successes(
     run_cli: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    import policyzoo.evaluate
+    import policyzoo_runtime.evaluation.sim
 
     stderr = terminal(monkeypatch)
-    monkeypatch.setattr(policyzoo.evaluate, "evaluate", fake_evaluate)
+    monkeypatch.setattr(policyzoo_runtime.evaluation.sim, "evaluate", fake_evaluate)
     code, out, _ = run_cli("eval", "--policy.path=some/policy", "--episodes=2", "--workers=4",
                            f"--output_dir={tmp_path / 'eval'}")
     assert code == 0, stderr.getvalue()
@@ -286,8 +286,8 @@ def test_training_draws_a_bar_with_rate_and_eta_from_the_first_step(
 ) -> None:
     if "mlp_bc" not in get_registry().policies:
         pytest.skip("the mlp_bc example plugin is not installed")
-    from policyzoo.train import prepare
-    from policyzoo.train.loop import train
+    from policyzoo_runtime.train import prepare
+    from policyzoo_runtime.train.loop import train
 
     config = TrainConfig(dataset_root=str(tiny_dataset_one_camera), policy_type="mlp_bc",
                          policy={"device": "cpu"}, output_dir=str(tmp_path / "out"), steps=3, batch_size=2,
@@ -301,7 +301,7 @@ def test_training_draws_a_bar_with_rate_and_eta_from_the_first_step(
 
 def test_train_says_what_it_loads_before_the_slow_imports(run_cli: Any, monkeypatch: pytest.MonkeyPatch,
                                                           tmp_path: Path) -> None:
-    import policyzoo.train.loop as loop
+    import policyzoo_runtime.train.loop as loop
 
     def stop(plan: Any) -> None:
         raise loop.TrainingStopped("stopped by the test", 3)

@@ -11,8 +11,10 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from policyzoo.catalogue import FIRST_PARTY
-from policyzoo.recommend import (
+from policyzoo._catalogue import FIRST_PARTY
+from policyzoo.registry import get_registry
+from policyzoo.specs import GOALS, GoalFit, PolicyCard, Source
+from policyzoo_runtime.recommend import (
     GPU_ONLY_GB,
     Candidate,
     Facts,
@@ -21,8 +23,6 @@ from policyzoo.recommend import (
     recommend,
     train_command,
 )
-from policyzoo.registry import get_registry
-from policyzoo.specs import GOALS, GoalFit, PolicyCard, Source
 
 
 def card(policy_type: str) -> PolicyCard:
@@ -107,7 +107,7 @@ def test_without_a_gpu_no_policy_that_needs_one_comes_first(goal, language):
 
 
 def test_train_command_for_the_winner(tmp_path, monkeypatch):
-    monkeypatch.setattr("policyzoo.devices.nvidia_driver_present", lambda: True)
+    monkeypatch.setattr("policyzoo_runtime.devices.nvidia_driver_present", lambda: True)
     root = write_dataset(tmp_path / "data", cameras={"top": (96, 96), "wrist": (96, 96)}, reward=True,
                          episodes=200, tasks=1)
     facts = facts_from("production", False, 5.0, None, str(root))
@@ -162,7 +162,7 @@ def test_cli_json(run_cli, tmp_path):
 
 
 def test_a_gpu_asked_about_on_a_machine_without_one_gets_auto(run_cli, monkeypatch):
-    monkeypatch.setattr("policyzoo.devices.nvidia_driver_present", lambda: False)
+    monkeypatch.setattr("policyzoo_runtime.devices.nvidia_driver_present", lambda: False)
     code, out, _ = run_cli("recommend", "--goal=research", "--language=true", "--gpu-memory-gb=8")
     assert code == 0
     line = out.split("train the winner:\n  ")[1].splitlines()[0]
@@ -171,7 +171,7 @@ def test_a_gpu_asked_about_on_a_machine_without_one_gets_auto(run_cli, monkeypat
 
 
 def test_cli_table(run_cli, monkeypatch):
-    monkeypatch.setattr("policyzoo.devices.nvidia_driver_present", lambda: True)
+    monkeypatch.setattr("policyzoo_runtime.devices.nvidia_driver_present", lambda: True)
     code, out, _ = run_cli("recommend", "--goal=research", "--language=true", "--gpu-memory-gb=24")
     assert code == 0
     assert out.splitlines()[2].startswith("1. SmolVLA (smolvla), score")

@@ -31,7 +31,7 @@ def test_written_package_declares_entry_point_contract_and_valid_python(tmp_path
     pyproject = (root / "pyproject.toml").read_text()
     assert 'name = "policyzoo-grasp-net"' in pyproject
     assert '[project.entry-points.policyzoo]\ngrasp_net = "policyzoo_grasp_net"\n' in pyproject
-    assert 'dependencies = ["policyzoo[train]>=' in pyproject
+    assert 'dependencies = ["policyzoo-runtime>=' in pyproject
     entry = ast.parse((root / "src/policyzoo_grasp_net/__init__.py").read_text())
     contract = [node.value.value for node in entry.body if isinstance(node, ast.Assign)
                 and [t.id for t in node.targets if isinstance(t, ast.Name)] == ["POLICYZOO_CONTRACT"]]

@@ -117,7 +117,7 @@ def test_single_camera_spec_picks_the_first_camera_or_the_named_one():
 
 
 def test_wilson_interval_matches_known_values():
-    from policyzoo.evaluate import wilson_interval
+    from policyzoo_runtime.evaluation.sim import wilson_interval
 
     assert wilson_interval(0, 0) == (0.0, 1.0)
     low, high = wilson_interval(18, 20)  # 90%: 69.9% to 97.2%

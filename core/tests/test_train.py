@@ -19,10 +19,10 @@ from policyzoo.errors import BadInput
 from policyzoo.flags import Flags
 from policyzoo.registry import get_registry
 from policyzoo.specs import check_compatibility
-from policyzoo.train import prepare, state
-from policyzoo.train.config import CONFIG_FILE, TrainConfig, parse_flags, resolve
-from policyzoo.train.data import StepBatchSampler
-from policyzoo.train.metrics import MetricsLog, verdict
+from policyzoo_runtime.train import prepare, state
+from policyzoo_runtime.train.config import CONFIG_FILE, TrainConfig, parse_flags, resolve
+from policyzoo_runtime.train.data import StepBatchSampler
+from policyzoo_runtime.train.metrics import MetricsLog, verdict
 
 GUIDE_LINE = [
     "--dataset.repo_id=USER/DATA",
@@ -214,7 +214,7 @@ def test_short_run_lowers_the_loss(
     register_plugin: Any,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    from policyzoo.train.loop import train
+    from policyzoo_runtime.train.loop import train
 
     settings = quick_settings(policy_type, tmp_path)
     spec = get_registry().policy(policy_type).spec(**settings)
@@ -279,7 +279,7 @@ def _raise_oom(loss: Any) -> Any:
 def test_a_failing_step_stops_and_keeps_the_last_checkpoint(
     failure: Any, message: str, tiny_dataset: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from policyzoo.train import build, loop
+    from policyzoo_runtime.train import build, loop
 
     real_build = build.build_policy
     monkeypatch.setattr(build, "build_policy", lambda *args: _Failing(real_build(*args), 4, failure))
@@ -300,8 +300,8 @@ def test_a_failing_step_stops_and_keeps_the_last_checkpoint(
 def test_wandb_logs_offline_and_the_end_pushes(
     tiny_dataset: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from policyzoo.cli.train import run
-    from policyzoo.hub import push as hub_push
+    from policyzoo_runtime.cli.train import run
+    from policyzoo_runtime.hub import push as hub_push
 
     pushed: list[tuple[Path, str]] = []
     monkeypatch.setattr(hub_push, "find_token", lambda: "hf_test")

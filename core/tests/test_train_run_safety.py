@@ -17,16 +17,16 @@ from safetensors import SafetensorError
 
 from policyzoo.errors import BadInput
 from policyzoo.flags import Flags
-from policyzoo.train import prepare
-from policyzoo.train.checkpoints import require_last
-from policyzoo.train.config import CONFIG_FILE, TrainConfig, parse_flags, resolve
-from policyzoo.train.lock import OWNER_FILE
-from policyzoo.train.metrics import MetricsLog
+from policyzoo_runtime.train import prepare
+from policyzoo_runtime.train.checkpoint_dirs import require_last
+from policyzoo_runtime.train.config import CONFIG_FILE, TrainConfig, parse_flags, resolve
+from policyzoo_runtime.train.lock import OWNER_FILE
+from policyzoo_runtime.train.metrics import MetricsLog
 
 HOLD_LOCK = """
 import sys, time
 from pathlib import Path
-from policyzoo.train.lock import output_dir_lock
+from policyzoo_runtime.train.lock import output_dir_lock
 with output_dir_lock(Path(sys.argv[1]), "policyzoo train --steps=99 (the first run)"):
     print("holding", flush=True)
     time.sleep(120)
@@ -57,7 +57,7 @@ def fake_checkpoint(output: Path, step: int, training_state: bool = True) -> Pat
 # -- the lock -------------------------------------------------------------------------------------------------
 
 def test_a_second_run_into_a_locked_folder_names_the_holder(tmp_path: Path, tiny_dataset: Path) -> None:
-    from policyzoo.train.loop import train
+    from policyzoo_runtime.train.loop import train
 
     output = tmp_path / "run"
     output.mkdir()
@@ -77,7 +77,7 @@ def test_a_second_run_into_a_locked_folder_names_the_holder(tmp_path: Path, tiny
 
 
 def test_two_new_runs_into_one_folder_the_later_one_refuses(tmp_path: Path, tiny_dataset: Path) -> None:
-    from policyzoo.train.loop import train
+    from policyzoo_runtime.train.loop import train
 
     output = tmp_path / "run"
     config = TrainConfig(dataset_root=str(tiny_dataset), policy_type="act", steps=2, output_dir=str(output),
@@ -149,7 +149,7 @@ FULL_DISK = {
 @pytest.mark.parametrize("raised_by", FULL_DISK)
 def test_a_full_disk_while_saving_stops_with_one_line_and_keeps_the_last_checkpoint(
         raised_by: str, tmp_path: Path, tiny_dataset: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from policyzoo.train import loop, state
+    from policyzoo_runtime.train import loop, state
 
     real_save, calls = state.save, []
 
@@ -178,7 +178,7 @@ def test_a_full_disk_while_saving_stops_with_one_line_and_keeps_the_last_checkpo
 
 @pytest.mark.parametrize(("signum", "code"), [(signal.SIGINT, 130), (signal.SIGTERM, 143), (signal.SIGHUP, 129)])
 def test_a_closed_terminal_stops_a_run_between_steps_as_ctrl_c_does(signum: int, code: int) -> None:
-    from policyzoo.train.signals import exit_code, stop_signals
+    from policyzoo_runtime.train.signals import exit_code, stop_signals
 
     with stop_signals() as stop:
         os.kill(os.getpid(), signum)

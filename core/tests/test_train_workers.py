@@ -14,13 +14,13 @@ import pytest
 
 from policyzoo.errors import BadInput
 from policyzoo.flags import Flags
-from policyzoo.train.config import max_num_workers, parse_flags
+from policyzoo_runtime.train.config import max_num_workers, parse_flags
 
 KILLED_RUN = """
 import os, sys, torch
 from accelerate import Accelerator
-from policyzoo.train.config import TrainConfig
-from policyzoo.train.resume import data_loader
+from policyzoo_runtime.train.config import TrainConfig
+from policyzoo_runtime.train.resume import data_loader
 
 dataset = torch.utils.data.TensorDataset(torch.arange(64.0))
 config = TrainConfig(num_workers=2, batch_size=4, persistent_workers=True)
@@ -64,7 +64,7 @@ def _alive(pid: int) -> bool:
 
 
 def test_prefetch_and_batch_size_are_bounded() -> None:
-    from policyzoo.train.data import StepBatchSampler
+    from policyzoo_runtime.train.data import StepBatchSampler
 
     with pytest.raises(BadInput, match=r"--prefetch_factor=1000000: expected an integer from 1 to 32"):
         parse_flags(Flags(["--prefetch_factor=1000000"]))

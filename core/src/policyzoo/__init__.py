@@ -8,7 +8,7 @@ from importlib.metadata import PackageNotFoundError, version
 from policyzoo.api import build_policy, get_spec, list_policies, load_policy
 from policyzoo.errors import BadInput
 from policyzoo.handle import PolicyFactory, PolicyHandle
-from policyzoo.hookspecs import hookimpl
+from policyzoo.hookspecs import TrainRun, hookimpl
 from policyzoo.plugins import CONTRACT_VERSION
 from policyzoo.specs import (
     CameraSpec,
@@ -21,7 +21,6 @@ from policyzoo.specs import (
     Source,
     check_compatibility,
 )
-from policyzoo.train.run import TrainRun
 
 try:
     __version__ = version("policyzoo")

@@ -14,9 +14,9 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
+from policyzoo._processor_guard import check_processor_file
 from policyzoo.errors import BadInput
 from policyzoo.files import write_atomic
-from policyzoo.processor_guard import check_processor_file
 from policyzoo.specs import RobotSpec
 
 META_FILE = "policyzoo.json"

@@ -148,7 +148,7 @@ def describe_validation_error(exc: ValidationError, spec_class: type[PolicySpec]
     field = ".".join(str(part) for part in error["loc"])
     kind = spec_class.type
     if error["type"] == "extra_forbidden":
-        from policyzoo.lerobot_flags import POLICY_REASONS
+        from policyzoo._lerobot_flags import POLICY_REASONS
 
         kept = spec_class.kept_settings.get(field) or POLICY_REASONS.get(field)
         if kept:

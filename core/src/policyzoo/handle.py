@@ -19,7 +19,7 @@ class PolicyHandle(Protocol):
 
     Observations are dicts without a batch dimension (`observation.state`: (S,),
     `observation.images.NAME`: (3, H, W) floats in [0, 1], or (H, W, 3) uint8 as a camera gives it,
-    `task`: str; `policyzoo.observation` checks them); `loss` takes a batched training sample as a
+    `task`: str; `policyzoo_runtime.observation` checks them); `loss` takes a batched training sample as a
     LeRobot dataloader yields it.
     """
 

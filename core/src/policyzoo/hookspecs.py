@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
 import pluggy
+
+from policyzoo.specs import PolicySpec
 
 hookspec = pluggy.HookspecMarker("policyzoo")
 hookimpl = pluggy.HookimplMarker("policyzoo")
@@ -21,7 +27,7 @@ def register_robots(register):
 @hookspec
 def register_teleoperators(register):
     """Add leader devices for recording: call `register(type, robot="ROBOT TYPE", factory="module:object")` once
-    per device; the factory takes (robot spec, `--teleop.*` options) and returns a `policyzoo.teleop.Teleoperator`."""
+    per device; the factory takes (robot spec, `--teleop.*` options) and returns a `policyzoo_runtime.teleop.Teleoperator`."""
 
 
 @hookspec(firstresult=True)
@@ -35,7 +41,8 @@ def sample_dataset(task):
 
 @hookspec
 def register_commands(cli):
-    """Add sub-commands to the `policyzoo` click group `cli`."""
+    """Add sub-commands to the `policyzoo` click group `cli`: `cli.add_command(command)`, or
+    `cli.add_lazy_commands({name: ("module", "attribute")})` to import a command's module only when it runs."""
 
 
 @hookspec
@@ -61,3 +68,21 @@ def on_train_end(run, summary):
 @hookspec
 def model_card_sections(meta):
     """Return markdown text to add to an exported model card; `meta` is the checkpoint's policyzoo.json."""
+
+
+@dataclass
+class TrainRun:
+    """One `policyzoo train` run, as passed to the `on_train_*` hooks."""
+
+    output_dir: Path
+    spec: PolicySpec
+    dataset_repo_id: str | None
+    steps: int
+    batch_size: int
+    start_step: int = 0
+    flags: dict[str, Any] = field(default_factory=dict)
+    """The resolved training configuration (`train_config.json`)."""
+
+    @property
+    def policy_type(self) -> str:
+        return self.spec.type

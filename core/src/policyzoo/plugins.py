@@ -13,7 +13,7 @@ from typing import Any
 import pluggy
 
 from policyzoo import hookspecs
-from policyzoo.clashes import PREFER_VARIABLE, Clash, ignored_note, read_preferences
+from policyzoo._clashes import PREFER_VARIABLE, Clash, ignored_note, read_preferences
 
 ENTRY_POINT_GROUP = "policyzoo"
 CONTRACT_VERSION = 1

@@ -6,8 +6,8 @@ import importlib
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from policyzoo.catalogue import FIRST_PARTY
-from policyzoo.clashes import Clash, ignored_note
+from policyzoo._catalogue import FIRST_PARTY
+from policyzoo._clashes import Clash, ignored_note
 from policyzoo.errors import BadInput, did_you_mean
 from policyzoo.plugins import PluginInfo, PluginProblem, Plugins, clash_problem, get_plugins
 from policyzoo.specs import PolicyCard, PolicySpec, RobotSpec

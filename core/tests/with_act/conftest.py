@@ -120,8 +120,8 @@ def checkpoint(act_run: Path, tmp_path: Path) -> Path:
 @pytest.fixture(scope="session")
 def exported(act_run: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, object]]:
     """(folder, ExportReport) of `policyzoo export` on the training output dir, with a card plugin."""
-    from policyzoo.hub.export import export
     from policyzoo.plugins import get_plugins
+    from policyzoo_runtime.hub.export import export
 
     plugins = get_plugins()
     plugins.add(CardSection(), "card-section-test")

@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
-from policyzoo.datasets import read_meta, sample_dataset
 from policyzoo.errors import BadInput
+from policyzoo_runtime.datasets import read_meta, sample_dataset
 
 RunCli = Callable[..., tuple[int, str, str]]
 TOP = "videos/observation.images.left_top/chunk-000/file-000.mp4"
@@ -167,8 +167,8 @@ def test_a_hub_copy_may_lack_files_but_not_hold_broken_ones(run_cli: RunCli, mon
 @pytest.mark.parametrize("broken", ["missing-video", "episodes-lie"])
 def test_lerobot_failing_on_a_local_folder_never_blames_the_network(tmp_path: Path, broken: str) -> None:
     """What `open_dataset` says when the dataset changed after it was checked (or was never checked)."""
-    from policyzoo.lerobot.datasets import open_dataset
-    from policyzoo.train.prepare import DatasetPlace
+    from policyzoo_runtime.lerobot.datasets import open_dataset
+    from policyzoo_runtime.train.prepare import DatasetPlace
 
     root = sample_copy(tmp_path)
     meta = read_meta(root)
@@ -184,9 +184,9 @@ def test_lerobot_failing_on_a_local_folder_never_blames_the_network(tmp_path: Pa
 def test_a_video_broken_while_training_is_one_line_from_a_data_worker(tmp_path: Path) -> None:
     import torch
 
-    from policyzoo.lerobot.datasets import open_dataset
-    from policyzoo.lerobot.frames import TrainingFrames, training_frames
-    from policyzoo.train.prepare import DatasetPlace
+    from policyzoo_runtime.lerobot.datasets import open_dataset
+    from policyzoo_runtime.lerobot.frames import TrainingFrames, training_frames
+    from policyzoo_runtime.train.prepare import DatasetPlace
 
     root = sample_copy(tmp_path, "lift")
     meta = read_meta(root)

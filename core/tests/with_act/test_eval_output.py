@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from policyzoo.cli.eval import fresh_output_dir
+from policyzoo_runtime.cli.eval import fresh_output_dir
 
 pytestmark = pytest.mark.slow
 

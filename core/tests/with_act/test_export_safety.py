@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from policyzoo.errors import BadInput
-from policyzoo.hub import export as export_module
-from policyzoo.hub import push as push_module
+from policyzoo_runtime.hub import export as export_module
+from policyzoo_runtime.hub import push as push_module
 
 from .conftest import FAKE_TOKEN, REPO_ID, as_cache_snapshot
 

@@ -139,8 +139,8 @@ def test_load_policy_refuses(hostile: tuple[Path, str], marker: Path) -> None:
                          indirect=True)
 def test_factory_and_export_check_refuse_on_their_own(hostile: tuple[Path, str], marker: Path) -> None:
     """Defence in depth: the factory's loader and the export's LeRobot reload check without load_policy."""
-    from policyzoo.hub.verify import lerobot_action
     from policyzoo.registry import get_registry
+    from policyzoo_runtime.hub.verify import lerobot_action
 
     folder, message = hostile
     with pytest.raises(BadInput, match=message):
@@ -175,7 +175,7 @@ def test_cli_says_one_line_and_exits_2(hostile: tuple[Path, str], marker: Path, 
 
 
 def test_a_normal_checkpoint_still_loads(checkpoint: Path) -> None:
-    from policyzoo.hub.verify import lerobot_action, sample_observation
+    from policyzoo_runtime.hub.verify import lerobot_action, sample_observation
 
     handle = policyzoo.load_policy(checkpoint, device="cpu")
     observation = sample_observation(handle.features)

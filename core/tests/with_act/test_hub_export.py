@@ -56,7 +56,7 @@ def test_lerobot_loads_the_exported_folder_as_it_is(exported):
     from lerobot.policies.factory import get_policy_class, make_pre_post_processors
 
     import policyzoo
-    from policyzoo.hub.verify import sample_observation
+    from policyzoo_runtime.hub.verify import sample_observation
 
     folder, _ = exported
     config = PreTrainedConfig.from_pretrained(str(folder))
@@ -96,7 +96,7 @@ def test_export_refuses_a_folder_lerobot_cannot_load(exported, tmp_path):
     weights = load_file(broken / "model.safetensors")
     weights["model.stray.weight"] = weights[next(iter(weights))].clone()
     save_file(weights, broken / "model.safetensors")
-    from policyzoo.hub.export import export
+    from policyzoo_runtime.hub.export import export
 
     with pytest.raises(BadInput, match="export check failed: LeRobot cannot load the folder"):
         export(broken, tmp_path / "out")

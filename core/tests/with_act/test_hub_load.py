@@ -12,7 +12,7 @@ import pytest
 import policyzoo
 from policyzoo.checkpoint import check_saved_policy
 from policyzoo.errors import BadInput
-from policyzoo.testing import fill_hf_cache as fill_cache
+from policyzoo_runtime.testing import fill_hf_cache as fill_cache
 
 from .conftest import REPO_ID
 
@@ -25,7 +25,7 @@ def _policy_files(folder: Path) -> dict[str, Path | bytes]:
 def test_load_policy_by_repo_id_from_the_cache_offline(exported, hf_home):
     import torch
 
-    from policyzoo.hub.verify import sample_observation
+    from policyzoo_runtime.hub.verify import sample_observation
 
     folder, _ = exported
     assert os.environ["HF_HUB_OFFLINE"] == "1"

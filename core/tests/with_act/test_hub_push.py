@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from policyzoo.errors import BadInput
-from policyzoo.hub import push as push_module
+from policyzoo_runtime.hub import push as push_module
 
 from .conftest import REPO_ID
 
@@ -141,7 +141,7 @@ def test_push_offline_says_so_before_exporting(run_cli, act_run, token, monkeypa
     """The Hub is asked first (whoami through the real seam), so an offline push fails at once, in one line."""
     import huggingface_hub.constants
 
-    from policyzoo.hub import export as export_module
+    from policyzoo_runtime.hub import export as export_module
 
     monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_OFFLINE", True)
     monkeypatch.setattr(push_module, "uploader", push_module.HubUploader())

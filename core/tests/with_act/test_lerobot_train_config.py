@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from policyzoo.lerobot.train_config import lerobot_train_config
-from policyzoo.train.config import TrainConfig
+from policyzoo_runtime.lerobot.train_config import lerobot_train_config
+from policyzoo_runtime.train.config import TrainConfig
 
 RUN = TrainConfig(dataset_repo_id="me/data", dataset_root="data", policy_type="act", output_dir="out", batch_size=4,
                   gradient_accumulation_steps=2, steps=10)

@@ -12,10 +12,10 @@ import torch
 
 from policyzoo.errors import BadInput
 from policyzoo.flags import Flags
-from policyzoo.lerobot.datasets import open_dataset
-from policyzoo.lerobot.options import TrainOptions, build_image_transforms, scheduler_config
-from policyzoo.train import prepare
-from policyzoo.train.config import CONFIG_FILE, TrainConfig, parse_flags, resolve
+from policyzoo_runtime.lerobot.datasets import open_dataset
+from policyzoo_runtime.lerobot.options import TrainOptions, build_image_transforms, scheduler_config
+from policyzoo_runtime.train import prepare
+from policyzoo_runtime.train.config import CONFIG_FILE, TrainConfig, parse_flags, resolve
 
 SHIFT = '{"shift": {"type": "RandomAffine", "kwargs": {"degrees": 0, "translate": [0.2, 0.2]}}}'
 COSINE = ["--scheduler.type=cosine_decay_with_warmup", "--scheduler.num_warmup_steps=2",
@@ -97,7 +97,7 @@ def test_shifted_images_reach_the_batch(tiny_dataset: Path) -> None:
 
 @pytest.mark.slow
 def test_a_run_follows_the_scheduler_and_trains_on_shifted_images(tiny_dataset: Path, tmp_path: Path) -> None:
-    from policyzoo.train.loop import train
+    from policyzoo_runtime.train.loop import train
 
     config = config_of([f"--dataset.root={tiny_dataset}", "--policy.type=act", f"--output_dir={tmp_path / 'out'}",
                         "--steps=10", "--batch_size=2", "--log_freq=1", "--save_freq=10", "--num_workers=0",

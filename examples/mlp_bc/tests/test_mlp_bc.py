@@ -1,6 +1,6 @@
 """policyzoo's contract tests (registration, spec, training, acting, saving and loading), run on mlp_bc."""
 
-from policyzoo.testing import PolicyContract
+from policyzoo_runtime.testing import PolicyContract
 
 
 class TestMlpBc(PolicyContract):

@@ -68,11 +68,11 @@ def leader_sweep(reading: int) -> list[int]:
 def rig(tmp_path, monkeypatch):
     """Two calibrated follower arms (id `pair`), two calibrated leader arms (id `lead`) moved by `leader_sweep`,
     a 32x24 camera `left_top`, LeRobot's calibration folder in a temporary place, and `rig.keys(script)` to set
-    the keys the operator presses (`policyzoo.keys.ScriptedKeys`)."""
+    the keys the operator presses (`policyzoo_runtime.keys.ScriptedKeys`)."""
     from lerobot.utils import constants
 
-    import policyzoo.keys
-    from policyzoo.keys import ScriptedKeys
+    import policyzoo_runtime.keys
+    from policyzoo_runtime.keys import ScriptedKeys
     from policyzoo_so101.real import backend
     from policyzoo_so101.real.fake_bus import FakeArm, FakeLeaderArm, fake_feetech_ports
 
@@ -93,7 +93,7 @@ def rig(tmp_path, monkeypatch):
         state.keys = ScriptedKeys(script)
         return state.keys
 
-    monkeypatch.setattr(policyzoo.keys, "open_keys", lambda: state.keys or keys({}))
+    monkeypatch.setattr(policyzoo_runtime.keys, "open_keys", lambda: state.keys or keys({}))
     with fake_feetech_ports({**followers, **leaders}):
         yield SimpleNamespace(followers=followers, leaders=leaders, cameras=cameras, keys=keys, state=state,
                               robot_flags=ROBOT_FLAGS, teleop_flags=TELEOP_FLAGS)

@@ -8,8 +8,8 @@ import pytest
 
 from policyzoo import CameraSpec
 from policyzoo.cli import main
-from policyzoo.datasets import read_meta
-from policyzoo.recording import SIM_META, record_episodes, replay_episode
+from policyzoo_runtime.datasets import read_meta
+from policyzoo_runtime.record.sim import SIM_META, record_episodes, replay_episode
 from policyzoo_so101 import sample_dataset
 from policyzoo_so101.sim import SimSO101
 from policyzoo_so101.specs import SO101_BIMANUAL

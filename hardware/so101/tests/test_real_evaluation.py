@@ -10,7 +10,7 @@ import json
 
 import pytest
 
-from policyzoo.evaluate import wilson_interval
+from policyzoo_runtime.evaluation.sim import wilson_interval
 
 EVAL = ["--episode_time_s=0.2", "--reset_time_s=0.1"]
 
@@ -19,8 +19,8 @@ EVAL = ["--episode_time_s=0.2", "--reset_time_s=0.1"]
 def checkpoint(tmp_path_factory):
     """A tiny untrained ACT for the bimanual joints and a 32x24 `left_top` camera."""
     from policyzoo import build_policy, get_spec
-    from policyzoo.bench.deploy import random_stats
     from policyzoo.specs import CameraSpec
+    from policyzoo_bench.deploy import random_stats
     from policyzoo_so101.specs import SO101_BIMANUAL
 
     features = SO101_BIMANUAL.model_copy(
@@ -131,8 +131,8 @@ def test_calibrate_the_leader_arms(run_cli, rig, tmp_path, monkeypatch):
 
 
 def test_the_status_line_rewrites_one_line():
-    from policyzoo.deploy.report import DeployReport
-    from policyzoo.deploy.status import StatusLine
+    from policyzoo_runtime.deploy.report import DeployReport
+    from policyzoo_runtime.deploy.status import StatusLine
 
     stream = io.StringIO()
     status = StatusLine(stream, every_s=0.0, enabled=True)

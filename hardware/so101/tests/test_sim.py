@@ -5,7 +5,7 @@ import pytest
 
 from policyzoo import CameraSpec
 from policyzoo.errors import BadInput
-from policyzoo.robot import SimulatedRobot
+from policyzoo_runtime.robot import SimulatedRobot
 from policyzoo_so101.sim import SimSO101
 from policyzoo_so101.specs import SO101, SO101_BIMANUAL
 

@@ -6,7 +6,7 @@ import threading
 
 import numpy as np
 
-from policyzoo.robot import CapturingRobot
+from policyzoo_runtime.robot import CapturingRobot
 from policyzoo_so101.sim import SimSO101
 from policyzoo_so101.specs import SO101_BIMANUAL
 

@@ -5,8 +5,8 @@ from lerobot.robots.bi_so_follower import BiSOFollower, BiSOFollowerConfig
 from lerobot.robots.so_follower import SOFollowerConfig
 from lerobot.utils.feature_utils import hw_to_dataset_features
 
-from policyzoo.recording import dataset_features
 from policyzoo.registry import get_registry
+from policyzoo_runtime.record.sim import dataset_features
 from policyzoo_so101.specs import SO101_BIMANUAL
 
 

@@ -11,9 +11,9 @@ from safetensors.torch import load_file, save_file
 
 import policyzoo
 from policyzoo.errors import BadInput
-from policyzoo.testing import PolicyContract, run_episode
 from policyzoo_act import ACTSpec
 from policyzoo_act.model import ACTFactory
+from policyzoo_runtime.testing import PolicyContract, run_episode
 
 
 class TestACTContract(PolicyContract):
@@ -97,7 +97,12 @@ def test_state_only_data_is_refused_before_building():
 
 @pytest.mark.slow
 def test_temporal_ensembling_acts(tmp_path: Path):
-    from policyzoo.testing import bimanual_so101_features, handle_observation, random_stats, robot_observation
+    from policyzoo_runtime.testing import (
+        bimanual_so101_features,
+        handle_observation,
+        random_stats,
+        robot_observation,
+    )
 
     features = bimanual_so101_features(cameras=("top",))
     stats = random_stats(features)

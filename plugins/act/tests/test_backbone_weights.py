@@ -10,10 +10,15 @@ from torchvision.ops.misc import FrozenBatchNorm2d
 import policyzoo
 from policyzoo.errors import BadInput
 from policyzoo.flags import make_spec
-from policyzoo.lerobot.backbones import cached_file
-from policyzoo.synthetic import bimanual_so101_features, handle_observation, random_stats, robot_observation
 from policyzoo_act import ACTSpec
 from policyzoo_act.model import ACTFactory
+from policyzoo_runtime.lerobot.backbones import cached_file
+from policyzoo_runtime.synthetic import (
+    bimanual_so101_features,
+    handle_observation,
+    random_stats,
+    robot_observation,
+)
 
 IMAGENET = "ResNet18_Weights.IMAGENET1K_V1"
 SMALL = {key: value for key, value in ACTFactory.quick_settings.items() if key != "pretrained_backbone_weights"}

@@ -5,14 +5,14 @@ import torch
 
 import policyzoo
 from policyzoo.errors import BadInput
-from policyzoo.testing import (
+from policyzoo_diffusion import DiffusionSpec
+from policyzoo_diffusion.model import DiffusionFactory
+from policyzoo_runtime.testing import (
     PolicyContract,
     assert_deploy_sends_what_select_action_gives,
     bimanual_so101_features,
     run_episode,
 )
-from policyzoo_diffusion import DiffusionSpec
-from policyzoo_diffusion.model import DiffusionFactory
 
 
 class TestDiffusionContract(PolicyContract):

@@ -13,7 +13,7 @@ from policyzoo.errors import BadInput
 from policyzoo.flags import make_spec
 from policyzoo.handle import PolicyHandle
 from policyzoo.specs import Features
-from policyzoo.testing import PolicyContract, bimanual_so101_features, random_batch
+from policyzoo_runtime.testing import PolicyContract, bimanual_so101_features, random_batch
 from policyzoo_smolvla.spec import SmolVLASpec
 
 TINY = {"num_vlm_layers": 2, "chunk_size": 6, "n_action_steps": 4, "num_steps": 2, "tokenizer_max_length": 16,

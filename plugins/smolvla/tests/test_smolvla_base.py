@@ -45,7 +45,7 @@ def write_lerobot_smolvla(folder: Path) -> Path:
 
 @pytest.fixture
 def smolvla_base_in_cache(tiny_vlm: Path, tmp_path: Path) -> None:
-    from policyzoo.testing import fill_hf_cache, folder_files
+    from policyzoo_runtime.testing import fill_hf_cache, folder_files
 
     hub = Path(os.environ["HF_HOME"]) / "hub"
     fill_hf_cache(hub, VLM_REPO, folder_files(tiny_vlm))
@@ -83,9 +83,9 @@ def test_fine_tunes_smolvla_base_from_the_hub_cache_offline(
 
 
 def test_recommend_fine_tunes_smolvla_base_with_the_datasets_cameras() -> None:
-    from policyzoo.recommend import Candidate, Facts, train_command
     from policyzoo.registry import get_registry
     from policyzoo.specs import Features
+    from policyzoo_runtime.recommend import Candidate, Facts, train_command
 
     card = get_registry().policy("smolvla").card
     features = Features(state={"observation.state": (6,)}, action={"action": (6,)}, has_language=True,

@@ -10,7 +10,7 @@ import torch
 from policyzoo.api import build_policy, load_policy
 from policyzoo.registry import get_registry
 from policyzoo.specs import Features, PolicySpec
-from policyzoo.testing import (
+from policyzoo_runtime.testing import (
     PolicyContract,
     bimanual_so101_features,
     handle_observation,
@@ -49,7 +49,7 @@ class TestTDMPCContract(PolicyContract):
         """
         from lerobot.policies.factory import get_policy_class, make_pre_post_processors
 
-        from policyzoo.lerobot import tensor_stats
+        from policyzoo_runtime.lerobot import tensor_stats
 
         factory = get_registry().policy("tdmpc").load_factory()
         native = type(factory)()

@@ -10,7 +10,7 @@ from policyzoo.errors import BadInput
 from policyzoo.flags import make_spec
 from policyzoo.handle import PolicyHandle
 from policyzoo.specs import Features, PolicySpec
-from policyzoo.testing import (
+from policyzoo_runtime.testing import (
     PolicyContract,
     assert_deploy_sends_what_select_action_gives,
     bimanual_so101_features,

@@ -12,23 +12,12 @@ from policyzoo.cli.base import ZooGroup, fail
 from policyzoo.errors import BadInput
 from policyzoo.interrupts import exit_code, interruption, sigterm_as_interrupt
 
-# name -> (module, attribute); a module that is not there yet is simply not listed.
+# name -> (module, attribute). The runtime (policyzoo-runtime) and the benchmarks (policyzoo-bench) add their
+# commands through the `register_commands` hook, as any plugin can.
 LAZY_COMMANDS = {
     "policies": ("policyzoo.cli.policies", "policies"),
     "plugins": ("policyzoo.cli.plugins", "plugins"),
     "robots": ("policyzoo.cli.robots", "robots"),
-    "bench": ("policyzoo.cli.bench", "bench"),
-    "dataset": ("policyzoo.cli.dataset", "dataset"),
-    "train": ("policyzoo.cli.train", "train"),
-    "demo": ("policyzoo.cli.train", "demo"),
-    "record": ("policyzoo.cli.record", "record"),
-    "replay": ("policyzoo.cli.record", "replay"),
-    "calibrate": ("policyzoo.cli.deploy", "calibrate"),
-    "deploy": ("policyzoo.cli.deploy", "deploy"),
-    "eval": ("policyzoo.cli.eval", "eval_command"),
-    "export": ("policyzoo.cli.hub", "export"),
-    "push": ("policyzoo.cli.hub", "push"),
-    "recommend": ("policyzoo.cli.recommend", "recommend"),
     "plugin": ("policyzoo.cli.scaffold", "plugin"),
 }
 

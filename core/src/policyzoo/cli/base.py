@@ -41,22 +41,25 @@ class ZooGroup(SuggestingGroup):
         self.lazy_commands = lazy_commands or {}
         self._plugin_commands_added = not plugin_commands
 
+    def add_lazy_commands(self, commands: dict[str, tuple[str, str]]) -> None:
+        """Add sub-commands by name -> (module, attribute), imported only when one runs (plugins call this from
+        their `register_commands` hook)."""
+        self.lazy_commands.update(commands)
+
     def list_commands(self, ctx: click.Context) -> list[str]:
         self._add_plugin_commands()
         available = [name for name, (module, _) in self.lazy_commands.items() if importlib.util.find_spec(module)]
         return sorted(set(super().list_commands(ctx)) | set(available))
 
     def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        if name not in self.lazy_commands and name not in self.commands:
+            self._add_plugin_commands()
         if name in self.lazy_commands:
             module_name, attribute = self.lazy_commands[name]
             if importlib.util.find_spec(module_name) is None:
                 return None
             return getattr(importlib.import_module(module_name), attribute)
-        command = super().get_command(ctx, name)
-        if command is None and not self._plugin_commands_added:
-            self._add_plugin_commands()
-            command = super().get_command(ctx, name)
-        return command
+        return super().get_command(ctx, name)
 
     def _add_plugin_commands(self) -> None:
         if self._plugin_commands_added:

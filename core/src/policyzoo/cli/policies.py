@@ -6,7 +6,7 @@ import json
 
 import click
 
-from policyzoo.catalogue import FIRST_PARTY
+from policyzoo._catalogue import FIRST_PARTY
 from policyzoo.cli.base import SuggestingGroup, print_table
 from policyzoo.registry import get_registry
 from policyzoo.specs import PolicyCard

@@ -20,10 +20,10 @@ def new_command(name: str, directory: Path | None) -> None:
     """Write a pip-installable plugin package for policy type NAME (e.g. my_policy).
 
     It has the entry point, POLICYZOO_CONTRACT, a spec, a card, a small PyTorch policy and tests that
-    subclass policyzoo.testing.
+    subclass policyzoo_runtime.testing.
     """
     from policyzoo import scaffold
-    from policyzoo.catalogue import FIRST_PARTY
+    from policyzoo._catalogue import FIRST_PARTY
     from policyzoo.files import check_writable
     from policyzoo.registry import get_registry
 

@@ -8,9 +8,9 @@ from lerobot.configs.policies import PreTrainedConfig
 from lerobot.policies.pretrained import PreTrainedPolicy
 
 from policyzoo.checkpoint import WEIGHTS_FILE, safetensors_header
-from policyzoo.lerobot import LeRobotFactory
 from policyzoo_act.norm import TRAINED_NORM_KEY, frozen_norms, trainable_norms
 from policyzoo_act.spec import ACTSpec
+from policyzoo_runtime.lerobot import LeRobotFactory
 
 
 class ACTFactory(LeRobotFactory):

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from policyzoo.lerobot import HistoryHandle, LeRobotFactory
 from policyzoo_diffusion.spec import DiffusionSpec
+from policyzoo_runtime.lerobot import HistoryHandle, LeRobotFactory
 
 
 class DiffusionFactory(LeRobotFactory):

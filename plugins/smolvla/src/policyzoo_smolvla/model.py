@@ -12,7 +12,7 @@ from lerobot.policies.pretrained import PreTrainedPolicy
 
 from policyzoo.checkpoint import CONFIG_FILE
 from policyzoo.errors import BadInput
-from policyzoo.lerobot import LeRobotFactory
+from policyzoo_runtime.lerobot import LeRobotFactory
 from policyzoo_smolvla.spec import TINY_HINT, SmolVLASpec
 from policyzoo_smolvla.tiny import build_full_size_smolvlm, build_tiny_smolvlm
 

@@ -20,7 +20,7 @@ LEGACY_CALIBRATION_DIRS = ("so101_follower", "so100_follower")
 
 
 class RealSO101:
-    """A `policyzoo.robot.RobotBackend` for real SO101 arms.
+    """A `policyzoo_runtime.robot.RobotBackend` for real SO101 arms.
 
     One arm is LeRobot's `so101_follower`; two are its `bi_so_follower` (keys `left_...`, `right_...`).
     Joints read and move in degrees (`use_degrees=True`), the gripper in 0-100. Calibration files are

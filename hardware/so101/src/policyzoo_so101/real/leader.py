@@ -25,7 +25,7 @@ LEGACY_CALIBRATION_DIRS = ("so101_leader", "so100_leader")
 
 
 class LeaderSO101:
-    """A `policyzoo.teleop.Teleoperator` for the follower `spec`: one SO101 leader arm, or two (`left_`, `right_`).
+    """A `policyzoo_runtime.teleop.Teleoperator` for the follower `spec`: one SO101 leader arm, or two (`left_`, `right_`).
 
     Positions read in the follower's units (degrees, gripper 0-100), so a reading is a joint target for the
     follower. The motors' torque stays off: a person moves the arm. Calibration files are LeRobot's, where

@@ -39,7 +39,7 @@ def arms_of(spec: RobotSpec) -> tuple[str, ...]:
 
 
 class SimSO101:
-    """The simulated SO101 with a cube task (a `policyzoo.robot.SimulatedRobot`): the bimanual robot hands
+    """The simulated SO101 with a cube task (a `policyzoo_runtime.robot.SimulatedRobot`): the bimanual robot hands
     the cube from the right arm to the left one, a single arm picks it up and lifts it."""
 
     def __init__(self, spec: RobotSpec, options: dict[str, str] | None = None) -> None:

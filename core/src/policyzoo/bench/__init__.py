@@ -1,1 +1,0 @@
-"""Benchmarks behind `policyzoo bench`: each prints a markdown table and writes JSON."""

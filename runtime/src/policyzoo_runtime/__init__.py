@@ -1,0 +1,1 @@
+"""policyzoo-runtime: train, evaluate, record, deploy and share policyzoo policies on LeRobot 0.6."""

@@ -1,0 +1,1 @@
+"""The runtime commands of `policyzoo`, added through `policyzoo_runtime.commands`."""

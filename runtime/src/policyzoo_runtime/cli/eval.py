@@ -1,0 +1,144 @@
+"""`policyzoo eval`: rollouts of a saved policy in a simulator."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import sys
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import click
+
+from policyzoo._lerobot_flags import EVAL_REASONS, reason
+from policyzoo.cli.base import dotted_command
+from policyzoo.errors import BadInput
+from policyzoo.flags import Flags, parse_bool, whole_number_within
+from policyzoo_runtime.counts import MAX_EPISODE_STEPS, MAX_EPISODES, MAX_SEED, WORKERS_PER_CORE, cpu_cores
+
+
+@click.group()
+def _group() -> None:
+    """Holder for the command below (the top-level CLI lists it as `eval`)."""
+
+
+@contextmanager
+def episode_bar(episodes: int) -> Iterator[Callable[[Any], None]]:
+    """A bar over the episodes (rate, ETA, successes so far) and the callback `evaluate` reports each episode to:
+    its line goes above the bar (or alone, where the output is no terminal)."""
+    from tqdm import tqdm  # with the train extra, as the evaluation itself
+
+    successes = 0
+    with tqdm(total=episodes, unit="episode", dynamic_ncols=True, disable=None) as bar:
+
+        def progress(episode: Any) -> None:
+            nonlocal successes
+            successes += bool(episode.success)
+            tqdm.write(f"episode {episode.index}: {'success' if episode.success else 'failure'}"
+                       + (f" ({episode.failure})" if episode.failure else "") + ", "
+                       f"{episode.length} steps, reward sum {episode.sum_reward:.2f}, max {episode.max_reward:.2f}"
+                       + (f", {episode.video}" if episode.video else ""))
+            sys.stdout.flush()
+            bar.set_postfix_str(f"{successes}/{bar.n + 1} successful", refresh=False)
+            bar.update()
+
+        yield progress
+
+
+def _one_of(flags: Flags, name: str, lerobot_name: str, parse: Callable[[str], Any], help_value: str) -> Any:
+    """`--name`, or LeRobot's `--lerobot_name` for the same thing (lerobot-eval's flags); not both."""
+    ours = flags.take(name, parse, help_value=help_value)
+    theirs = flags.take(lerobot_name, parse, help_value=help_value)
+    if ours is not None and theirs is not None:
+        raise BadInput(f"--{lerobot_name}: the same as --{name}; give one of them")
+    return ours if ours is not None else theirs
+
+
+def _whole(least: int, most: int, note: str = "") -> str:
+    return f"a whole number >= {least}, at most {most}{note}"
+
+
+def fresh_output_dir(parent: Path = Path("outputs/eval")) -> Path:
+    """`parent/DATE_TIME` (as training names its runs), with `-2`, `-3`, ... where that name is taken."""
+    stamp = time.strftime("%Y-%m-%d_%H-%M-%S")
+    candidates = (parent / (stamp if number == 1 else f"{stamp}-{number}") for number in itertools.count(1))
+    return next(path for path in candidates if not path.exists())
+
+
+@dotted_command(_group, "eval")
+def eval_command(flags: Flags) -> None:
+    """Roll out --policy.path in a simulator: success rate, mean reward, episode length, videos.
+
+    policyzoo eval --policy.path=DIR_OR_USER/NAME --env=so101_bimanual_sim --episodes=10 --seed=0
+    [--output_dir=DIR (default: outputs/eval/DATE_TIME)] [--max_steps=N] [--videos=4] [--workers=N]
+    [--task=TEXT] [--policy.device=cpu] [--overwrite=true (replace an earlier evaluation in --output_dir)]
+
+    lerobot-eval's --eval.n_episodes, --eval.batch_size and --env.type are taken as --episodes, --workers and
+    --env. Episodes run in --workers processes at once (default: one per CPU core, at most one per episode);
+    --max_steps defaults to the simulator's episode length (300 where it has none). At most 10000 episodes
+    (and videos), 100000 steps per episode and two workers per CPU core. Ctrl-C, SIGTERM or SIGHUP stop it
+    with the finished episodes' summary written, marked partial.
+    """
+    from policyzoo_runtime.devices import check_device
+    from policyzoo_runtime.evaluation.sim import SUMMARY_FILE, EvalConfig, check_output, evaluate
+
+    policy = flags.section("policy", known=("path", "device"))
+    unknown = sorted(set(policy) - {"path", "device"})
+    if unknown:
+        raise BadInput(f"--policy.{unknown[0]}: eval takes --policy.path and --policy.device only")
+    if not policy.get("path"):
+        raise BadInput("--policy.path: required; a saved policy folder, training output dir or Hub repo id")
+    episodes = _one_of(flags, "episodes", "eval.n_episodes", whole_number_within(1, MAX_EPISODES), _whole(1, MAX_EPISODES)) or 10
+    cores = cpu_cores()
+    most = WORKERS_PER_CORE * cores
+    workers = _one_of(flags, "workers", "eval.batch_size", whole_number_within(1, most),
+                      _whole(1, most, f" ({WORKERS_PER_CORE} per CPU core of this machine)"))
+    output_dir = flags.take("output_dir", default=None)
+    config = EvalConfig(
+        policy_path=policy["path"],
+        env=_one_of(flags, "env", "env.type", str, "") or "so101_bimanual_sim",
+        episodes=episodes,
+        seed=flags.take("seed", whole_number_within(0, MAX_SEED), default=0, help_value=_whole(0, MAX_SEED)),
+        output_dir=Path(output_dir) if output_dir else fresh_output_dir(),
+        max_steps=flags.take("max_steps", whole_number_within(1, MAX_EPISODE_STEPS), default=None,
+                             help_value=_whole(1, MAX_EPISODE_STEPS)),
+        videos=flags.take("videos", whole_number_within(0, MAX_EPISODES), default=4, help_value=_whole(0, MAX_EPISODES)),
+        task=flags.take("task", default=None),
+        device=policy.get("device"),
+        workers=workers or min(cores, episodes),
+        overwrite=flags.take("overwrite", parse_bool, default=False),
+    )
+    flags.reasons = lambda name: reason(name, EVAL_REASONS)
+    flags.finish()
+    check_device(config.device)
+    check_output(config.output_dir, config.overwrite)  # before the policy loads
+    start = time.perf_counter()
+    workers = min(config.workers, config.episodes)
+    click.echo(f"loading {config.policy_path} and starting {config.env} in {workers} process(es) ...")
+    try:
+        with episode_bar(config.episodes) as progress:
+            summary = evaluate(config, progress=progress)
+    except KeyboardInterrupt:
+        _report_partial(config.output_dir / SUMMARY_FILE)
+        raise
+    click.echo(f"\n{summary['episodes']} episodes of {summary['policy']['type']} on {summary['env']} "
+               f"(seed {summary['seed']}): success rate {summary['success_rate']:.0%} (95% interval "
+               f"{summary['success_interval_95'][0]:.0%}-{summary['success_interval_95'][1]:.0%}), mean reward sum "
+               f"{summary['mean_sum_reward']:.3f}, mean episode length {summary['mean_episode_length']:.1f} "
+               f"steps ({time.perf_counter() - start:.1f} s, {summary['timing']['env_steps_per_s']:.1f} env steps/s "
+               f"on {summary['timing']['workers']} worker(s))")
+    click.echo(f"wrote {config.output_dir / SUMMARY_FILE}")
+
+
+def _report_partial(path: Path) -> None:
+    """Say where an interrupted evaluation's summary of its finished episodes went, if it wrote one."""
+    try:
+        summary = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return
+    if "partial" in summary:
+        click.echo(f"wrote {path}: {summary['episodes']} of {summary['partial']['episodes_planned']} episodes "
+                   "finished", err=True)

@@ -1,0 +1,2 @@
+"""Recording LeRobot datasets: scripted demonstrations in a simulator (`sim`) and teleoperated ones on a real
+robot (`real`)."""
