@@ -207,3 +207,118 @@ def test_every_hook_failure_is_recorded_warned_about_once_and_skipped(register_p
     recorded = [p.problem for p in plugins.problems if p.plugin == "flaky"]
     assert recorded == ["hook model_card_sections raised ValueError: no card today",
                         "hook sample_dataset raised RuntimeError: no sample either"]
+
+
+def card_plugin(text: str, **opts):
+    """A plugin whose model_card_sections returns `text`, marked with hookimpl options `opts`."""
+    class Plugin:
+        @hookimpl(**opts)
+        def model_card_sections(self, meta):
+            return text
+
+    return Plugin()
+
+
+def plugins_with(*plugins: object) -> Plugins:
+    """A plugin set of just `plugins` (no entry points), registered in this order as p0, p1, ..."""
+    made = Plugins()
+    for number, plugin in enumerate(plugins):
+        assert made.add(plugin, f"p{number}")
+    return made
+
+
+def test_tryfirst_runs_first_and_trylast_last_whatever_the_registration_order():
+    plugins = plugins_with(card_plugin("early"), card_plugin("first", tryfirst=True),
+                           card_plugin("last", trylast=True), card_plugin("late"))
+    assert plugins.call("model_card_sections", meta={}) == ["first", "late", "early", "last"]
+
+
+class Wrapper:
+    @hookimpl(wrapper=True)
+    def model_card_sections(self, meta):
+        results = yield
+        return [*results, f"seen: {', '.join(results)}"]
+
+
+class OldStyleWrapper:
+    @hookimpl(hookwrapper=True)
+    def model_card_sections(self, meta):
+        outcome = yield
+        outcome.force_result([text.upper() for text in outcome.get_result()])
+
+
+def test_a_wrapper_runs_around_the_others_and_can_change_their_results():
+    plugins = plugins_with(Wrapper(), card_plugin("a"), card_plugin("b"))
+    assert plugins.call("model_card_sections", meta={}) == ["b", "a", "seen: b, a"]
+
+
+def test_an_old_style_hookwrapper_runs_around_the_others_and_can_force_a_result():
+    plugins = plugins_with(card_plugin("a"), OldStyleWrapper(), Wrapper())
+    assert plugins.call("model_card_sections", meta={}) == ["A", "seen: A"]  # the later wrapper is outermost
+
+
+class RaisingCard:
+    @hookimpl
+    def model_card_sections(self, meta):
+        raise RuntimeError("boom")
+
+
+def test_a_failing_implementation_is_left_out_of_what_a_wrapper_sees(capsys):
+    plugins = plugins_with(Wrapper(), RaisingCard(), card_plugin("ok"))
+    assert plugins.call("model_card_sections", meta={}) == ["ok", "seen: ok"]
+    [problem] = plugins.problems
+    assert (problem.plugin, problem.problem) == ("p1", "hook model_card_sections raised RuntimeError: boom")
+    assert "warning: plugin 'p1' failed in model_card_sections: RuntimeError: boom" in capsys.readouterr().err
+
+
+def test_a_failing_wrapper_is_recorded_and_the_results_pass_through_it(capsys):
+    class FailsBefore:
+        @hookimpl(wrapper=True)
+        def model_card_sections(self, meta):
+            raise SystemExit("before")
+            yield  # never reached; pluggy takes only generators for wrappers
+
+    class FailsAfter:
+        @hookimpl(hookwrapper=True)
+        def model_card_sections(self, meta):
+            print("wrapper output")
+            yield
+            raise ValueError("after")
+
+    plugins = plugins_with(FailsBefore(), card_plugin("a"), FailsAfter(), Wrapper())
+    assert plugins.call("model_card_sections", meta={}) == ["a", "seen: a"]
+    assert [(p.plugin, p.problem) for p in plugins.problems] == [
+        ("p0", "hook model_card_sections raised SystemExit: before"),
+        ("p2", "hook model_card_sections raised ValueError: after")]
+    out, err = capsys.readouterr()
+    assert out == "" and "wrapper output" in err
+
+
+def test_first_result_asks_tryfirst_first_and_a_wrapper_sees_the_one_answer():
+    def sampler(answer, **opts):
+        class Plugin:
+            @hookimpl(**opts)
+            def sample_dataset(self, task):
+                return answer
+
+        return Plugin()
+
+    class Relabel:
+        @hookimpl(hookwrapper=True)
+        def sample_dataset(self, task):
+            outcome = yield
+            repo_id, root = outcome.get_result()
+            outcome.force_result((f"{repo_id}-for-{task}", root))
+
+    plugins = plugins_with(sampler(("first", "/a"), tryfirst=True), Relabel(), sampler(("late", "/b")))
+    assert plugins.first_result("sample_dataset", task="lift") == ("first-for-lift", "/a")
+
+
+def test_tracing_hook_calls_writes_to_stderr_only(monkeypatch, capsys):
+    monkeypatch.setenv("POLICYZOO_TRACE_PLUGINS", "1")
+    plugins = plugins_with(card_plugin("a"), card_plugin("b", tryfirst=True))
+    plugins.call("model_card_sections", meta={})
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert err.splitlines() == ["policyzoo: hook model_card_sections calls p1, p0",
+                                "policyzoo: hook model_card_sections returned ['b', 'a']"]

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import contextlib
 import difflib
+import functools
+import os
+import reprlib
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Mapping, Sequence
 from dataclasses import dataclass
 from importlib.metadata import EntryPoint, entry_points
 from typing import Any
@@ -18,6 +21,8 @@ from policyzoo._clashes import PREFER_VARIABLE, Clash, ignored_note, read_prefer
 ENTRY_POINT_GROUP = "policyzoo"
 CONTRACT_VERSION = 1
 """Plugins declare `POLICYZOO_CONTRACT = 1` in their entry module; another number is not loaded."""
+TRACE_VARIABLE = "POLICYZOO_TRACE_PLUGINS"
+"""Set to 1 to have every hook call and its result traced to stderr."""
 
 
 @dataclass(frozen=True)
@@ -51,6 +56,8 @@ class Plugins:
             PREFER_VARIABLE, "environment", f"entry '{item}' is not NAME=DISTRIBUTION; it is ignored",
             f"write it as {PREFER_VARIABLE}=NAME=DISTRIBUTION, comma-separated for several",
         ) for item in self.preferences.malformed]
+        if os.environ.get(TRACE_VARIABLE, "") not in ("", "0"):
+            self.manager.add_hookcall_monitoring(_trace_call, _trace_result)
 
     def add(self, plugin: object, name: str, distribution: str = "(in-process)", version: str = "") -> bool:
         """Register one plugin object; on any problem record it, unregister and return False."""
@@ -119,7 +126,8 @@ class Plugins:
         self.add(module, name, distribution, entry_point.dist.version if entry_point.dist else "")
 
     def call(self, hook: str, /, *, warn: Callable[[str], None] | None = None, **kwargs: Any) -> list[Any]:
-        """Call every implementation of `hook` with `kwargs`, each on its own, and return their results.
+        """Call every implementation of `hook` with `kwargs`, each on its own, and return their answers that are
+        not None, in pluggy's order (see `_run`).
 
         The one policy for a plugin's failure, whatever the hook: an exception (even a `sys.exit`) is recorded
         in `problems` for `policyzoo plugins doctor`, warned about once (through `warn`, stderr by default),
@@ -131,31 +139,51 @@ class Plugins:
                   warn: Callable[[str], None] | None = None) -> list[Any]:
         """`call`, with arguments made for each plugin by `arguments(plugin info)` (e.g. a `register` callback
         that knows which distribution registers)."""
-        return [result for _info, result in self._results(hook, arguments, warn, reverse=False)]
+        return self._run(hook, arguments, warn, firstresult=False)
 
     def first_result(self, hook: str, /, *, warn: Callable[[str], None] | None = None, **kwargs: Any) -> Any:
-        """The first answer that is not None, in pluggy's order for `firstresult` hooks (the plugin registered
-        last asks first); failures as in `call`."""
-        for _info, result in self._results(hook, lambda _info: kwargs, warn, reverse=True):
-            if result is not None:
-                return result
-        return None
+        """The first answer that is not None, as pluggy asks for `firstresult` hooks (tryfirst implementations
+        first, then the plugin registered last); failures as in `call`."""
+        return self._run(hook, lambda _info: kwargs, warn, firstresult=True)
 
-    def _results(self, hook: str, arguments: Callable[[PluginInfo], dict[str, Any]],
-                 warn: Callable[[str], None] | None, reverse: bool) -> Iterator[tuple[PluginInfo, Any]]:
-        implementations = getattr(self.manager.hook, hook).get_hookimpls()
-        for impl in reversed(implementations) if reverse else implementations:
-            info = self.info.get(impl.plugin_name, PluginInfo(impl.plugin_name, "(in-process)", "", None))
-            try:
-                kwargs = arguments(info)
-                with plugin_output():
-                    result = impl.function(**{name: kwargs[name] for name in impl.argnames})
-            except KeyboardInterrupt:
-                raise
-            except BaseException as exc:  # one plugin's bug, even a sys.exit, must not stop the others
-                self.record_failure(info, hook, exc, warn)
-                continue
-            yield info, result
+    def _run(self, hook: str, arguments: Callable[[PluginInfo], dict[str, Any]],
+             warn: Callable[[str], None] | None, firstresult: bool) -> Any:
+        """Run `hook` through pluggy's own call loop (the manager's `_hookexec`), so that its order (tryfirst
+        first, trylast last, else the plugin registered last first), its wrappers and `add_hookcall_monitoring`
+        all apply. Each implementation takes part as a stand-in (`_stand_in`) that gets its own plugin's
+        arguments, not pluggy's shared ones, and keeps its failures to itself."""
+        stand_ins = [self._stand_in(impl, hook, arguments, warn)
+                     for impl in getattr(self.manager.hook, hook).get_hookimpls()]
+        return self.manager._hookexec(hook, stand_ins, {}, firstresult)
+
+    def _stand_in(self, impl: pluggy.HookImpl, hook: str, arguments: Callable[[PluginInfo], dict[str, Any]],
+                  warn: Callable[[str], None] | None) -> pluggy.HookImpl:
+        """`impl` with its plugin's arguments, its output on stderr and its failures recorded (`_guard`); with the
+        same options, so pluggy orders it, and runs it as a wrapper (new or old style), as it would `impl`."""
+        info = self.info.get(impl.plugin_name, PluginInfo(impl.plugin_name, "(in-process)", "", None))
+        guard = functools.partial(self._guard, info, hook, warn)
+
+        def start() -> Any:
+            kwargs = arguments(info)
+            return impl.function(*(kwargs[name] for name in impl.argnames),
+                                 **{name: kwargs[name] for name in impl.kwargnames if name in kwargs})
+
+        def run() -> Any:
+            return _wrapping(start, guard) if impl.wrapper or impl.hookwrapper else guard(start)
+
+        return pluggy.HookImpl(impl.plugin, impl.plugin_name, run, impl.opts)
+
+    def _guard(self, info: PluginInfo, hook: str, warn: Callable[[str], None] | None,
+               work: Callable[[], Any]) -> Any:
+        """What `work()`, plugin code, returns, printing to stderr; None if it raises (KeyboardInterrupt aside)."""
+        try:
+            with plugin_output():
+                return work()
+        except KeyboardInterrupt:
+            raise
+        except BaseException as exc:  # one plugin's bug, even a sys.exit, must not stop the others
+            self.record_failure(info, hook, exc, warn)
+            return None
 
     def record_failure(self, info: PluginInfo, hook: str, exc: BaseException,
                        warn: Callable[[str], None] | None = None) -> PluginProblem:
@@ -175,6 +203,54 @@ class Plugins:
 def plugin_output() -> contextlib.AbstractContextManager:
     """Send what plugin code prints to stderr, so that it cannot corrupt a command's `--json` output."""
     return contextlib.redirect_stdout(sys.stderr)
+
+
+def _wrapping(start: Callable[[], Any], guard: Callable[[Callable[[], Any]], Any]) -> Generator[None, Any, Any]:
+    """Run a plugin's wrapper (what `start()` returns) around the rest. Where its own code fails (`guard` records
+    that), what the rest returned passes through as if it were not there: unlike in pluggy, a wrapper's exception
+    never fails the call, since one plugin's bug must not. A KeyboardInterrupt is not handed to the wrapper: the
+    wrapper is closed and the interrupt ends the call."""
+    teardown = guard(lambda: _started(start()))
+    try:
+        received = yield  # new style: the result; old style: pluggy's Result, which the wrapper may change
+    except BaseException:  # an interrupt: every plugin's own failures are kept inside its stand-in
+        if teardown is not None:
+            teardown.close()
+        raise
+    if teardown is None:
+        return received
+    finished = guard(lambda: _finished(teardown, received))
+    return received if finished is None else finished[0]
+
+
+def _started(wrapper: Generator[None, Any, Any]) -> Generator[None, Any, Any]:
+    try:
+        next(wrapper)
+    except StopIteration:
+        raise RuntimeError("the wrapper did not yield") from None
+    return wrapper
+
+
+def _finished(wrapper: Generator[None, Any, Any], received: Any) -> tuple[Any]:
+    """What the wrapper returns once it gets `received`, as a 1-tuple (None may be an answer)."""
+    try:
+        wrapper.send(received)
+    except StopIteration as stop:
+        return (stop.value,)
+    wrapper.close()
+    raise RuntimeError("the wrapper yielded twice")
+
+
+def _trace_call(hook: str, implementations: Sequence[pluggy.HookImpl], _kwargs: Mapping[str, object]) -> None:
+    order = ", ".join(impl.plugin_name for impl in reversed(implementations)) or "no plugin"
+    _warn_stderr(f"policyzoo: hook {hook} calls {order}")
+
+
+def _trace_result(outcome: pluggy.Result, hook: str, _implementations: Sequence[pluggy.HookImpl],
+                  _kwargs: Mapping[str, object]) -> None:
+    exc = outcome.exception
+    told = f"raised {type(exc).__name__}" if exc is not None else f"returned {reprlib.repr(outcome.get_result())}"
+    _warn_stderr(f"policyzoo: hook {hook} {told}")
 
 
 def _warn_stderr(message: str) -> None:
