@@ -91,8 +91,10 @@ class Plugins:
 
     def load_entry_points(self) -> None:
         """Load every entry point; a name two distributions offer loads from both (a clash) or the preferred one."""
-        # Sorted, so the order of hook calls does not depend on sys.path order.
-        found = sorted(entry_points(group=ENTRY_POINT_GROUP), key=lambda ep: (_distribution(ep), ep.name))
+        # Sorted, so the order of hook calls does not depend on sys.path order; registered in reverse, since
+        # pluggy calls the plugin registered last first: hooks run in the order of distribution names.
+        found = sorted(entry_points(group=ENTRY_POINT_GROUP), key=lambda ep: (_distribution(ep), ep.name),
+                       reverse=True)
         offers: dict[str, set[str]] = {}
         for entry_point in found:
             offers.setdefault(entry_point.name, set()).add(_distribution(entry_point))
