@@ -35,8 +35,8 @@ def card(**fields) -> PolicyCard:
 def test_no_core_module_names_a_first_party_type_outside_the_catalogue():
     names = set(FIRST_PARTY)
     found = []
-    for package, path in sorted((package, path) for package in PACKAGES for path in package.rglob("*.py")):
-        relative = path.relative_to(package.parent).as_posix()
+    for top, path in sorted((top, path) for top in PACKAGES for path in top.rglob("*.py")):
+        relative = path.relative_to(top.parent).as_posix()
         if (relative, None) in ALLOWED:
             continue
         previous: list[str] = []
