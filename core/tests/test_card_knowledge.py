@@ -35,7 +35,7 @@ def card(**fields) -> PolicyCard:
 def test_no_core_module_names_a_first_party_type_outside_the_catalogue():
     names = set(FIRST_PARTY)
     found = []
-    for top, path in sorted((top, path) for top in PACKAGES for path in top.rglob("*.py")):
+    for top, path in sorted((package, module) for package in PACKAGES for module in package.rglob("*.py")):
         relative = path.relative_to(top.parent).as_posix()
         if (relative, None) in ALLOWED:
             continue
