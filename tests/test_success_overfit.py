@@ -89,16 +89,16 @@ def rollout(overfit: Overfit, seed: int, robot_break: Any = None, policy_break: 
     import torch
 
     from policyzoo.api import load_policy
-    from policyzoo_runtime.evaluation.sim import make_robot, run_episode
+    from policyzoo_runtime.evaluation.sim import run_sim_episode, sim_fitted_to
 
     policy = load_policy(overfit.policy, device="cpu")
-    robot = Recorder(make_robot("so101", "sim", policy))
+    robot = Recorder(sim_fitted_to("so101", "sim", policy))
     acting = robot_break(robot) if robot_break is not None else robot
     if policy_break is not None:
         policy = policy_break(policy)
     torch.manual_seed(seed)
     try:
-        success = run_episode(acting, policy, acting.task, 0, seed, acting.max_episode_steps, None).success
+        success = run_sim_episode(acting, policy, acting.task, 0, seed, acting.max_episode_steps, None).success
     finally:
         robot.disconnect()
     demo, ran = overfit.demo_states[seed], np.stack(robot.states)

@@ -320,11 +320,11 @@ def chunk_latency_ms(run_dir: Path, robot_type: str, repeats: int = 10) -> float
 
     from policyzoo.api import load_policy
     from policyzoo_runtime.deploy.predictor import to_policy_observation
-    from policyzoo_runtime.evaluation.sim import make_robot
+    from policyzoo_runtime.evaluation.sim import sim_fitted_to
     from policyzoo_runtime.train.checkpoint_dirs import PRETRAINED
 
     policy = load_policy(checkpoint_dirs(run_dir)[-1] / PRETRAINED, device="cpu")
-    robot = make_robot(robot_type, "sim", policy)
+    robot = sim_fitted_to(robot_type, "sim", policy)
     try:
         observation = to_policy_observation(robot.reset(seed=UNSEEN_SEED), robot.task, policy.device)
     finally:
