@@ -142,3 +142,27 @@ def test_plugin_commands_join_only_the_top_level(run_cli):
     assert code == 0 and "tiny-hello" not in out and "cli" in out
     code, out, _ = run_cli("--help")
     assert code == 0 and "tiny-hello" in out
+
+
+@pytest.mark.parametrize("spelling", ["--repo_id", "--repo-id"])
+def test_one_flag_dialect_underscores_with_dashes_accepted(run_cli, tmp_path, spelling):
+    code, _, err = run_cli("push", str(tmp_path), f"{spelling}=bad")
+    assert code == 2 and err.startswith("policyzoo: error: --repo_id=bad: not a Hub repo id"), err
+
+
+def test_every_option_is_spelt_with_underscores():
+    import click
+
+    from policyzoo.cli import cli
+
+    def dashed(group: click.Group, ctx: click.Context) -> list[str]:
+        found = []
+        for name in group.list_commands(ctx):
+            command = group.get_command(ctx, name)
+            found += [f"{ctx.command_path} {name} {opt}" for param in command.params
+                      for opt in param.opts + param.secondary_opts if "-" in opt.lstrip("-")]
+            if isinstance(command, click.Group):
+                found += dashed(command, click.Context(command, info_name=name, parent=ctx))
+        return found
+
+    assert dashed(cli, click.Context(cli, info_name="policyzoo")) == []

@@ -203,5 +203,5 @@ def test_lerobot_eval_names_and_ours_together_are_refused(run_cli, tmp_path: Pat
 def test_one_flag_style_with_the_other_as_alias(run_cli, tmp_path: Path) -> None:
     assert Flags(["--output-dir=out", "--dataset.repo-id=me/data"]).values == {"output_dir": "out",
                                                                                "dataset.repo_id": "me/data"}
-    code, _, err = run_cli("push", str(tmp_path), "--repo_id=bad")  # click commands: --repo-id and --repo_id
-    assert code == 2 and "--repo-id=bad: not a Hub repo id" in err, err
+    code, _, err = run_cli("push", str(tmp_path), "--repo_id=bad")  # click commands take --repo_id and --repo-id
+    assert code == 2 and "--repo_id=bad: not a Hub repo id" in err, err

@@ -226,7 +226,7 @@ def run(out_dir: Path) -> list[Verdict]:
 
 
 @click.command("claims")
-@click.option("--out-dir", type=click.Path(path_type=Path), default=Path("bench-results"), show_default=True)
+@click.option("--out_dir", type=click.Path(path_type=Path), default=Path("bench-results"), show_default=True)
 def command(out_dir: Path) -> None:
     """Compare the results already in OUT_DIR with the guide's claims (run the other benches first)."""
     run(out_dir)

@@ -8,7 +8,7 @@ import click
 
 from policyzoo.cli.base import ZooGroup
 
-OUT_DIR = click.option("--out-dir", "--out_dir", type=click.Path(path_type=Path), default=Path("bench-results"),
+OUT_DIR = click.option("--out_dir", type=click.Path(path_type=Path), default=Path("bench-results"),
                        show_default=True, help="Where the JSON results go.")
 
 # name -> (module, click command); each module imports its heavy code only when run.

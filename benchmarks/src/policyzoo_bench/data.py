@@ -51,10 +51,10 @@ QUICK = Scale(2, 40, 48, 64, batches=3, steps=2)
                                              "(default: every installed type with a LeRobot config).")
 @click.option("--workers", type=click.IntRange(0, 64), default=None,
               help="Data workers of both loaders [default: policyzoo train's default here].")
-@click.option("--batch-size", type=click.IntRange(1, 1024), default=8, show_default=True)
-@click.option("--work-dir", type=click.Path(path_type=Path), default=Path("bench-results/data"), show_default=True,
+@click.option("--batch_size", type=click.IntRange(1, 1024), default=8, show_default=True)
+@click.option("--work_dir", type=click.Path(path_type=Path), default=Path("bench-results/data"), show_default=True,
               help="Where the synthetic dataset is built (and reused by the next run).")
-@click.option("--out-dir", type=click.Path(path_type=Path), default=Path("bench-results"), show_default=True)
+@click.option("--out_dir", type=click.Path(path_type=Path), default=Path("bench-results"), show_default=True)
 def command(quick: bool, policies: str, workers: int | None, batch_size: int, work_dir: Path, out_dir: Path
             ) -> None:
     """Samples/s of LeRobot's training loader (`lerobot-train` 0.6) and policyzoo's on 480x640 AV1 video (goal: 2x), and

@@ -151,7 +151,7 @@ def run(duration_s: float, fps: int, threads: int, out_dir: Path, policy_type: s
 
 @click.command("deploy")
 @click.option(
-    "--duration-s",
+    "--duration_s",
     type=click.FloatRange(1, 3600),
     default=20.0,
     show_default=True,
@@ -168,7 +168,7 @@ def run(duration_s: float, fps: int, threads: int, out_dir: Path, policy_type: s
 )
 @click.option("--policy", "policy_type", default=None, metavar="TYPE",
               help="The policy to drive [default: the installed one whose card sets deploy_benchmark].")
-@click.option("--out-dir", type=click.Path(path_type=Path), default=Path("bench-results"), show_default=True)
+@click.option("--out_dir", type=click.Path(path_type=Path), default=Path("bench-results"), show_default=True)
 def command(duration_s: float, fps: int, threads: int, policy_type: str | None, out_dir: Path) -> None:
     """A policy (default size, freshly built) on the simulator: sync vs async ticks on time."""
     run(duration_s, fps, threads, out_dir, policy_type)

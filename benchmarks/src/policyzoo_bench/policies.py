@@ -347,7 +347,7 @@ def _measure_in_child(policy_type: str, quick: bool, repeats: int) -> dict[str, 
     """`_measure` in a fresh `policyzoo bench policies --policy TYPE` process; its table is not printed."""
     with tempfile.TemporaryDirectory(prefix="policyzoo-bench-") as out_dir:
         command = [sys.executable, "-m", "policyzoo", "bench", "policies", "--policy", policy_type,
-                   "--repeats", str(repeats), "--out-dir", out_dir, *(["--quick"] if quick else [])]
+                   "--repeats", str(repeats), "--out_dir", out_dir, *(["--quick"] if quick else [])]
         finished = subprocess.run(command, stdout=subprocess.DEVNULL)
         result_file = Path(out_dir) / "policies.json"
         if finished.returncode != 0 or not result_file.exists():
@@ -389,7 +389,7 @@ def _row(result: dict[str, Any], gpu: bool) -> list[Any]:
 @click.option("--quick", is_flag=True, help="Small models and 48x64 images instead of LeRobot's default sizes.")
 @click.option("--repeats", type=click.IntRange(1, 1000), default=None,
               help="Timed repeats per measurement, after a warm-up [default: 2, or 10 with --quick].")
-@click.option("--out-dir", type=click.Path(path_type=Path), default=Path("bench-results"), show_default=True)
+@click.option("--out_dir", type=click.Path(path_type=Path), default=Path("bench-results"), show_default=True)
 def command(types: tuple[str, ...], quick: bool, repeats: int | None, out_dir: Path) -> None:
     """Per installed policy: parameters, train-step time (batch 8, two 96x128 cameras where accepted),
     chunk and queued-action latency, peak memory (and peak GPU memory), and policyzoo's overhead over LeRobot

@@ -95,7 +95,7 @@ def run(repeats: int, out_dir: Path) -> dict:
 
 @click.command("cli")
 @click.option("--repeats", type=click.IntRange(1, 100), default=10, show_default=True)
-@click.option("--out-dir", type=click.Path(path_type=Path), default=Path("bench-results"), show_default=True)
+@click.option("--out_dir", type=click.Path(path_type=Path), default=Path("bench-results"), show_default=True)
 def command(repeats: int, out_dir: Path) -> None:
     """Median wall time and peak RSS of `policyzoo policies list` beside `python -c pass`."""
     run(repeats, out_dir)

@@ -2,7 +2,7 @@
 settings its plugin declares (`PolicyCard.presets`), evaluate every checkpoint on seeds no demo used, and
 report success rates side by side: the comparison table, measured.
 
-Everything lands in `--work-dir` (demos, one training run per type, one evaluation per checkpoint), so an
+Everything lands in `--work_dir` (demos, one training run per type, one evaluation per checkpoint), so an
 interrupted benchmark resumes where it stopped and a finished one reprints its table without recomputing.
 """
 
@@ -60,9 +60,9 @@ class RunState:
               help="Override the number of scripted demos of every preset.")
 @click.option("--steps", type=click.IntRange(1, 10_000_000), default=None,
               help="Override the training steps of every preset.")
-@click.option("--work-dir", type=click.Path(path_type=Path), default=Path("bench-results/success"),
+@click.option("--work_dir", type=click.Path(path_type=Path), default=Path("bench-results/success"),
               show_default=True, help="Demos, training runs and evaluations; rerun to resume.")
-@click.option("--out-dir", type=click.Path(path_type=Path), default=Path("bench-results"), show_default=True)
+@click.option("--out_dir", type=click.Path(path_type=Path), default=Path("bench-results"), show_default=True)
 def command(task: str, policies: str, scale: str, episodes: int, workers: int, demos: int | None,
             steps: int | None, work_dir: Path, out_dir: Path) -> None:
     """Success rate in the simulator of every policy type, trained with its plugin's settings for TASK."""

@@ -22,7 +22,7 @@ GOAL = 0.10
     show_default=True,
     help="Training steps to time (the first one, which starts the data workers, is not counted).",
 )
-@click.option("--out-dir", type=click.Path(path_type=Path), default=Path("bench-results"), show_default=True)
+@click.option("--out_dir", type=click.Path(path_type=Path), default=Path("bench-results"), show_default=True)
 def command(steps: int, out_dir: Path) -> None:
     """Share of each training step spent waiting for data (goal: at most 10%)."""
     from policyzoo_runtime.demo import demo_config

@@ -62,9 +62,9 @@ POLICY_REASONS: Mapping[str, str] = {
     "pretrained_revision": "policyzoo loads the newest revision of --policy.path=USER/NAME; for another revision, "
                            "download it (hf download USER/NAME --revision=REV --local-dir=DIR) and pass the folder",
     "use_peft": "policyzoo train has no PEFT/LoRA adapters; fine-tune the whole policy with --policy.path",
-    "private": "set the Hub repo's visibility when pushing: policyzoo push CHECKPOINT --repo-id=USER/NAME --private",
+    "private": "set the Hub repo's visibility when pushing: policyzoo push CHECKPOINT --repo_id=USER/NAME --private",
     "tags": "policyzoo writes the model card's tags itself when it pushes",
-    "license": "pass it when pushing: policyzoo push CHECKPOINT --repo-id=USER/NAME --license=NAME",
+    "license": "pass it when pushing: policyzoo push CHECKPOINT --repo_id=USER/NAME --license=NAME",
     "normalization_mapping": "policyzoo keeps LeRobot's normalization of this policy type (mean/std or min/max "
                              "per feature kind); the statistics come from the dataset",
 }

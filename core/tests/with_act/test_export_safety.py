@@ -142,7 +142,7 @@ def test_bad_repo_id_is_one_line(run_cli, checkpoint, uploader, no_slow_work, tm
                  ["export", str(checkpoint), "--to", str(tmp_path / "out"), "--repo-id", repo_id]):
         code, _, err = run_cli(*args)
         one_line_error(code, err)
-        assert f"--repo-id={push_module.shown(repo_id)}: not a Hub repo id (" in err and problem in err
+        assert f"--repo_id={push_module.shown(repo_id)}: not a Hub repo id (" in err and problem in err
     assert uploader == [] and no_slow_work == []
 
 

@@ -95,7 +95,7 @@ def test_saved_login_token_is_used(hf_home, monkeypatch):
 @pytest.mark.parametrize("repo_id", ["noslash", "a/b/c", "/abs/path", "user/", "user/name..x", "us er/name"])
 def test_malformed_repo_id(run_cli, act_run, uploader, token, repo_id):
     code, _, err = run_cli("push", str(act_run), "--repo-id", repo_id)
-    assert code == 2 and f"--repo-id={repo_id}: not a Hub repo id (" in err and "write USER/NAME" in err
+    assert code == 2 and f"--repo_id={repo_id}: not a Hub repo id (" in err and "write USER/NAME" in err
     assert uploader.calls == []
 
 

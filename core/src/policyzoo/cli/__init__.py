@@ -8,7 +8,7 @@ from collections.abc import Sequence
 import click
 
 from policyzoo import __version__
-from policyzoo.cli.base import ZooGroup, fail
+from policyzoo.cli.base import ZooGroup, fail, underscored
 from policyzoo.errors import BadInput
 from policyzoo.interrupts import exit_code, interruption, sigterm_as_interrupt
 
@@ -22,7 +22,8 @@ LAZY_COMMANDS = {
 }
 
 
-@click.group(cls=ZooGroup, lazy_commands=LAZY_COMMANDS, plugin_commands=True, context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=ZooGroup, lazy_commands=LAZY_COMMANDS, plugin_commands=True,
+             context_settings={"help_option_names": ["-h", "--help"], "token_normalize_func": underscored})
 @click.version_option(__version__, "--version", prog_name="policyzoo")
 def cli() -> None:
     """Train, run and share robot-learning policies; each policy is a plugin.

@@ -19,6 +19,12 @@ def fail(message: str, code: int = 2) -> NoReturn:
     sys.exit(code)
 
 
+def underscored(name: str) -> str:
+    """One flag dialect, LeRobot's: every command's options are spelt with underscores (`--out_dir`), and the
+    dashed spelling (`--out-dir`) is accepted too (click normalizes each option name with this)."""
+    return name.replace("-", "_")
+
+
 class SuggestingGroup(click.Group):
     """A group that answers an unknown sub-command with the closest one."""
 

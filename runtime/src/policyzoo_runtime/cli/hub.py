@@ -13,7 +13,7 @@ LICENSE = click.option("--license", "license_", default="apache-2.0", show_defau
 @click.command("export")
 @click.argument("checkpoint", type=click.Path(path_type=Path))
 @click.option("--to", "to", type=click.Path(path_type=Path), required=True, help="The folder to write.")
-@click.option("--repo-id", "--repo_id", default=None, help="Hub repo id to show in the model card's examples.")
+@click.option("--repo_id", default=None, help="Hub repo id to show in the model card's examples.")
 @click.option("--overwrite", type=click.BOOL, default=False, show_default=True,
               help="Replace an earlier export in the --to folder.")
 @LICENSE
@@ -39,10 +39,10 @@ def export(checkpoint: Path, to: Path, repo_id: str | None, overwrite: bool, lic
 
 @click.command("push")
 @click.argument("checkpoint", type=click.Path(path_type=Path))
-@click.option("--repo-id", "--repo_id", required=True, help="USER/NAME on the Hugging Face Hub.")
+@click.option("--repo_id", required=True, help="USER/NAME on the Hugging Face Hub.")
 @click.option("--private", is_flag=True, help="Create the repo as private.")
 @click.option("--revision", default=None, help="Branch to upload to (created if needed); default main.")
-@click.option("--commit-message", "--commit_message", default=None, help="Message of the upload commit.")
+@click.option("--commit_message", default=None, help="Message of the upload commit.")
 @LICENSE
 def push(checkpoint: Path, repo_id: str, private: bool, revision: str | None, commit_message: str | None,
          license_: str) -> None:

@@ -81,7 +81,7 @@ def push(checkpoint: str | Path, repo_id: str, *, private: bool = False, revisio
         return PushResult(repo_id, revision or "main", url, sorted(report.files), report.skipped)
 
 
-def check_repo_id(repo_id: str, flag: str = "--repo-id") -> None:
+def check_repo_id(repo_id: str, flag: str = "--repo_id") -> None:
     """BadInput naming what is wrong unless `repo_id` is a USER/NAME the Hub accepts."""
     problem = _repo_id_problem(repo_id or "")
     if problem:
