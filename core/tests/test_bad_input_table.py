@@ -130,12 +130,12 @@ TABLE = [
     ("export {new} --to {dir}/model", "CHECKPOINT={new}: no such folder"),
     ("export {dir} --to {new}", "CHECKPOINT={dir}: no config.json here"),
     ("export {ckpt}", "Missing option '--to'"),
-    ("export {ckpt} --to {new} --repo-id=bad", "--repo-id=bad: not a Hub repo id"),
+    ("export {ckpt} --to {new} --repo-id=bad", "--repo_id=bad: not a Hub repo id"),
     ("export {ckpt} --to {new}/" + "m" * 300, "--to=.*longer than the file system allows"),
     ("export {ckpt} --to {new} --overwrite=maybe", "Invalid value for '--overwrite': 'maybe' is not a valid "
                                                    "boolean"),
-    ("push {ckpt}", "Missing option '--repo-id'"),
-    ("push {ckpt} --repo-id=bad", "--repo-id=bad: not a Hub repo id"),
+    ("push {ckpt}", "Missing option '--repo_id'"),
+    ("push {ckpt} --repo_id=bad", "--repo_id=bad: not a Hub repo id"),
     # recommend
     ("recommend --gpu-memory-gb=inf", "--gpu_memory_gb=inf: expected a number of GB"),
     ("recommend --gpu_memory_gb=nan", "--gpu_memory_gb=nan: expected a number of GB"),
