@@ -105,6 +105,7 @@ print("done")
 """
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("thread", ["ended", "alive"])
 def test_a_simulator_left_open_exits_without_egl_errors(thread):
     """A command that fails before it disconnects the simulator, with a renderer in a thread that ended or is still
@@ -142,6 +143,7 @@ print(report.stop_reason, report.ticks)
 """
 
 
+@pytest.mark.slow
 def test_async_deploy_in_the_simulator_exits_cleanly():
     """Rendering in the prediction thread, which ends with the run: exit 0 and nothing on stderr (it aborted with
     `terminate called without an active exception`, exit 134, in 2 of 3 runs)."""

@@ -98,6 +98,7 @@ def assert_clash_error(result: subprocess.CompletedProcess, other: str) -> None:
     assert f"pip uninstall {other}" in line and "POLICYZOO_PREFER=act=policyzoo-act" in line
 
 
+@pytest.mark.slow
 def test_same_entry_point_name_is_a_clash_both_are_named_in(same_name):
     assert_clash_error(policyzoo(same_name, "policies", "show", "act"), "evil-zoo")
     rows = listing(same_name)
@@ -115,6 +116,7 @@ def test_same_entry_point_name_is_a_clash_both_are_named_in(same_name):
 
 @pytest.mark.parametrize(("prefer", "winner", "loser"), [("policyzoo-act", "policyzoo-act", "evil-zoo"),
                                                       ("Evil_Zoo", "evil-zoo", "policyzoo-act")])
+@pytest.mark.slow
 def test_prefer_picks_either_distribution(same_name, prefer, winner, loser):
     prefer = f"act={prefer}"  # compared as pip compares names
     assert listing(same_name, prefer)["act"]["distribution"] == winner
@@ -125,6 +127,7 @@ def test_prefer_picks_either_distribution(same_name, prefer, winner, loser):
         in doctor.stdout
 
 
+@pytest.mark.slow
 def test_differently_named_entry_point_providing_the_same_type_is_a_clash(other_name):
     assert_clash_error(policyzoo(other_name, "policies", "show", "act"), "act-clone")
     doctor = policyzoo(other_name, "plugins", "doctor")
@@ -138,6 +141,7 @@ def test_differently_named_entry_point_providing_the_same_type_is_a_clash(other_
     assert "policy type 'act' of act-clone is ignored by preference" in doctor.stdout
 
 
+@pytest.mark.slow
 def test_a_preference_naming_neither_distribution_leaves_the_clash(other_name):
     result = policyzoo(other_name, "policies", "show", "act", prefer="act=policyzoo-actt")
     assert_clash_error(result, "act-clone")
@@ -146,6 +150,7 @@ def test_a_preference_naming_neither_distribution_leaves_the_clash(other_name):
     assert "entry 'act' is not NAME=DISTRIBUTION" in doctor.stdout
 
 
+@pytest.mark.slow
 def test_plugin_exiting_or_printing_at_import_breaks_nothing(rude):
     rows = listing(rude)  # stdout is exactly the JSON
     assert rows["noisy"]["status"] == "installed" and rows["act"]["status"] == "installed"

@@ -74,6 +74,7 @@ def test_doctor_names_each_broken_plugin_and_its_fix(broken_site):
     assert "misspelthook (misspelthook)" in out and "rename 'register_robot' to 'register_robots'" in out
 
 
+@pytest.mark.slow
 def test_cli_keeps_working_next_to_broken_plugins(broken_site):
     listing = policyzoo("policies", "list", env=broken_site)
     assert listing.returncode == 0

@@ -5,6 +5,8 @@ import json
 import subprocess
 import sys
 
+import pytest
+
 TEST_NAMES = ("tiny-check", "tiny-hello", "tinybot", "tiny", "mlp_bc")
 
 
@@ -13,6 +15,7 @@ def policyzoo(*args: str, env: dict[str, str], cwd) -> subprocess.CompletedProce
                           cwd=cwd, timeout=120)
 
 
+@pytest.mark.slow
 def test_test_plugins_stay_out_of_the_venv(plain_env, tmp_path):
     from importlib.metadata import PackageNotFoundError, distribution
 
@@ -35,6 +38,7 @@ def test_test_plugins_stay_out_of_the_venv(plain_env, tmp_path):
     assert "tinybot" not in robots.stdout
 
 
+@pytest.mark.slow
 def test_the_tests_and_their_subprocesses_see_the_test_plugins(tmp_path):
     import os
 

@@ -73,6 +73,7 @@ def _policyzoo_batches(root: Path, indices: dict[str, list[int]], episodes: list
     return batches, arrived
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("case", sorted(CASES))
 def test_same_batches_as_lerobot(synth_root: Path, case: str) -> None:
     window, episodes, batches = CASES[case]

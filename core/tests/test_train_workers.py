@@ -40,6 +40,7 @@ def test_num_workers_is_bounded_by_the_machine() -> None:
         parse_flags(Flags(["--num_workers=1000"]))
 
 
+@pytest.mark.slow
 def test_data_workers_die_with_a_killed_run() -> None:
     run = subprocess.Popen([sys.executable, "-c", KILLED_RUN], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                            text=True)

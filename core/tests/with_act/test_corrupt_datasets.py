@@ -181,6 +181,7 @@ def test_lerobot_failing_on_a_local_folder_never_blames_the_network(tmp_path: Pa
     assert not any(word in message.replace(str(tmp_path), "").lower() for word in NETWORK_WORDS), message
 
 
+@pytest.mark.slow
 def test_a_video_broken_while_training_is_one_line_from_a_data_worker(tmp_path: Path) -> None:
     import torch
 

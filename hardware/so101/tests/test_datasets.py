@@ -141,6 +141,7 @@ def test_the_lift_sample_loads_and_regenerates(capsys, tmp_path):
     assert sample_dataset("juggle") is None
 
 
+@pytest.mark.slow
 def test_record_takes_simulator_cameras_of_the_robot_size(capsys, tmp_path):
     code, out, err = run(capsys, "record", "--robot.type=so101", f"--dataset.root={tmp_path / 'd'}",
                          "--robot.cameras=wrist", "--dataset.video=false")

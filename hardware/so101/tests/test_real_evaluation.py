@@ -38,6 +38,7 @@ def deploy(run_cli, rig, checkpoint, *extra):
                    *extra)
 
 
+@pytest.mark.slow
 def test_three_marked_episodes_give_the_summary_and_the_dataset(run_cli, rig, checkpoint, tmp_path):
     record = tmp_path / "eval_handover"
     # episode 0: s at its 4th tick (polls 0-3), reset 4-6; episode 1 runs out (7-12), r while waiting (14), reset

@@ -28,6 +28,7 @@ def episode_lengths(dataset) -> list[int]:
     return [int(n) for n in dataset.meta.episodes["length"]]
 
 
+@pytest.mark.slow
 def test_two_episodes_recorded_then_resumed_load_in_lerobot_and_train(run_cli, rig, tmp_path):
     root = tmp_path / "handover"
     rig.keys({})
