@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from policyzoo.specs import PolicyCard, PolicyClaim, Source
+from policyzoo.card import PolicyCard, PolicyClaim, Source
 from policyzoo_bench.claims import CORE_CLAIMS, all_claims, card_claims, compare, load_results, run
 
 

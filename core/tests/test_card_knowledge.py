@@ -12,9 +12,10 @@ import pytest
 from pydantic import ValidationError
 
 from policyzoo._catalogue import FIRST_PARTY
+from policyzoo.card import GoalFit, PolicyCard, Source, TrainingIndicator
 from policyzoo.errors import BadInput
 from policyzoo.registry import get_registry
-from policyzoo.specs import GoalFit, PolicyCard, PolicySpec, Source, TrainingIndicator
+from policyzoo.spec import PolicySpec
 from policyzoo_bench.deploy import pick_policy
 from policyzoo_runtime.train.metrics import indicator_of, verdict
 

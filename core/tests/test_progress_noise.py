@@ -17,8 +17,9 @@ from typing import Any
 import numpy as np
 import pytest
 
+from policyzoo.features import STATE_KEY
 from policyzoo.registry import get_registry
-from policyzoo.specs import STATE_KEY, JointSpec, RobotSpec
+from policyzoo.spec import JointSpec, RobotSpec
 from policyzoo_runtime.quiet import SVT_LOG_VARIABLE, VERBOSE_VARIABLE, quiet_lerobot, verbose
 from policyzoo_runtime.record.sim import record_episodes
 from policyzoo_runtime.train.config import TrainConfig

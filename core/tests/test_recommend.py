@@ -12,8 +12,8 @@ import pytest
 from pydantic import ValidationError
 
 from policyzoo._catalogue import FIRST_PARTY
+from policyzoo.card import GOALS, GoalFit, PolicyCard, Source
 from policyzoo.registry import get_registry
-from policyzoo.specs import GOALS, GoalFit, PolicyCard, Source
 from policyzoo_runtime.recommend import (
     GPU_ONLY_GB,
     Candidate,

@@ -18,7 +18,7 @@ from typing import Any, Literal
 
 import click
 
-from policyzoo.specs import PolicyCard
+from policyzoo.card import PolicyCard
 from policyzoo_bench.report import report
 
 Kind = Literal["inference_hz", "control_hz", "chunk_s", "train_memory_gb", "parameters_m", "speedup", "async",

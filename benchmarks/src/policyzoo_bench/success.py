@@ -20,10 +20,10 @@ from typing import Any
 
 import click
 
+from policyzoo.card import FinishPhase, TaskPresets, TrainingPreset
 from policyzoo.errors import BadInput
 from policyzoo.flags import flag_text
 from policyzoo.interrupts import Terminated
-from policyzoo.specs import FinishPhase, TaskPresets, TrainingPreset
 from policyzoo_bench.report import report
 from policyzoo_runtime.counts import MAX_EPISODES
 from policyzoo_runtime.evaluation.sim import UNSEEN_SEED, sim_env_for_task

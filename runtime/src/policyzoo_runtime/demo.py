@@ -7,9 +7,9 @@ from __future__ import annotations
 import time
 from typing import Any
 
+from policyzoo.card import TrainingPreset
 from policyzoo.errors import BadInput
 from policyzoo.flags import Flags, flag_text
-from policyzoo.specs import TrainingPreset
 
 DEMO_TASK = "lift"
 DEMO_EPISODES = 10

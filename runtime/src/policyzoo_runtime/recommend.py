@@ -17,8 +17,9 @@ import subprocess
 from dataclasses import dataclass, field
 
 from policyzoo._catalogue import FIRST_PARTY
+from policyzoo.card import GOALS, PolicyCard
 from policyzoo.errors import BadInput
-from policyzoo.specs import GOALS, Features, PolicyCard
+from policyzoo.features import Features
 
 GPU_ONLY_GB = 8
 """A policy whose card needs at least this much GPU memory to train at batch 8 is ruled out without a GPU."""

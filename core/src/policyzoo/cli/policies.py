@@ -7,9 +7,9 @@ import json
 import click
 
 from policyzoo._catalogue import FIRST_PARTY
+from policyzoo.card import PolicyCard
 from policyzoo.cli.base import SuggestingGroup, print_table
 from policyzoo.registry import get_registry
-from policyzoo.specs import PolicyCard
 
 
 @click.group(cls=SuggestingGroup)

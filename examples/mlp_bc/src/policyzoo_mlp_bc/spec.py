@@ -5,7 +5,8 @@ from __future__ import annotations
 from pydantic import Field, model_validator
 
 from policyzoo import Features, Mismatch, PolicyCard, PolicySpec, Source
-from policyzoo.specs import STATE_KEY, GoalFit, TaskPresets, TrainingIndicator, TrainingPreset
+from policyzoo.card import GoalFit, TaskPresets, TrainingIndicator, TrainingPreset
+from policyzoo.features import STATE_KEY
 
 MEASURED = ("measured for policyzoo's plugin template: default settings, 12-dim state and action, 2 cameras, "
             "2-core CPU")
@@ -65,7 +66,7 @@ CARD = PolicyCard(
     # What policyzoo computes from, for every plugin alike: `policyzoo recommend --goal=GOAL` scores a policy by
     # `goals` only (a goal left out scores 0, and the ranking says the card is silent), the end-of-training
     # summary compares the loss with `indicator`, and `policyzoo bench claims` checks each of `claims`
-    # (policyzoo.specs.PolicyClaim) on the user's machine. Claim only what a source backs.
+    # (policyzoo.card.PolicyClaim) on the user's machine. Claim only what a source backs.
     goals={"research": GoalFit(score=1, reason="a simple baseline to compare other policies against")},
     indicator=TrainingIndicator(note="an L1 error on normalized actions; no reference figure yet: judge the run "
                                      "by evaluation (policyzoo eval)"),

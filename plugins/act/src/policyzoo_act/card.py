@@ -7,7 +7,7 @@ guide; each carries its source. Where the popular guide disagrees with LeRobot's
 
 from __future__ import annotations
 
-from policyzoo.specs import GoalFit, PolicyCard, PolicyClaim, Source, TrainingIndicator
+from policyzoo.card import GoalFit, PolicyCard, PolicyClaim, Source, TrainingIndicator
 from policyzoo_act.presets import PRESETS
 
 HARDWARE_GUIDE = "LeRobot hardware guide, batch 8"

@@ -4,7 +4,7 @@ indicator and the published figures `policyzoo bench claims` checks. Pure data: 
 
 from __future__ import annotations
 
-from policyzoo.specs import GoalFit, PolicyCard, PolicyClaim, Source, TrainingIndicator
+from policyzoo.card import GoalFit, PolicyCard, PolicyClaim, Source, TrainingIndicator
 from policyzoo_diffusion.presets import PRESETS
 
 HARDWARE_GUIDE = "LeRobot hardware guide, batch 8"

@@ -4,7 +4,7 @@ the published figures `policyzoo bench claims` checks. Pure data: no torch, no t
 
 from __future__ import annotations
 
-from policyzoo.specs import GoalFit, PolicyCard, PolicyClaim, PretrainedBase, Source, TrainingIndicator
+from policyzoo.card import GoalFit, PolicyCard, PolicyClaim, PretrainedBase, Source, TrainingIndicator
 from policyzoo_smolvla.presets import PRESETS
 
 HARDWARE_GUIDE = "LeRobot hardware guide, batch 8"

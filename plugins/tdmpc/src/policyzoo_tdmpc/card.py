@@ -4,7 +4,7 @@ the published figures `policyzoo bench claims` checks. Pure data: no torch.
 
 from __future__ import annotations
 
-from policyzoo.specs import GoalFit, PolicyCard, PolicyClaim, Source, TrainingIndicator
+from policyzoo.card import GoalFit, PolicyCard, PolicyClaim, Source, TrainingIndicator
 from policyzoo_tdmpc.presets import PRESETS
 
 HARDWARE_GUIDE = "LeRobot hardware guide, batch 8"

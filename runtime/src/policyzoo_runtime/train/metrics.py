@@ -8,8 +8,8 @@ import os
 from pathlib import Path
 from typing import Any, Literal
 
+from policyzoo.card import TrainingIndicator
 from policyzoo.files import append_durable, write_atomic
-from policyzoo.specs import TrainingIndicator
 
 METRICS_FILE = "metrics.jsonl"
 PLOT_FILE = "loss.png"
