@@ -86,10 +86,11 @@ def test_a_preset_records_its_own_cameras_and_fine_tunes_in_a_finishing_phase(
     def declare(finish: FinishPhase) -> None:
         policies = get_registry().policies
         card = policies["mlp_bc"].card
-        lift = card.presets["lift"]
+        lift = card.bench.presets["lift"]
         own = lift.model_copy(update={"cpu": lift.cpu.model_copy(update={"cameras": ("wrist",), "finish": finish})})
+        bench = card.bench.model_copy(update={"presets": {"lift": own}})
         monkeypatch.setitem(policies, "mlp_bc", dataclasses.replace(
-            policies["mlp_bc"], card=card.model_copy(update={"presets": {"lift": own}})))
+            policies["mlp_bc"], card=card.model_copy(update={"bench": bench})))
 
     declare(FinishPhase(steps=2, save_freq=1, flags={"seed": 7}))
     work, out = tmp_path / "work", tmp_path / "out"

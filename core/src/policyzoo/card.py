@@ -1,5 +1,6 @@
-"""The card of a policy type (`PolicyCard`): what a user needs to choose it, each number with its source, and
-what `policyzoo recommend`, the training summary and the benchmarks read."""
+"""The card of a policy type: what it is (`PolicyCard`), what `policyzoo recommend` and the training summary
+judge it by (`Guide`), and what the benchmarks and the demo train and check (`Bench`). Each number with its
+source."""
 
 from __future__ import annotations
 
@@ -73,7 +74,7 @@ class TaskPresets(BaseModel):
 
 Goal = Literal["production", "research", "limited-data", "contact-rich", "long-horizon"]
 GOALS: tuple[str, ...] = typing.get_args(Goal)
-"""The goals `policyzoo recommend --goal=...` ranks for; a card scores itself on each in `PolicyCard.goals`."""
+"""The goals `policyzoo recommend --goal=...` ranks for; a card scores itself on each in `Guide.goals`."""
 
 
 class GoalFit(BaseModel):
@@ -143,20 +144,17 @@ class PretrainedBase(BaseModel):
                                                      "maps a dataset's cameras onto them with --rename_map.")
 
 
-class PolicyCard(BaseModel):
-    """What a user needs to choose a policy: the comparison table of the guide, with sources."""
+class Guide(BaseModel):
+    """The comparison table of the guide, with sources: what `policyzoo recommend` ranks by, `policies show`
+    prints and the end-of-training summary compares with."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    title: str
-    summary: str
-    architecture: str
-    training: str
-    needs_language: bool = False
-    needs_reward: bool = False
     cameras: str = Field(description="How many cameras it takes, e.g. 'any number' or 'exactly one'.")
     min_cameras: int = Field(0, ge=0)
     max_cameras: int | None = Field(None, ge=0, description="None: no limit.")
+    square_images: bool = Field(False, description="Takes square images only.")
+    same_shape_cameras: bool = Field(False, description="All its cameras must give images of one shape.")
     best_for: list[str]
     not_for: list[str]
     episodes_needed: Source
@@ -171,33 +169,57 @@ class PolicyCard(BaseModel):
     inference_memory: Source
     latency: Source
     parameters: Source
-    paper: str = ""
-    square_images: bool = Field(False, description="Takes square images only.")
-    same_shape_cameras: bool = Field(False, description="All its cameras must give images of one shape.")
-    cameras_optional: bool = Field(False, description="A trained policy of this type runs without some of the "
-                                                      "cameras it was trained with (it masks them): fine-tuning "
-                                                      "on data with fewer cameras drops the others.")
-    presets: dict[str, TaskPresets] = Field(
-        default_factory=dict, description="Simulator task name (RobotSpec.sim_task) -> training settings.")
-    # What the core computes from (it never names a policy itself): a third-party card with these fields is
-    # ranked, summarised and benchmarked exactly like a first-party one.
     goals: dict[Goal, GoalFit] = Field(
         default_factory=dict, description="`policyzoo recommend`: the fit for each goal; a goal left out "
                                           "scores 0 points, and the reason says the card is silent.")
     indicator: TrainingIndicator | None = Field(
         None, description="What a healthy loss looks like: the end-of-training summary and loss plot use it.")
+
+    @model_validator(mode="after")
+    def _steps_have_a_source(self) -> Guide:
+        if self.train_steps is not None and not self.train_steps_source.strip():
+            raise ValueError("train_steps needs train_steps_source: where the figure comes from")
+        return self
+
+
+class Bench(BaseModel):
+    """What the benchmarks (`policyzoo bench ...`) and `policyzoo demo` train and check for this policy."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    presets: dict[str, TaskPresets] = Field(
+        default_factory=dict, description="Simulator task name (RobotSpec.sim_task) -> training settings.")
     claims: tuple[PolicyClaim, ...] = Field(
         (), description="Published figures `policyzoo bench claims` checks on this machine.")
-    deploy_benchmark: bool = Field(
+    deploy: bool = Field(
         False, description="`policyzoo bench deploy` drives this policy unless --policy says otherwise: a "
                            "chunking policy that builds at its default size in seconds.")
 
     @model_validator(mode="after")
-    def _unique_claims(self) -> PolicyCard:
+    def _unique_claims(self) -> Bench:
         ids = [claim.id for claim in self.claims]
         doubled = sorted({claim_id for claim_id in ids if ids.count(claim_id) > 1})
         if doubled:
             raise ValueError(f"claim ids must be unique on a card: {', '.join(doubled)}")
-        if self.train_steps is not None and not self.train_steps_source.strip():
-            raise ValueError("train_steps needs train_steps_source: where the figure comes from")
         return self
+
+
+class PolicyCard(BaseModel):
+    """What a policy type is; only `title`, `summary` and `architecture` are required. The core knows a policy
+    by its card alone (it never names one itself): a third-party card is ranked, summarised and benchmarked
+    exactly like a first-party one, and one without `guide` or `bench` is listed and left out of those."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    title: str
+    summary: str = Field(description="One line: `policies list` prints it.")
+    architecture: str
+    training: str = Field("", description="How it learns, e.g. 'imitation learning: L1 action loss'.")
+    paper: str = ""
+    needs_language: bool = False
+    needs_reward: bool = False
+    cameras_optional: bool = Field(False, description="A trained policy of this type runs without some of the "
+                                                      "cameras it was trained with (it masks them): fine-tuning "
+                                                      "on data with fewer cameras drops the others.")
+    guide: Guide | None = Field(None, description="None: `policyzoo recommend` leaves it unranked.")
+    bench: Bench | None = Field(None, description="None: the benchmarks and the demo leave it out.")
