@@ -1,19 +1,22 @@
 """A card needs only a title, a summary and an architecture: such a policy is listed, shown and exported, while
-`recommend` and the benchmarks leave it out with a note."""
+`recommend` and the benchmarks leave it out with a note; a card without a title is one line naming both."""
 
 from __future__ import annotations
 
 import json
 import re
+from importlib.metadata import EntryPoint
 
 import pytest
 
 from policyzoo import PolicyCard, PolicySpec, hookimpl
 from policyzoo.errors import BadInput
+from policyzoo.plugins import Plugins
 from policyzoo.registry import get_registry
 from policyzoo_runtime.recommend import NO_GUIDE, Candidate, Facts, recommend, train_command
 
 SHORT = PolicyCard(title="Grasp Net (GN)", summary="grasps, briefly", architecture="a small CNN")
+MISSING_TITLE = "ValidationError: PolicyCard: title: Field required"
 
 
 class GraspNetSpec(PolicySpec):
@@ -96,3 +99,30 @@ def test_the_training_summary_and_the_model_card_do_without_a_guide(short_card):
     assert "| Architecture | a small CNN |" in facts and "| Needs rewards | no |" in facts
     assert "Best for" not in facts and "Training method" not in facts
 
+
+def test_a_card_without_a_title_is_one_line_naming_the_field_and_the_plugin(tmp_path, monkeypatch):
+    (tmp_path / "untitled_zoo.py").write_text(
+        "from policyzoo import PolicyCard\n\nCARD = PolicyCard(summary='no title', architecture='-')\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    entry_point = EntryPoint(name="untitled", value="untitled_zoo", group="policyzoo")
+    monkeypatch.setattr("policyzoo.plugins.entry_points", lambda group: [entry_point])
+    plugins = Plugins()
+    plugins.load_entry_points()
+    [problem] = plugins.problems
+    assert (problem.plugin, problem.problem) == ("untitled", f"failed to import untitled_zoo: {MISSING_TITLE}")
+
+
+def test_a_card_without_a_title_made_in_the_hook_is_one_warning_line(register_plugin, run_cli, capsys):
+    class Untitled:
+        @hookimpl
+        def register_policies(self, register):
+            register(GraspNetSpec, PolicyCard(summary="no title", architecture="-"), factory="nowhere:factory")
+
+    register_plugin(Untitled(), "untitled", "untitled-zoo")
+    assert "grasp_net" not in get_registry().policies
+    [warning] = capsys.readouterr().err.splitlines()
+    assert warning.startswith(f"warning: plugin 'untitled' failed in register_policies: {MISSING_TITLE} (")
+    code, out, _ = run_cli("plugins", "doctor")
+    assert code == 1
+    assert (f"problem: untitled (untitled-zoo): hook register_policies raised {MISSING_TITLE}"
+            in out.splitlines())
