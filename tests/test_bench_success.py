@@ -59,7 +59,7 @@ def test_bench_success_bad_input(run_cli: Callable[..., tuple[int, str, str]], t
 
 
 def test_a_run_trained_with_other_settings_starts_over(tmp_path: Path) -> None:
-    from policyzoo.specs import FinishPhase, TrainingPreset
+    from policyzoo.card import FinishPhase, TrainingPreset
     from policyzoo_bench.success import STATE_FILE, RunState, run_settings, run_state
 
     preset = TrainingPreset(policy={"chunk_size": 20}, steps=100, batch_size=8, save_freq=50)
@@ -78,18 +78,19 @@ def test_a_run_trained_with_other_settings_starts_over(tmp_path: Path) -> None:
 def test_a_preset_records_its_own_cameras_and_fine_tunes_in_a_finishing_phase(
     run_cli: Callable[..., tuple[int, str, str]], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    from policyzoo.card import FinishPhase
     from policyzoo.registry import get_registry
-    from policyzoo.specs import FinishPhase
     from policyzoo_bench.success import FINISH_DIR
     from policyzoo_runtime.datasets import read_meta
 
     def declare(finish: FinishPhase) -> None:
         policies = get_registry().policies
         card = policies["mlp_bc"].card
-        lift = card.presets["lift"]
+        lift = card.bench.presets["lift"]
         own = lift.model_copy(update={"cpu": lift.cpu.model_copy(update={"cameras": ("wrist",), "finish": finish})})
+        bench = card.bench.model_copy(update={"presets": {"lift": own}})
         monkeypatch.setitem(policies, "mlp_bc", dataclasses.replace(
-            policies["mlp_bc"], card=card.model_copy(update={"presets": {"lift": own}})))
+            policies["mlp_bc"], card=card.model_copy(update={"bench": bench})))
 
     declare(FinishPhase(steps=2, save_freq=1, flags={"seed": 7}))
     work, out = tmp_path / "work", tmp_path / "out"

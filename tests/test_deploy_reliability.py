@@ -13,7 +13,7 @@ import pytest
 from policyzoo import Features, build_policy, get_spec
 from policyzoo.checkpoint import read_meta, write_meta
 from policyzoo.errors import BadInput
-from policyzoo.specs import CameraSpec
+from policyzoo.spec import CameraSpec
 from policyzoo_bench.deploy import random_stats
 
 MOTORS = ["shoulder_pan", "shoulder_lift", "elbow_flex", "wrist_flex", "wrist_roll", "gripper"]
@@ -120,7 +120,7 @@ import time
 import numpy as np, torch
 from policyzoo_runtime.deploy import DeployConfig, deploy
 from policyzoo_runtime.robot import make_robot
-from policyzoo.specs import PolicySpec
+from policyzoo.spec import PolicySpec
 
 class Spec(PolicySpec):
     type = "still"

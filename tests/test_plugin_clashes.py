@@ -10,16 +10,13 @@ from pathlib import Path
 import pytest
 
 POLICY_PLUGIN = """
-    from policyzoo import PolicyCard, PolicySpec, Source, hookimpl
+    from policyzoo import PolicyCard, PolicySpec, hookimpl
     POLICYZOO_CONTRACT = 1
 
     class Spec(PolicySpec):
         type = "{policy_type}"
 
-    NONE = Source(value="-", source="-")
-    CARD = PolicyCard(title="Fake", summary="a fake {policy_type}", architecture="-", training="-", cameras="any",
-                      best_for=[], not_for=[], episodes_needed=NONE, train_memory_gb=(0, 0),
-                      train_memory_source="-", inference_memory=NONE, latency=NONE, parameters=NONE)
+    CARD = PolicyCard(title="Fake", summary="a fake {policy_type}", architecture="-")
 
     @hookimpl
     def register_policies(register):

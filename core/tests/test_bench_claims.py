@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from policyzoo.specs import PolicyCard, PolicyClaim, Source
+from policyzoo.card import Bench, PolicyCard, PolicyClaim
 from policyzoo_bench.claims import CORE_CLAIMS, all_claims, card_claims, compare, load_results, run
 
 
@@ -93,16 +93,11 @@ def test_the_claims_come_from_the_cards_plus_policyzoos_own():
 
 
 def test_a_third_party_cards_claims_are_checked_like_first_party_ones():
-    card = PolicyCard(
-        title="Grasp Net", summary="-", architecture="-", training="-", cameras="any number", best_for=[],
-        not_for=[], episodes_needed=Source(value="-", source="-"), train_memory_gb=(1, 2), train_memory_source="-",
-        inference_memory=Source(value="-", source="-"), latency=Source(value="-", source="-"),
-        parameters=Source(value="-", source="-"),
-        claims=(PolicyClaim(id="hz", text="GN infers at 100 Hz", kind="inference_hz", value=100, source="GN paper"),
-                PolicyClaim(id="vs-act", text="GN is 2x faster than ACT", kind="speedup", value=2,
-                            source="GN paper", versus="act"),
-                PolicyClaim(id="params", text="GN has 1 M parameters", kind="parameters_m", value=1,
-                            source="GN paper")))
+    card = PolicyCard(title="Grasp Net", summary="-", architecture="-", bench=Bench(claims=(
+        PolicyClaim(id="hz", text="GN infers at 100 Hz", kind="inference_hz", value=100, source="GN paper"),
+        PolicyClaim(id="vs-act", text="GN is 2x faster than ACT", kind="speedup", value=2, source="GN paper",
+                    versus="act"),
+        PolicyClaim(id="params", text="GN has 1 M parameters", kind="parameters_m", value=1, source="GN paper"))))
     claims = card_claims({"grasp_net": card})
     assert [c.id for c in claims] == ["grasp_net-hz", "grasp_net-vs-act", "grasp_net-params"]
     data = results()

@@ -12,9 +12,10 @@ import pytest
 from pydantic import ValidationError
 
 from policyzoo._catalogue import FIRST_PARTY
+from policyzoo.card import GoalFit, Guide, PolicyCard, Source, TrainingIndicator
 from policyzoo.errors import BadInput
 from policyzoo.registry import get_registry
-from policyzoo.specs import GoalFit, PolicyCard, PolicySpec, Source, TrainingIndicator
+from policyzoo.spec import PolicySpec
 from policyzoo_bench.deploy import pick_policy
 from policyzoo_runtime.train.metrics import indicator_of, verdict
 
@@ -24,12 +25,11 @@ ALLOWED = {("policyzoo/_catalogue.py", None)}
 """The install catalogue: the one place the contract, the runtime and the benchmarks name first-party types."""
 
 
-def card(**fields) -> PolicyCard:
-    return PolicyCard(**{
-        "title": "Grasp Net", "summary": "-", "architecture": "-", "training": "-", "cameras": "any number",
-        "best_for": [], "not_for": [], "episodes_needed": Source(value="-", source="-"), "train_memory_gb": (1, 2),
-        "train_memory_source": "-", "inference_memory": Source(value="-", source="-"),
-        "latency": Source(value="-", source="-"), "parameters": Source(value="-", source="-"), **fields})
+def card(**guide_fields) -> PolicyCard:
+    return PolicyCard(title="Grasp Net", summary="-", architecture="-", training="-", guide=Guide(**{
+        "cameras": "any number", "best_for": [], "not_for": [], "episodes_needed": Source(value="-", source="-"),
+        "train_memory_gb": (1, 2), "train_memory_source": "-", "inference_memory": Source(value="-", source="-"),
+        "latency": Source(value="-", source="-"), "parameters": Source(value="-", source="-"), **guide_fields}))
 
 
 def test_no_core_module_names_a_first_party_type_outside_the_catalogue():
@@ -52,7 +52,7 @@ def test_no_core_module_names_a_first_party_type_outside_the_catalogue():
 
 
 def test_the_loss_verdict_reads_the_card():
-    assert indicator_of("act") == get_registry().policy("act").card.indicator
+    assert indicator_of("act") == get_registry().policy("act").card.guide.indicator
     assert "the guide expects act to start near 1 and to end below 0.1: reached" in verdict("act", 1.1, 0.05)
     own = TrainingIndicator(start=2.0, goal=0.5, note="the GN paper")
     assert verdict("grasp_net", 2.0, 0.4, own).endswith("; the GN paper expects grasp_net to start near 2 and to "
@@ -90,14 +90,15 @@ def test_card_fields_are_validated():
 
 
 def test_the_deploy_bench_drives_the_card_marked_policy_or_the_one_asked_for(monkeypatch):
-    marked = [entry.type for entry in get_registry().policies.values() if entry.card.deploy_benchmark]
+    marked = [entry.type for entry in get_registry().policies.values()
+              if entry.card.bench is not None and entry.card.bench.deploy]
     assert marked == ["act"]
     assert pick_policy(None) == "act"
     assert pick_policy("vqbet") == "vqbet"
     with pytest.raises(BadInput, match="--policy=nothing: unknown policy type"):
         pick_policy("nothing")
     monkeypatch.delitem(get_registry().policies, "act")
-    with pytest.raises(BadInput, match="no installed policy's card sets deploy_benchmark; pass --policy=TYPE"):
+    with pytest.raises(BadInput, match="no installed policy's card sets bench.deploy; pass --policy=TYPE"):
         pick_policy(None)
 
 
@@ -121,6 +122,6 @@ def test_the_demo_trains_the_policy_whose_card_declares_demo_settings() -> None:
     from policyzoo_runtime.demo import DEMO_TASK, demo_policy
 
     policy_type, preset = demo_policy()
-    assert policy_type == "act" and preset == get_registry().policy("act").card.presets[DEMO_TASK].demo
+    assert policy_type == "act" and preset == get_registry().policy("act").card.bench.presets[DEMO_TASK].demo
     with pytest.raises(BadInput, match="no installed policy's card declares demo settings for task 'juggle'"):
         demo_policy("juggle")

@@ -1,13 +1,10 @@
 """The plugin contract version: a plugin targeting another contract is not loaded, and doctor says why."""
 
-from policyzoo import CONTRACT_VERSION, PolicyCard, PolicySpec, Source, hookimpl
+from policyzoo import CONTRACT_VERSION, PolicyCard, PolicySpec, hookimpl
 from policyzoo.plugins import get_plugins
 from policyzoo.registry import get_registry
 
-CARD = PolicyCard(title="Versioned", summary="a versioned fake", architecture="-", training="-", cameras="any",
-                  best_for=[], not_for=[], episodes_needed=Source(value="-", source="-"), train_memory_gb=(0, 0),
-                  train_memory_source="-", inference_memory=Source(value="-", source="-"),
-                  latency=Source(value="-", source="-"), parameters=Source(value="-", source="-"))
+CARD = PolicyCard(title="Versioned", summary="a versioned fake", architecture="-")
 
 
 def versioned_plugin(contract: int | None, policy_type: str) -> object:

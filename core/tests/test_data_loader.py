@@ -162,7 +162,7 @@ def test_bench_data_quick_reports_both_loaders(run_cli: Callable[..., tuple[int,
         assert result["ratio"][window] == pytest.approx(rates["policyzoo"] / rates["lerobot"])
     assert "mlp_bc: LeRobot has no such policy type; its window is left out" in err
     step = result["step"]
-    assert step["policy"] == "act"  # the type whose card sets deploy_benchmark
+    assert step["policy"] == "act"  # the type whose card sets bench.deploy
     assert 0 <= step["data_share"] < 1 and step["mean_update_s"] > 0 and step["steps_timed"] == 2
     assert "| samples/s, act window (1 obs + 100 actions), batch 8, 1 worker(s) |" in stdout
 

@@ -10,7 +10,8 @@ import numpy as np
 import pytest
 import torch
 
-from policyzoo.specs import Features, JointSpec, PolicySpec, RobotSpec
+from policyzoo.features import Features
+from policyzoo.spec import JointSpec, PolicySpec, RobotSpec
 from policyzoo_runtime.deploy import DeployConfig, run_loop
 from policyzoo_runtime.deploy.timeline import Timeline
 from policyzoo_runtime.robot import CapturingRobot, RobotBackend

@@ -11,7 +11,8 @@ import pytest
 import torch
 
 from policyzoo.errors import BadInput
-from policyzoo.specs import Features, JointSpec, PolicySpec, RobotSpec
+from policyzoo.features import Features
+from policyzoo.spec import JointSpec, PolicySpec, RobotSpec
 from policyzoo_runtime.deploy import DeployConfig, run_loop
 from policyzoo_runtime.deploy.report import DeployReport
 from policyzoo_runtime.observation import prepare_observation

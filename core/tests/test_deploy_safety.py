@@ -13,7 +13,8 @@ import torch
 from pydantic import ValidationError, model_validator
 
 from policyzoo.errors import BadInput
-from policyzoo.specs import Features, JointSpec, PolicySpec, RobotSpec
+from policyzoo.features import Features
+from policyzoo.spec import JointSpec, PolicySpec, RobotSpec
 from policyzoo_runtime.deploy import DeployConfig, deploy, run_loop
 from policyzoo_runtime.deploy.errors import UnsafeAction
 from policyzoo_runtime.deploy.safety import SafetyFilter

@@ -4,7 +4,7 @@ import pytest
 
 from policyzoo.errors import BadInput
 from policyzoo.flags import Flags, make_spec, parse_bool
-from policyzoo.specs import PolicySpec
+from policyzoo.spec import PolicySpec
 
 
 class ChunkSpec(PolicySpec):

@@ -115,10 +115,10 @@ def test_plugins_hardware_and_examples_use_only_public_names() -> None:
 
 def test_the_private_check_sees_a_private_import(tmp_path: Path) -> None:
     module = tmp_path / "plugin.py"
-    module.write_text("from policyzoo._clashes import Clash\nfrom policyzoo.specs import _private\n"
+    module.write_text("from policyzoo._clashes import Clash\nfrom policyzoo.spec import _private\n"
                       "import policyzoo_runtime._x\nfrom policyzoo import __version__\n")
     assert private_imports(module, "plugin") == [
-        "policyzoo._clashes", "policyzoo._clashes.Clash", "policyzoo.specs._private", "policyzoo_runtime._x"]
+        "policyzoo._clashes", "policyzoo._clashes.Clash", "policyzoo.spec._private", "policyzoo_runtime._x"]
 
 
 def test_lerobot_is_imported_by_the_adapter_or_where_the_docs_say_why() -> None:

@@ -5,16 +5,13 @@ from importlib.metadata import EntryPoint
 import pytest
 
 import policyzoo
-from policyzoo import PolicyCard, PolicySpec, Source, hookimpl
+from policyzoo import PolicyCard, PolicySpec, hookimpl
 from policyzoo._clashes import read_preferences
 from policyzoo.errors import BadInput
 from policyzoo.plugins import Plugins, get_plugins
 from policyzoo.registry import get_registry
 
-CARD = PolicyCard(title="Fake", summary="a fake policy", architecture="-", training="-", cameras="any",
-                  best_for=[], not_for=[], episodes_needed=Source(value="-", source="-"), train_memory_gb=(0, 0),
-                  train_memory_source="-", inference_memory=Source(value="-", source="-"),
-                  latency=Source(value="-", source="-"), parameters=Source(value="-", source="-"))
+CARD = PolicyCard(title="Fake", summary="a fake policy", architecture="-")
 
 
 def fake_plugin(policy_type: str):

@@ -17,8 +17,9 @@ from typing import Any
 import numpy as np
 import pytest
 
+from policyzoo.features import STATE_KEY
 from policyzoo.registry import get_registry
-from policyzoo.specs import STATE_KEY, JointSpec, RobotSpec
+from policyzoo.spec import JointSpec, RobotSpec
 from policyzoo_runtime.quiet import SVT_LOG_VARIABLE, VERBOSE_VARIABLE, quiet_lerobot, verbose
 from policyzoo_runtime.record.sim import record_episodes
 from policyzoo_runtime.train.config import TrainConfig
@@ -247,13 +248,14 @@ def test_say_and_starting_write_whole_lines_at_once(monkeypatch: pytest.MonkeyPa
 
 
 def indicated_types() -> list[str]:
-    return sorted(entry.type for entry in get_registry().policies.values()
-                  if entry.card.indicator is not None and entry.card.indicator.goal is not None)
+    guides = {entry.type: entry.card.guide for entry in get_registry().policies.values()}
+    return sorted(policy_type for policy_type, guide in guides.items()
+                  if guide is not None and guide.indicator is not None and guide.indicator.goal is not None)
 
 
 @pytest.mark.parametrize("policy_type", indicated_types())
 def test_the_verdict_is_one_line_that_names_its_source_once(policy_type: str) -> None:
-    indicator = get_registry().policy(policy_type).card.indicator
+    indicator = get_registry().policy(policy_type).card.guide.indicator
     assert indicator is not None and indicator.goal is not None
     text = verdict(policy_type, 123.0, 45.0)
     assert "\n" not in text and text.startswith("loss 123 -> 45 (-63%); ")

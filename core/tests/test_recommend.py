@@ -12,8 +12,8 @@ import pytest
 from pydantic import ValidationError
 
 from policyzoo._catalogue import FIRST_PARTY
+from policyzoo.card import GOALS, GoalFit, Guide, PolicyCard, Source
 from policyzoo.registry import get_registry
-from policyzoo.specs import GOALS, GoalFit, PolicyCard, Source
 from policyzoo_runtime.recommend import (
     GPU_ONLY_GB,
     Candidate,
@@ -27,6 +27,10 @@ from policyzoo_runtime.recommend import (
 
 def card(policy_type: str) -> PolicyCard:
     return get_registry().policy(policy_type).card
+
+
+def guide(policy_type: str) -> Guide:
+    return card(policy_type).guide
 
 
 def first_party() -> list[Candidate]:
@@ -99,7 +103,7 @@ def test_many_tasks_mean_language():
 def test_without_a_gpu_no_policy_that_needs_one_comes_first(goal, language):
     ranking = recommend(Facts(goal=goal, language=language, gpu_memory_gb=None, tasks=5), first_party())
     winner = next(candidate for candidate in ranking if candidate.eligible)
-    assert winner.card.train_memory_gb[0] < GPU_ONLY_GB
+    assert winner.card.guide.train_memory_gb[0] < GPU_ONLY_GB
     for heavy in ("smolvla", "diffusion"):
         assert not by_type(ranking)[heavy].eligible
         assert any(reason.startswith("ruled out: needs a GPU (about ") for reason in by_type(ranking)[heavy].reasons)
@@ -115,22 +119,22 @@ def test_train_command_for_the_winner(tmp_path, monkeypatch):
     assert winner.type == "act"
     assert train_command(winner, facts) == (
         f"policyzoo train --dataset.root={root} --policy.type=act --policy.device=cuda --batch_size=4 "
-        f"--policy.use_amp=true --steps={card('act').train_steps}")
+        f"--policy.use_amp=true --steps={guide('act').train_steps}")
 
 
 @pytest.mark.parametrize("policy_type", sorted(FIRST_PARTY))
 def test_the_winner_line_takes_its_steps_from_the_card_and_names_no_output_dir(policy_type):
     winner = Candidate(policy_type, card(policy_type), True, FIRST_PARTY[policy_type].distribution)
     line = train_command(winner, Facts(gpu_memory_gb=24))
-    base = card(policy_type).pretrained_base
-    steps = base.steps if base else card(policy_type).train_steps
+    base = guide(policy_type).pretrained_base
+    steps = base.steps if base else guide(policy_type).train_steps
     assert f" --steps={steps}" in line and "--output_dir" not in line
-    assert card(policy_type).train_steps_source
+    assert guide(policy_type).train_steps_source
     assert (f"--policy.path={base.repo_id} " in line) if base else (f"--policy.type={policy_type} " in line)
 
 
 def test_a_card_without_steps_leaves_them_to_train():
-    steps = card("act").model_copy(update={"train_steps": 12_345})
+    steps = card("act").model_copy(update={"guide": guide("act").model_copy(update={"train_steps": 12_345})})
     assert train_command(Candidate("act", steps, True, "x"), Facts()).endswith(" --steps=12345")
     line = train_command(Candidate("grasp_net", third_party_card(), True, "x"), Facts())
     assert line == "policyzoo train --policy.type=grasp_net --policy.device=cpu"
@@ -138,12 +142,12 @@ def test_a_card_without_steps_leaves_them_to_train():
 
 def test_train_steps_need_a_source():
     with pytest.raises(ValidationError, match="train_steps needs train_steps_source"):
-        PolicyCard(**{**third_party_card().model_dump(), "train_steps": 1000})
+        Guide(**{**third_party_card().guide.model_dump(), "train_steps": 1000})
 
 
 def test_episode_counts_read_from_cards():
-    assert episodes_wanted(card("act").episodes_needed.value) == 50
-    assert episodes_wanted(card("diffusion").episodes_needed.value) == 100
+    assert episodes_wanted(guide("act").episodes_needed.value) == 50
+    assert episodes_wanted(guide("diffusion").episodes_needed.value) == 100
     assert episodes_wanted("no published figure") is None
 
 
@@ -233,16 +237,17 @@ def test_recommend_never_imports_torch():
 def third_party_card(**goals: GoalFit) -> PolicyCard:
     return PolicyCard(
         title="Grasp Net (GN)", summary="a third-party policy", architecture="a net", training="imitation",
-        cameras="any number", best_for=["low-latency control", "reliable production use"], not_for=[],
-        episodes_needed=Source(value="no figure", source="-"), train_memory_gb=(1, 2), train_memory_source="-",
-        inference_memory=Source(value="small", source="-"), latency=Source(value="fast", source="-"),
-        parameters=Source(value="1 M", source="-"),
-        goals={goal.replace("_", "-"): fit for goal, fit in goals.items()})
+        guide=Guide(
+            cameras="any number", best_for=["low-latency control", "reliable production use"], not_for=[],
+            episodes_needed=Source(value="no figure", source="-"), train_memory_gb=(1, 2), train_memory_source="-",
+            inference_memory=Source(value="small", source="-"), latency=Source(value="fast", source="-"),
+            parameters=Source(value="1 M", source="-"),
+            goals={goal.replace("_", "-"): fit for goal, fit in goals.items()}))
 
 
 def test_every_first_party_card_scores_every_goal():
     for policy_type in FIRST_PARTY:
-        assert set(card(policy_type).goals) == set(GOALS), policy_type
+        assert set(guide(policy_type).goals) == set(GOALS), policy_type
 
 
 def test_a_third_party_card_ranks_by_its_goal_fields_like_a_first_party_one():

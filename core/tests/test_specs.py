@@ -104,7 +104,7 @@ def test_joint_and_camera_names_give_lerobot_feature_names():
 
 
 def test_single_camera_spec_picks_the_first_camera_or_the_named_one():
-    from policyzoo.specs import SingleCameraSpec
+    from policyzoo.spec import SingleCameraSpec
 
     class OneCam(SingleCameraSpec):
         type = "onecam"
@@ -146,7 +146,7 @@ def test_sequence_settings_parse_from_lerobot_style_text():
 
 
 def test_presets_are_validated_data():
-    from policyzoo.specs import TaskPresets, TrainingPreset
+    from policyzoo.card import TaskPresets, TrainingPreset
 
     preset = TrainingPreset(policy={"chunk_size": 20}, steps=100, batch_size=8, save_freq=50)
     assert TaskPresets(cpu=preset).at("cpu") == preset and TaskPresets(cpu=preset).at("gpu") is None

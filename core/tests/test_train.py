@@ -16,9 +16,9 @@ import torch
 
 from policyzoo import hookimpl, list_policies
 from policyzoo.errors import BadInput
+from policyzoo.features import check_compatibility
 from policyzoo.flags import Flags
 from policyzoo.registry import get_registry
-from policyzoo.specs import check_compatibility
 from policyzoo_runtime.train import prepare, state
 from policyzoo_runtime.train.config import CONFIG_FILE, TrainConfig, parse_flags, resolve
 from policyzoo_runtime.train.data import StepBatchSampler

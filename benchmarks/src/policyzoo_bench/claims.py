@@ -1,8 +1,8 @@
 """The guide's claims (inference rate, memory, size) beside this machine's bench results.
 
-A policy's claims are on its card (`PolicyCard.claims`): every installed card's, first-party or not, is
-checked the same way. Two claims are about policyzoo itself and live here: asynchronous inference (the
-deploy bench) and the start-up time of the CLI.
+A policy's claims are on its card (`PolicyCard.bench.claims`): every installed card's, first-party or not, is
+checked the same way; a card without a bench has none. Two claims are about policyzoo itself and live here:
+asynchronous inference (the deploy bench) and the start-up time of the CLI.
 
 `compare(results)` takes what the other benches wrote to OUT_DIR (`policies.json`, `deploy.json`, `cli.json`,
 `train.json`) and says, per claim, whether the local figures support it, contradict it, or cannot test it
@@ -18,7 +18,7 @@ from typing import Any, Literal
 
 import click
 
-from policyzoo.specs import PolicyCard
+from policyzoo.card import PolicyCard
 from policyzoo_bench.report import report
 
 Kind = Literal["inference_hz", "control_hz", "chunk_s", "train_memory_gb", "parameters_m", "speedup", "async",
@@ -58,16 +58,19 @@ def card_claims(cards: dict[str, PolicyCard]) -> list[Claim]:
     """The claims on these cards (policy type -> card), as TYPE-ID claims, sorted by kind."""
     found = [Claim(f"{policy_type}-{claim.id}", policy_type, claim.text, claim.kind, claim.value, claim.source,
                    claim.hardware, claim.versus)
-             for policy_type, card in cards.items() for claim in card.claims]
+             for policy_type, card in cards.items() for claim in (card.bench.claims if card.bench else ())]
     return sorted(found, key=lambda claim: KIND_ORDER.index(claim.kind))
 
 
 def all_claims() -> list[Claim]:
     """Every installed card's claims, then policyzoo's own."""
+    return [*card_claims(installed_cards()), *CORE_CLAIMS]
+
+
+def installed_cards() -> dict[str, PolicyCard]:
     from policyzoo.registry import get_registry
 
-    cards = {entry.type: entry.card for entry in get_registry().policies.values()}
-    return [*card_claims(cards), *CORE_CLAIMS]
+    return {entry.type: entry.card for entry in get_registry().policies.values()}
 
 
 SPEEDUP_TOLERANCE = 0.8
@@ -215,6 +218,7 @@ def run(out_dir: Path) -> list[Verdict]:
     gpu = device if device.startswith("cuda") else None
     claims = all_claims()
     verdicts = compare(results, gpu=gpu, claims=claims)
+    unclaimed = sorted(policy_type for policy_type, card in installed_cards().items() if card.bench is None)
     rows = [[v.policy, v.text, v.source, v.local, v.outcome, v.why] for v in verdicts]
     counts = {outcome: sum(v.outcome == outcome for v in verdicts)
               for outcome in ("supported", "contradicted", "cannot test here")}
@@ -222,6 +226,8 @@ def run(out_dir: Path) -> list[Verdict]:
            {"benches_found": sorted(results), "device": device, "counts": counts,
             "claims": [asdict(claim) for claim in claims], "verdicts": [asdict(v) for v in verdicts]}, out_dir)
     click.echo("\nguide claims: " + ", ".join(f"{n} {outcome}" for outcome, n in counts.items()))
+    if unclaimed:
+        click.echo(f"not checked: {', '.join(unclaimed)} (no PolicyCard.bench on the card, so no claims)")
     return verdicts
 
 

@@ -125,7 +125,7 @@ def _policyzoo_loader(root: Path, config: Any, batch_size: int, workers: int) ->
     import torch
     from accelerate import Accelerator
 
-    from policyzoo.specs import ACTION_KEY
+    from policyzoo.features import ACTION_KEY
     from policyzoo_runtime.datasets import read_meta
     from policyzoo_runtime.lerobot.datasets import open_dataset
     from policyzoo_runtime.lerobot.frames import float_batches, sample_positions, training_frames

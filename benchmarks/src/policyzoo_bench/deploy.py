@@ -1,6 +1,6 @@
 """`policyzoo bench deploy`: a policy driving the simulated bimanual SO101 at 30 Hz, synchronous and async.
 
-The policy is `--policy=TYPE`, or else the installed one whose card sets `deploy_benchmark` (ACT's does).
+The policy is `--policy=TYPE`, or else the installed one whose card sets `bench.deploy` (ACT's does).
 """
 
 from __future__ import annotations
@@ -18,17 +18,18 @@ ON_TIME_GOAL_PCT = 99.5
 
 
 def pick_policy(requested: str | None) -> str:
-    """`requested` if it is installed, else the first installed type whose card sets `deploy_benchmark`."""
+    """`requested` if it is installed, else the first installed type whose card sets `bench.deploy`."""
     from policyzoo.errors import BadInput
     from policyzoo.registry import get_registry
 
     registry = get_registry()
     if requested is not None:
         return registry.policy(requested, flag="--policy").type
-    marked = sorted(entry.type for entry in registry.policies.values() if entry.card.deploy_benchmark)
+    marked = sorted(entry.type for entry in registry.policies.values()
+                    if entry.card.bench is not None and entry.card.bench.deploy)
     if not marked:
         installed = ", ".join(sorted(registry.policies)) or "none"
-        raise BadInput(f"--policy: no installed policy's card sets deploy_benchmark; pass --policy=TYPE "
+        raise BadInput(f"--policy: no installed policy's card sets bench.deploy; pass --policy=TYPE "
                        f"(installed: {installed})")
     return marked[0]
 
@@ -167,7 +168,7 @@ def run(duration_s: float, fps: int, threads: int, out_dir: Path, policy_type: s
     "with the control loop and the simulator's rendering).",
 )
 @click.option("--policy", "policy_type", default=None, metavar="TYPE",
-              help="The policy to drive [default: the installed one whose card sets deploy_benchmark].")
+              help="The policy to drive [default: the installed one whose card sets bench.deploy].")
 @click.option("--out_dir", type=click.Path(path_type=Path), default=Path("bench-results"), show_default=True)
 def command(duration_s: float, fps: int, threads: int, policy_type: str | None, out_dir: Path) -> None:
     """A policy (default size, freshly built) on the simulator: sync vs async ticks on time."""

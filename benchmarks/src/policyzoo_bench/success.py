@@ -1,6 +1,6 @@
 """`policyzoo bench success`: train every installed policy type on scripted demos of a simulator task with the
-settings its plugin declares (`PolicyCard.presets`), evaluate every checkpoint on seeds no demo used, and
-report success rates side by side: the comparison table, measured.
+settings its plugin declares (`PolicyCard.bench.presets`), evaluate every checkpoint on seeds no demo used,
+and report success rates side by side: the comparison table, measured.
 
 Everything lands in `--work_dir` (demos, one training run per type, one evaluation per checkpoint), so an
 interrupted benchmark resumes where it stopped and a finished one reprints its table without recomputing.
@@ -20,10 +20,10 @@ from typing import Any
 
 import click
 
+from policyzoo.card import FinishPhase, TaskPresets, TrainingPreset
 from policyzoo.errors import BadInput
 from policyzoo.flags import flag_text
 from policyzoo.interrupts import Terminated
-from policyzoo.specs import FinishPhase, TaskPresets, TrainingPreset
 from policyzoo_bench.report import report
 from policyzoo_runtime.counts import MAX_EPISODES
 from policyzoo_runtime.evaluation.sim import UNSEEN_SEED, sim_env_for_task
@@ -128,16 +128,17 @@ def presets_for(task: str, wanted: list[str]) -> dict[str, TaskPresets]:
     entries = get_registry().policies
     for name in wanted:
         get_registry().policy(name, flag="--policies")  # unknown or not installed: one clear line
-    names = wanted or sorted(name for name, entry in entries.items() if task in entry.card.presets)
+    declared = {name: entry.card.bench.presets if entry.card.bench else {} for name, entry in entries.items()}
+    names = wanted or sorted(name for name, presets in declared.items() if task in presets)
     if not names:
         raise BadInput(f"--task={task}: no installed policy plugin declares settings for it "
-                       f"(PolicyCard.presets['{task}'])")
+                       f"(PolicyCard.bench.presets['{task}'])")
     chosen: dict[str, TaskPresets] = {}
     for name in names:
-        presets = entries[name].card.presets.get(task)
+        presets = declared[name].get(task)
         if presets is None:
             raise BadInput(f"--policies={name}: its plugin declares no settings for task '{task}' "
-                           f"(PolicyCard.presets); tasks it has: {', '.join(entries[name].card.presets) or 'none'}")
+                           f"(PolicyCard.bench.presets); tasks it has: {', '.join(declared[name]) or 'none'}")
         chosen[name] = presets
     return chosen
 

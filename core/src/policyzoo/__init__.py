@@ -6,21 +6,13 @@ Importing this package never imports torch or LeRobot; model code is imported wh
 from importlib.metadata import PackageNotFoundError, version
 
 from policyzoo.api import build_policy, get_spec, list_policies, load_policy
+from policyzoo.card import Bench, Guide, PolicyCard, Source
 from policyzoo.errors import BadInput
+from policyzoo.features import Features, Mismatch, check_compatibility
 from policyzoo.handle import PolicyFactory, PolicyHandle
 from policyzoo.hookspecs import TrainRun, hookimpl
 from policyzoo.plugins import CONTRACT_VERSION
-from policyzoo.specs import (
-    CameraSpec,
-    Features,
-    JointSpec,
-    Mismatch,
-    PolicyCard,
-    PolicySpec,
-    RobotSpec,
-    Source,
-    check_compatibility,
-)
+from policyzoo.spec import CameraSpec, JointSpec, PolicySpec, RobotSpec
 
 try:
     __version__ = version("policyzoo")
@@ -30,8 +22,10 @@ except PackageNotFoundError:  # running from a source tree
 __all__ = [
     "CONTRACT_VERSION",
     "BadInput",
+    "Bench",
     "CameraSpec",
     "Features",
+    "Guide",
     "JointSpec",
     "Mismatch",
     "PolicyCard",

@@ -8,9 +8,10 @@ from typing import Any
 
 from policyzoo.checkpoint import check_saved_policy, load_error, policy_type_of, resolve_pretrained
 from policyzoo.errors import BadInput
+from policyzoo.features import Features, check_compatibility
 from policyzoo.handle import FineTune, PolicyHandle
 from policyzoo.registry import PolicyEntry, get_registry
-from policyzoo.specs import Features, PolicySpec, check_compatibility
+from policyzoo.spec import PolicySpec
 
 
 def list_policies() -> list[PolicyEntry]:

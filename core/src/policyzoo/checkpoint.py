@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from policyzoo._processor_guard import check_processor_file
 from policyzoo.errors import BadInput
 from policyzoo.files import write_atomic
-from policyzoo.specs import RobotSpec
+from policyzoo.spec import RobotSpec
 
 META_FILE = "policyzoo.json"
 CONFIG_FILE = "config.json"

@@ -8,7 +8,7 @@ from typing import Any, TypeVar
 from pydantic import ValidationError
 
 from policyzoo.errors import BadInput, did_you_mean
-from policyzoo.specs import PolicySpec
+from policyzoo.spec import PolicySpec
 
 T = TypeVar("T")
 _TRUE = {"true", "1", "yes", "on"}

@@ -7,7 +7,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
-from policyzoo.specs import Features, PolicySpec
+from policyzoo.features import Features
+from policyzoo.spec import PolicySpec
 
 if TYPE_CHECKING:
     import torch

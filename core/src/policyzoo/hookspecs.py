@@ -8,7 +8,7 @@ from typing import Any
 
 import pluggy
 
-from policyzoo.specs import PolicySpec
+from policyzoo.spec import PolicySpec
 
 hookspec = pluggy.HookspecMarker("policyzoo")
 hookimpl = pluggy.HookimplMarker("policyzoo")

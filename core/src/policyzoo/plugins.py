@@ -14,6 +14,7 @@ from importlib.metadata import EntryPoint, entry_points
 from typing import Any
 
 import pluggy
+from pydantic import ValidationError
 
 from policyzoo import hookspecs
 from policyzoo._clashes import PREFER_VARIABLE, Clash, ignored_note, read_preferences
@@ -268,6 +269,13 @@ def _distribution(entry_point: EntryPoint) -> str:
 
 
 def _one_line(exc: BaseException) -> str:
+    """The message on one line; a pydantic error as 'PolicyCard: title: Field required' (no input dump)."""
+    if isinstance(exc, ValidationError):
+        problems = []
+        for error in exc.errors():
+            place = ".".join(str(part) for part in error["loc"])
+            problems.append(f"{place}: {error['msg']}" if place else error["msg"])
+        return f"{exc.title}: " + "; ".join(problems)
     return " ".join(str(exc).split())
 
 

@@ -8,9 +8,10 @@ from typing import Any, TypeVar
 
 from policyzoo._catalogue import FIRST_PARTY
 from policyzoo._clashes import Clash, ignored_note
+from policyzoo.card import PolicyCard
 from policyzoo.errors import BadInput, did_you_mean
 from policyzoo.plugins import PluginInfo, PluginProblem, Plugins, clash_problem, get_plugins
-from policyzoo.specs import PolicyCard, PolicySpec, RobotSpec
+from policyzoo.spec import PolicySpec, RobotSpec
 
 
 @dataclass(frozen=True)

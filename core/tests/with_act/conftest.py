@@ -14,7 +14,7 @@ import pytest
 
 from policyzoo import Features
 from policyzoo.checkpoint import DatasetRef, read_meta, write_meta
-from policyzoo.specs import CameraSpec, JointSpec, RobotSpec
+from policyzoo.spec import CameraSpec, JointSpec, RobotSpec
 
 FAKE_TOKEN = "hf_" + "Q" * 34
 LOCAL_DATA = "/home/someone/private/so101_data"

@@ -128,7 +128,7 @@ def test_every_installed_preset_names_flags_lerobot_takes() -> None:
 
     checked = 0
     for entry in get_registry().policies.values():
-        for presets in entry.card.presets.values():
+        for presets in (entry.card.bench.presets if entry.card.bench else {}).values():
             for preset in (presets.cpu, presets.gpu, presets.demo):
                 phases = [] if preset is None else [preset.flags, *([preset.finish.flags] if preset.finish else [])]
                 for flags in filter(None, phases):

@@ -19,7 +19,7 @@ EVAL = ["--episode_time_s=0.2", "--reset_time_s=0.1"]
 def checkpoint(tmp_path_factory):
     """A tiny untrained ACT for the bimanual joints and a 32x24 `left_top` camera."""
     from policyzoo import build_policy, get_spec
-    from policyzoo.specs import CameraSpec
+    from policyzoo.spec import CameraSpec
     from policyzoo_bench.deploy import random_stats
     from policyzoo_so101.specs import SO101_BIMANUAL
 

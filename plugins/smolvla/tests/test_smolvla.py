@@ -10,9 +10,9 @@ import torch
 
 import policyzoo
 from policyzoo.errors import BadInput
+from policyzoo.features import Features
 from policyzoo.flags import make_spec
 from policyzoo.handle import PolicyHandle
-from policyzoo.specs import Features
 from policyzoo_runtime.testing import PolicyContract, bimanual_so101_features, random_batch
 from policyzoo_smolvla.spec import SmolVLASpec
 

@@ -83,8 +83,8 @@ def test_fine_tunes_smolvla_base_from_the_hub_cache_offline(
 
 
 def test_recommend_fine_tunes_smolvla_base_with_the_datasets_cameras() -> None:
+    from policyzoo.features import Features
     from policyzoo.registry import get_registry
-    from policyzoo.specs import Features
     from policyzoo_runtime.recommend import Candidate, Facts, train_command
 
     card = get_registry().policy("smolvla").card

@@ -8,8 +8,9 @@ import pytest
 import torch
 
 from policyzoo.api import build_policy, load_policy
+from policyzoo.features import Features
 from policyzoo.registry import get_registry
-from policyzoo.specs import Features, PolicySpec
+from policyzoo.spec import PolicySpec
 from policyzoo_runtime.testing import (
     PolicyContract,
     bimanual_so101_features,

@@ -7,9 +7,10 @@ import torch
 
 from policyzoo.api import build_policy
 from policyzoo.errors import BadInput
+from policyzoo.features import Features
 from policyzoo.flags import make_spec
 from policyzoo.handle import PolicyHandle
-from policyzoo.specs import Features, PolicySpec
+from policyzoo.spec import PolicySpec
 from policyzoo_runtime.testing import (
     PolicyContract,
     assert_deploy_sends_what_select_action_gives,

@@ -95,7 +95,7 @@ def _check_feature(key: str, feature: Any, path: Path) -> None:
 
 
 def _image_shape(shape: list[int], names: Any, where: str) -> tuple[int, int, int]:
-    """(height, width, channels) of a camera's declared shape, laid out as `policyzoo.specs.Features` reads it."""
+    """(height, width, channels) of a camera's declared shape, laid out as policyzoo's `Features` reads it."""
     if len(shape) != 3:
         raise BadInput(f"{where} has shape {list(shape)}; a camera's shape is [height, width, channels]: "
                        f"{FIX_INFO}")

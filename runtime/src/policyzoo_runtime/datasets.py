@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from policyzoo.errors import BadInput
-from policyzoo.specs import IMAGE_PREFIX, REWARD_KEY, Features
+from policyzoo.features import IMAGE_PREFIX, REWARD_KEY, Features
 from policyzoo_runtime.dataset_check import check_files, check_info
 
 

@@ -1,15 +1,15 @@
-"""`policyzoo demo`: the policy whose card declares demo settings for the demo task (`PolicyCard.presets[task]
-.demo`; ACT's does), trained on the embedded sample of that task with them, then evaluated in that task's
-simulator. No torch here."""
+"""`policyzoo demo`: the policy whose card declares demo settings for the demo task
+(`PolicyCard.bench.presets[task].demo`; ACT's does), trained on the embedded sample of that task with them,
+then evaluated in that task's simulator. No torch here."""
 
 from __future__ import annotations
 
 import time
 from typing import Any
 
+from policyzoo.card import TrainingPreset
 from policyzoo.errors import BadInput
 from policyzoo.flags import Flags, flag_text
-from policyzoo.specs import TrainingPreset
 
 DEMO_TASK = "lift"
 DEMO_EPISODES = 10
@@ -23,11 +23,12 @@ def demo_policy(task: str = DEMO_TASK) -> tuple[str, TrainingPreset]:
 
     policies = get_registry().policies
     for policy_type, entry in sorted(policies.items()):
-        presets = entry.card.presets.get(task)
+        presets = entry.card.bench.presets.get(task) if entry.card.bench else None
         if presets is not None and presets.demo is not None:
             return policy_type, presets.demo
     raise BadInput(f"demo: no installed policy's card declares demo settings for task '{task}' "
-                   f"(PolicyCard.presets['{task}'].demo; installed: {', '.join(sorted(policies)) or 'none'}); "
+                   f"(PolicyCard.bench.presets['{task}'].demo; installed: "
+                   f"{', '.join(sorted(policies)) or 'none'}); "
                    f"install one that does (policyzoo policies list shows the installable ones)")
 
 

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from policyzoo.errors import BadInput
-from policyzoo.specs import STATE_KEY, Features
+from policyzoo.features import STATE_KEY, Features
 
 FLOAT_SLACK = 1e-3
 """How far above 1.0 a float image may go (rounding) before it is taken for 0-255 values."""

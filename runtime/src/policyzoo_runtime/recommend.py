@@ -3,9 +3,10 @@
 Facts come from the dataset's `meta/info.json` (episodes, cameras, rewards, tasks), the GPU memory and
 the user's goal. Hard limits (no rewards for a reward-based method, too little GPU memory, images a
 policy cannot take) rule a policy out; everything else adds or removes points, each with its reason.
-Every policy is judged by the fields of its card alone (`PolicyCard.goals` for the goal, the camera,
-reward, language and memory fields for the rest): a third-party card is ranked exactly like a first-party
-one, and a card silent about the goal gets no points for it. Pure Python: never imports torch or LeRobot.
+Every policy is judged by the fields of its card alone (`Guide.goals` for the goal, the camera, reward,
+language and memory fields for the rest): a third-party card is ranked exactly like a first-party one, a
+card silent about the goal gets no points for it, and a card without a guide is left unranked, with a note.
+Pure Python: never imports torch or LeRobot.
 """
 
 from __future__ import annotations
@@ -17,11 +18,13 @@ import subprocess
 from dataclasses import dataclass, field
 
 from policyzoo._catalogue import FIRST_PARTY
+from policyzoo.card import GOALS, PolicyCard
 from policyzoo.errors import BadInput
-from policyzoo.specs import GOALS, Features, PolicyCard
+from policyzoo.features import Features
 
 GPU_ONLY_GB = 8
 """A policy whose card needs at least this much GPU memory to train at batch 8 is ruled out without a GPU."""
+NO_GUIDE = "no guide data: its card has no guide (PolicyCard.guide), so it is not ranked"
 
 
 @dataclass(frozen=True)
@@ -101,17 +104,22 @@ def recommend(facts: Facts, pool: list[Candidate] | None = None) -> list[Candida
             candidate.reasons.append(f"· not installed: pip install {candidate.distribution} (its card, which "
                                      f"says how well it fits, comes with it)")
             continue
+        if candidate.card.guide is None:
+            candidate.eligible = False
+            candidate.reasons.append(f"· {NO_GUIDE}")
+            continue
         _goal(candidate, facts)
         _language(candidate, facts)
         _memory(candidate, facts)
         _data(candidate, facts)
         if not candidate.installed:
             candidate.reasons.append(f"· not installed: pip install {candidate.distribution}")
-    return sorted(pool, key=lambda c: (c.card is None, not c.eligible, -c.score, c.type))
+    return sorted(pool, key=lambda c: (c.card is None, c.card is not None and c.card.guide is None,
+                                       not c.eligible, -c.score, c.type))
 
 
 def _goal(candidate: Candidate, facts: Facts) -> None:
-    fit = candidate.card.goals.get(facts.goal)
+    fit = candidate.card.guide.goals.get(facts.goal)
     if fit is None:
         candidate.add(0, f"{facts.goal}: its card says nothing about this goal, so no points for it")
         return
@@ -120,9 +128,9 @@ def _goal(candidate: Candidate, facts: Facts) -> None:
 
 
 def _language(candidate: Candidate, facts: Facts) -> None:
-    card = candidate.card
-    takes_text = card.needs_language or any("language" in item.lower() for item in card.best_for)
-    ignores_text = any("language" in item.lower() for item in card.not_for)
+    card, guide = candidate.card, candidate.card.guide
+    takes_text = card.needs_language or any("language" in item.lower() for item in guide.best_for)
+    ignores_text = any("language" in item.lower() for item in guide.not_for)
     if facts.wants_language:
         why = "--language=true" if facts.language else f"the dataset has {facts.tasks} tasks"
         if takes_text:
@@ -134,7 +142,7 @@ def _language(candidate: Candidate, facts: Facts) -> None:
 
 
 def _memory(candidate: Candidate, facts: Facts) -> None:
-    low, high = candidate.card.train_memory_gb
+    low, high = candidate.card.guide.train_memory_gb
     need = f"about {low:g}–{high:g} GB to train" if high > low else f"about {low:g} GB to train"
     if facts.gpu_memory_gb is None:
         if low >= GPU_ONLY_GB:
@@ -151,37 +159,38 @@ def _memory(candidate: Candidate, facts: Facts) -> None:
 
 
 def _data(candidate: Candidate, facts: Facts) -> None:
-    card = candidate.card
+    card, guide = candidate.card, candidate.card.guide
     features = facts.features
     if features is None:
         return
     if card.needs_reward and not features.has_reward:
         candidate.rule_out("the dataset has no rewards (next.reward)")
     cameras = len(features.visual)
-    if cameras < card.min_cameras:
-        candidate.rule_out(f"needs at least {card.min_cameras} camera(s), the dataset has {cameras}")
-    if card.max_cameras is not None and cameras > card.max_cameras:
-        if card.max_cameras == 0:
+    if cameras < guide.min_cameras:
+        candidate.rule_out(f"needs at least {guide.min_cameras} camera(s), the dataset has {cameras}")
+    if guide.max_cameras is not None and cameras > guide.max_cameras:
+        if guide.max_cameras == 0:
             candidate.rule_out(f"takes no cameras, the dataset has {cameras}")
         else:
             first = sorted(features.visual)[0]
-            candidate.add(-2, f"takes at most {card.max_cameras} camera(s), the dataset has {cameras}: train on one with "
-                              f"--policy.image_key={first}")
-    if card.square_images:
+            candidate.add(-2, f"takes at most {guide.max_cameras} camera(s), the dataset has {cameras}: "
+                              f"train on one with --policy.image_key={first}")
+    if guide.square_images:
         shapes = {shape[1:] for shape in features.visual.values()}
         if any(height != width for height, width in shapes):
             sizes = ", ".join(f"{h}x{w}" for h, w in sorted(shapes))
             candidate.rule_out(f"needs square images, the dataset's are {sizes}")
-    if card.same_shape_cameras and len(set(features.visual.values())) > 1:
+    if guide.same_shape_cameras and len(set(features.visual.values())) > 1:
         candidate.rule_out("needs all cameras to have the same shape, the dataset's differ")
     _episodes(candidate, facts)
 
 
 def _episodes(candidate: Candidate, facts: Facts) -> None:
-    wanted = episodes_wanted(candidate.card.episodes_needed.value)
+    needed = candidate.card.guide.episodes_needed.value
+    wanted = episodes_wanted(needed)
     if facts.episodes is None or wanted is None:
         return
-    per_task = " per task" if "per task" in candidate.card.episodes_needed.value else ""
+    per_task = " per task" if "per task" in needed else ""
     if facts.episodes < wanted:
         candidate.add(-2, f"the dataset has {facts.episodes} episodes; its card suggests about {wanted}{per_task}")
     else:
@@ -196,26 +205,27 @@ def episodes_wanted(text: str) -> int | None:
 
 def train_command(winner: Candidate, facts: Facts) -> str:
     """The exact `policyzoo train` line for the winner: fine-tuning its card's pretrained base when it has one,
-    with the --steps of its card."""
-    card, base = winner.card, winner.card.pretrained_base
+    with the --steps of its card (a card without a guide: the plain line)."""
+    guide = winner.card.guide
+    base = guide.pretrained_base if guide else None
     parts = ["policyzoo train"]
     if facts.dataset_flag:
         parts.append(facts.dataset_flag)
     parts.append(f"--policy.path={base.repo_id}" if base else f"--policy.type={winner.type}")
     parts.append(f"--policy.device={gpu_device(facts) if facts.gpu_memory_gb else 'cpu'}")
-    if facts.gpu_memory_gb:
-        low, high = card.train_memory_gb
+    if facts.gpu_memory_gb and guide:
+        low, high = guide.train_memory_gb
         parts.append("--batch_size=8" if facts.gpu_memory_gb >= high else "--batch_size=4")
         if facts.gpu_memory_gb < high:
             parts.append("--policy.use_amp=true")
     features = facts.features
-    if features and card.max_cameras and len(features.visual) > card.max_cameras:
+    if features and guide and guide.max_cameras and len(features.visual) > guide.max_cameras:
         parts.append(f"--policy.image_key={sorted(features.visual)[0]}")
     if base and features and base.cameras:
         pairs = {camera: name for camera, name in zip(features.visual, base.cameras, strict=False) if camera != name}
         if pairs:
             parts.append(f"--rename_map='{json.dumps(pairs)}'")
-    steps = base.steps if base else card.train_steps
+    steps = base.steps if base else (guide.train_steps if guide else None)
     if steps is not None:
         parts.append(f"--steps={steps}")
     return " ".join(parts)  # no --output_dir: train writes to a new dated folder each run

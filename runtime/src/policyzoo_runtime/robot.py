@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
-from policyzoo.specs import RobotSpec
+from policyzoo.spec import RobotSpec
 
 if TYPE_CHECKING:
     import numpy as np

@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from policyzoo.specs import ACTION_KEY, REWARD_KEY, STATE_KEY, Features
+from policyzoo.features import ACTION_KEY, REWARD_KEY, STATE_KEY, Features
 
 SO101_MOTORS = ("shoulder_pan", "shoulder_lift", "elbow_flex", "wrist_flex", "wrist_roll", "gripper")
 BIMANUAL_JOINTS = [f"{side}_{motor}.pos" for side in ("left", "right") for motor in SO101_MOTORS]

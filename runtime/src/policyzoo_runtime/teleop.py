@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 from policyzoo.errors import BadInput, did_you_mean
-from policyzoo.specs import RobotSpec
+from policyzoo.spec import RobotSpec
 
 if TYPE_CHECKING:
     import numpy as np

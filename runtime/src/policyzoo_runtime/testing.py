@@ -31,9 +31,10 @@ from pydantic import ValidationError
 
 from policyzoo.api import build_policy, get_spec, load_policy, spec_schema
 from policyzoo.checkpoint import META_FILE, PICKLE_SUFFIXES
+from policyzoo.features import ACTION_KEY, Features
 from policyzoo.handle import PolicyHandle
 from policyzoo.registry import get_registry
-from policyzoo.specs import ACTION_KEY, Features, JointSpec, PolicySpec, RobotSpec
+from policyzoo.spec import JointSpec, PolicySpec, RobotSpec
 from policyzoo_runtime.synthetic import (
     TASK,
     bimanual_so101_features,

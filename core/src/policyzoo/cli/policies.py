@@ -7,9 +7,9 @@ import json
 import click
 
 from policyzoo._catalogue import FIRST_PARTY
+from policyzoo.card import Bench, Guide, TrainingIndicator
 from policyzoo.cli.base import SuggestingGroup, print_table
 from policyzoo.registry import get_registry
-from policyzoo.specs import PolicyCard
 
 
 @click.group(cls=SuggestingGroup)
@@ -60,48 +60,55 @@ def show_command(policy_type: str) -> None:
     card = entry.card
     click.echo(f"{entry.type}: {card.title} ({entry.distribution} {entry.version})")
     click.echo(card.summary)
-    facts = [
-        ("architecture", card.architecture),
-        ("training", card.training),
-        ("cameras", card.cameras),
-        ("needs language", "yes" if card.needs_language else "no"),
-        ("needs reward", "yes" if card.needs_reward else "no"),
-        ("best for", "; ".join(card.best_for)),
-        ("not for", "; ".join(card.not_for)),
-        ("episodes needed", f"{card.episodes_needed.value}  [{card.episodes_needed.source}]"),
-        ("GPU memory, training", f"{card.train_memory_gb[0]:g}-{card.train_memory_gb[1]:g} GB at batch 8  "
-                                 f"[{card.train_memory_source}]"),
-        ("GPU memory, inference", f"{card.inference_memory.value}  [{card.inference_memory.source}]"),
-        ("latency", f"{card.latency.value}  [{card.latency.source}]"),
-        ("parameters", f"{card.parameters.value}  [{card.parameters.source}]"),
-    ]
+    guide, bench = card.guide, card.bench
+    facts = [("architecture", card.architecture)]
+    if card.training:
+        facts.append(("training", card.training))
+    if guide is not None:
+        facts.append(("cameras", guide.cameras))
+    facts += [("needs language", "yes" if card.needs_language else "no"),
+              ("needs reward", "yes" if card.needs_reward else "no")]
+    facts += _guide_rows(guide) if guide is not None else [("guide", "none on its card: policyzoo recommend "
+                                                                      "leaves it unranked")]
     if card.paper:
         facts.append(("paper", card.paper))
-    if card.indicator is not None:
-        facts.append(("expected loss", _indicator_text(card)))
+    if guide is not None and guide.indicator is not None:
+        facts.append(("expected loss", _indicator_text(guide.indicator)))
     click.echo()
     print_table(["", ""], facts)
-    if card.goals:
+    if guide is not None and guide.goals:
         click.echo("\nfit per goal (policyzoo recommend --goal=GOAL; a goal not listed scores 0):")
         print_table(["GOAL", "SCORE", "WHY"], [
             [goal, fit.score, fit.reason + (f"  [{'; '.join(fit.sources)}]" if fit.sources else "")]
-            for goal, fit in card.goals.items()])
-    if card.claims:
+            for goal, fit in guide.goals.items()])
+    if bench is not None and bench.claims:
         click.echo("\nclaims (policyzoo bench claims checks them here):")
         print_table(["CLAIM", "TEXT", "SOURCE"], [[f"{entry.type}-{claim.id}", claim.text, claim.source]
-                                                  for claim in card.claims])
+                                                  for claim in bench.claims])
     click.echo("\nsettings (--policy.NAME=VALUE):")
     rows = []
     for name, field in entry.spec.model_fields.items():
         rows.append([name, field.default if not field.is_required() else "(required)", field.description or ""])
     print_table(["NAME", "DEFAULT", "MEANING"], rows)
-    if card.presets:
+    if bench is not None and bench.presets:
         click.echo("\nsimulator presets (policyzoo bench success --task=TASK; policyzoo demo):")
-        print_table(["TASK", "SCALE", "STEPS", "BATCH", "DEMOS", "NOTE"], preset_rows(card))
+        print_table(["TASK", "SCALE", "STEPS", "BATCH", "DEMOS", "NOTE"], preset_rows(bench))
 
 
-def _indicator_text(card: PolicyCard) -> str:
-    indicator = card.indicator
+def _guide_rows(guide: Guide) -> list[tuple[str, str]]:
+    return [
+        ("best for", "; ".join(guide.best_for)),
+        ("not for", "; ".join(guide.not_for)),
+        ("episodes needed", f"{guide.episodes_needed.value}  [{guide.episodes_needed.source}]"),
+        ("GPU memory, training", f"{guide.train_memory_gb[0]:g}-{guide.train_memory_gb[1]:g} GB at batch 8  "
+                                 f"[{guide.train_memory_source}]"),
+        ("GPU memory, inference", f"{guide.inference_memory.value}  [{guide.inference_memory.source}]"),
+        ("latency", f"{guide.latency.value}  [{guide.latency.source}]"),
+        ("parameters", f"{guide.parameters.value}  [{guide.parameters.source}]"),
+    ]
+
+
+def _indicator_text(indicator: TrainingIndicator) -> str:
     figures = []
     if indicator.start is not None:
         figures.append(f"about {indicator.start:g} at the start")
@@ -110,9 +117,9 @@ def _indicator_text(card: PolicyCard) -> str:
     return "; ".join([", ".join(figures), indicator.note] if figures else [indicator.note])
 
 
-def preset_rows(card: PolicyCard) -> list[list[object]]:
+def preset_rows(bench: Bench) -> list[list[object]]:
     rows: list[list[object]] = []
-    for task, presets in sorted(card.presets.items()):
+    for task, presets in sorted(bench.presets.items()):
         for scale in ("cpu", "gpu", "demo"):
             preset = getattr(presets, scale)
             if preset is not None:

@@ -23,7 +23,7 @@ from torch.nn import functional as F
 
 from policyzoo import BadInput, Features
 from policyzoo.checkpoint import CONFIG_FILE, WEIGHTS_FILE, CheckpointMeta, read_meta, write_meta
-from policyzoo.specs import ACTION_KEY
+from policyzoo.features import ACTION_KEY
 
 from .spec import MlpBcSpec
 

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from pydantic import Field, model_validator
 
-from policyzoo import Features, Mismatch, PolicyCard, PolicySpec, Source
-from policyzoo.specs import STATE_KEY, GoalFit, TaskPresets, TrainingIndicator, TrainingPreset
+from policyzoo import Bench, Features, Guide, Mismatch, PolicyCard, PolicySpec, Source
+from policyzoo.card import GoalFit, TaskPresets, TrainingIndicator, TrainingPreset
+from policyzoo.features import STATE_KEY
 
 MEASURED = ("measured for policyzoo's plugin template: default settings, 12-dim state and action, 2 cameras, "
             "2-core CPU")
@@ -42,12 +43,9 @@ class MlpBcSpec(PolicySpec):
                          fix="record the joint positions as observation.state")]
 
 
-CARD = PolicyCard(
-    title="MLP behaviour cloning",
-    summary="Behaviour cloning with a small MLP over state and pooled camera features; no LeRobot class",
-    architecture="a 2-layer strided conv encoder per camera (global average pooled) and an MLP over the "
-                 "normalized state and those features, predicting chunk_size actions at once",
-    training="imitation learning: L1 loss on mean/std-normalized actions, AdamW with cosine decay",
+# What `policyzoo recommend` ranks by (a goal left out of `goals` scores 0, and the ranking says the card is
+# silent), `policies show` prints and the end-of-training summary compares the loss with (`indicator`).
+GUIDE = Guide(
     cameras="any number (optional; state only works too)",
     best_for=["a baseline to compare other policies against", "a template for writing a plugin"],
     not_for=["multimodal demonstrations (it averages them)", "language-conditioned tasks"],
@@ -58,16 +56,29 @@ CARD = PolicyCard(
     latency=Source(value="about 1 ms per 10-action chunk (480x640 or 96x128 cameras); under 1 us per queued "
                          "action", source=MEASURED),
     parameters=Source(value="0.19 M (187,992)", source=MEASURED),
-    # What `policyzoo bench success --task=lift` trains: a third-party policy enters the table by declaring this.
-    presets={"lift": TaskPresets(cpu=TrainingPreset(
-        policy={"chunk_size": 20, "n_action_steps": 10, "dropout": 0.0}, steps=3000, batch_size=32,
-        save_freq=1000, demos=50, note="the default MLP, no dropout"))},
-    # What policyzoo computes from, for every plugin alike: `policyzoo recommend --goal=GOAL` scores a policy by
-    # `goals` only (a goal left out scores 0, and the ranking says the card is silent), the end-of-training
-    # summary compares the loss with `indicator`, and `policyzoo bench claims` checks each of `claims`
-    # (policyzoo.specs.PolicyClaim) on the user's machine. Claim only what a source backs.
     goals={"research": GoalFit(score=1, reason="a simple baseline to compare other policies against")},
     indicator=TrainingIndicator(note="an L1 error on normalized actions; no reference figure yet: judge the run "
                                      "by evaluation (policyzoo eval)"),
+)
+
+# What `policyzoo bench success --task=lift` trains (a third-party policy enters the table by declaring this),
+# and the published figures `policyzoo bench claims` checks on the user's machine (`claims`, each a
+# policyzoo.card.PolicyClaim). Claim only what a source backs.
+BENCH = Bench(
+    presets={"lift": TaskPresets(cpu=TrainingPreset(
+        policy={"chunk_size": 20, "n_action_steps": 10, "dropout": 0.0}, steps=3000, batch_size=32,
+        save_freq=1000, demos=50, note="the default MLP, no dropout"))},
     claims=(),
+)
+
+# Only title, summary and architecture are required: a card without `guide` or `bench` is listed and shown,
+# and left out of the ranking and the benchmarks. policyzoo computes from these fields for every plugin alike.
+CARD = PolicyCard(
+    title="MLP behaviour cloning",
+    summary="Behaviour cloning with a small MLP over state and pooled camera features; no LeRobot class",
+    architecture="a 2-layer strided conv encoder per camera (global average pooled) and an MLP over the "
+                 "normalized state and those features, predicting chunk_size actions at once",
+    training="imitation learning: L1 loss on mean/std-normalized actions, AdamW with cosine decay",
+    guide=GUIDE,
+    bench=BENCH,
 )

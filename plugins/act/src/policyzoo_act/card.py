@@ -7,20 +7,14 @@ guide; each carries its source. Where the popular guide disagrees with LeRobot's
 
 from __future__ import annotations
 
-from policyzoo.specs import GoalFit, PolicyCard, PolicyClaim, Source, TrainingIndicator
+from policyzoo.card import Bench, GoalFit, Guide, PolicyCard, PolicyClaim, Source, TrainingIndicator
 from policyzoo_act.presets import PRESETS
 
 HARDWARE_GUIDE = "LeRobot hardware guide, batch 8"
 MEASURED = "policyzoo, LeRobot 0.4.4 defaults, 2-core CPU"
 PAPER = "ACT paper (Zhao et al. 2023)"
 
-CARD = PolicyCard(
-    title="Action Chunking Transformer (ACT)",
-    summary="Action Chunking Transformer: fast, data-efficient imitation",
-    architecture="ResNet18 image backbone shared by all cameras, 4-layer transformer encoder, 1-layer "
-                 "non-causal decoder, CVAE with a 4-layer encoder; predicts chunks of 100 actions and by "
-                 "default executes all 100 (temporal ensembling needs n_action_steps=1)",
-    training="imitation learning: L1 action loss plus a KL term (CVAE)",
+GUIDE = Guide(
     cameras="any number (one shared backbone)",
     best_for=["precise bimanual manipulation", "small datasets", "low-latency control on modest GPUs"],
     not_for=["language-conditioned multi-task", "demonstrations mixing very different strategies"],
@@ -32,8 +26,6 @@ CARD = PolicyCard(
     latency=Source(value="about 10 ms per chunk on an RTX 2080 Ti; 0.27 s on a 2-core CPU, 0.5 ms per "
                          "queued action", source="ACT paper; " + MEASURED),
     parameters=Source(value="51.6 M", source=MEASURED),
-    paper="https://arxiv.org/abs/2304.13705",
-    presets=PRESETS,
     goals={
         "production": GoalFit(score=5, reason="reliable on real arms, fast chunked inference on modest GPUs",
                               sources=(PAPER,)),
@@ -45,11 +37,29 @@ CARD = PolicyCard(
                                 sources=(PAPER,)),
     },
     indicator=TrainingIndicator(start=1.0, goal=0.1, note="the guide"),
+)
+
+
+BENCH = Bench(
+    presets=PRESETS,
     claims=(
         PolicyClaim(id="control-hz", text="ACT controls the robot at 50 Hz (about 10 ms per inference)",
                     kind="control_hz", value=50, source=PAPER, hardware="RTX 2080 Ti"),
         PolicyClaim(id="memory", text="ACT trains in 2-6 GB of GPU memory at batch 8", kind="train_memory_gb",
                     value=(2, 6), source="LeRobot hardware guide", hardware="GPU"),
     ),
-    deploy_benchmark=True,
+    deploy=True,
+)
+
+
+CARD = PolicyCard(
+    title="Action Chunking Transformer (ACT)",
+    summary="Action Chunking Transformer: fast, data-efficient imitation",
+    architecture="ResNet18 image backbone shared by all cameras, 4-layer transformer encoder, 1-layer "
+                 "non-causal decoder, CVAE with a 4-layer encoder; predicts chunks of 100 actions and by "
+                 "default executes all 100 (temporal ensembling needs n_action_steps=1)",
+    training="imitation learning: L1 action loss plus a KL term (CVAE)",
+    paper="https://arxiv.org/abs/2304.13705",
+    guide=GUIDE,
+    bench=BENCH,
 )

@@ -2,7 +2,7 @@
 
 import json
 
-from policyzoo.specs import FinishPhase, TaskPresets, TrainingPreset
+from policyzoo.card import FinishPhase, TaskPresets, TrainingPreset
 
 # A narrow ACT that learns the task from 50 scripted demos on a 2-core CPU: short chunks re-planned every 10
 # ticks; no CVAE (scripted demos show one way to do the task, so there is nothing for it to model); and a

@@ -4,20 +4,14 @@ indicator and the published figures `policyzoo bench claims` checks. Pure data: 
 
 from __future__ import annotations
 
-from policyzoo.specs import GoalFit, PolicyCard, PolicyClaim, Source, TrainingIndicator
+from policyzoo.card import Bench, GoalFit, Guide, PolicyCard, PolicyClaim, Source, TrainingIndicator
 from policyzoo_diffusion.presets import PRESETS
 
 HARDWARE_GUIDE = "LeRobot hardware guide, batch 8"
 MEASURED = "policyzoo, LeRobot 0.4.4 defaults, 2-core CPU"
 PAPER = "Diffusion Policy paper (Chi et al. 2023)"
 
-CARD = PolicyCard(
-    title="Diffusion Policy",
-    summary="Diffusion Policy: multimodal actions by denoising",
-    architecture="ResNet18 image encoder conditioning a 1-D convolutional U-Net that denoises a horizon of "
-                 "16 actions from 2 observation steps; DDPM with 100 steps by default, DDIM with 10 steps "
-                 "is the fast setting",
-    training="imitation learning: denoising (noise-prediction) loss",
+GUIDE = Guide(
     cameras="any number, all of the same shape",
     same_shape_cameras=True,
     best_for=["multimodal demonstrations", "smooth, contact-rich trajectories"],
@@ -29,8 +23,6 @@ CARD = PolicyCard(
     latency=Source(value="about 0.1 s per chunk with 10 DDIM steps on an RTX 3080; commands at 10 Hz",
                    source="Diffusion Policy paper"),
     parameters=Source(value="about 263-271 M", source=MEASURED),
-    paper="https://arxiv.org/abs/2303.04137",
-    presets=PRESETS,
     goals={
         "production": GoalFit(score=3, reason="robust but slower: about 10 Hz with 10 DDIM steps",
                               sources=(PAPER,)),
@@ -41,6 +33,11 @@ CARD = PolicyCard(
         "long-horizon": GoalFit(score=3, reason="receding-horizon chunks stay stable over long tasks"),
     },
     indicator=TrainingIndicator(start=10.0, goal=1.0, note="the guide"),
+)
+
+
+BENCH = Bench(
+    presets=PRESETS,
     claims=(
         PolicyClaim(id="control-hz", text="Diffusion Policy sends commands at 10 Hz (0.1 s per inference)",
                     kind="control_hz", value=10, source="Diffusion Policy paper, 10 DDIM steps",
@@ -48,4 +45,17 @@ CARD = PolicyCard(
         PolicyClaim(id="memory", text="Diffusion Policy trains in 8-14 GB of GPU memory at batch 8",
                     kind="train_memory_gb", value=(8, 14), source="LeRobot hardware guide", hardware="GPU"),
     ),
+)
+
+
+CARD = PolicyCard(
+    title="Diffusion Policy",
+    summary="Diffusion Policy: multimodal actions by denoising",
+    architecture="ResNet18 image encoder conditioning a 1-D convolutional U-Net that denoises a horizon of "
+                 "16 actions from 2 observation steps; DDPM with 100 steps by default, DDIM with 10 steps "
+                 "is the fast setting",
+    training="imitation learning: denoising (noise-prediction) loss",
+    paper="https://arxiv.org/abs/2303.04137",
+    guide=GUIDE,
+    bench=BENCH,
 )

@@ -1,6 +1,6 @@
 """Diffusion Policy's training settings for the simulator tasks (`policyzoo bench success`): data, no torch."""
 
-from policyzoo.specs import TaskPresets, TrainingPreset
+from policyzoo.card import TaskPresets, TrainingPreset
 
 # A U-Net a quarter of the default width, DDIM with 10 denoising steps when acting (the paper's fast
 # setting), 84x84 random crops of the 96x96 cameras, a short warm-up for a short run. One observation frame, as

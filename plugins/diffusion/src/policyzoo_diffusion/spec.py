@@ -10,7 +10,8 @@ from typing import ClassVar, Literal
 
 from pydantic import Field, model_validator
 
-from policyzoo.specs import Features, Mismatch, PolicySpec
+from policyzoo.features import Features, Mismatch
+from policyzoo.spec import PolicySpec
 
 ENV_STATE_KEY = "observation.environment_state"
 

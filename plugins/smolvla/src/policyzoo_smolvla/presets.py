@@ -1,6 +1,6 @@
 """SmolVLA's training settings for the simulator tasks (`policyzoo bench success`): data, no torch."""
 
-from policyzoo.specs import TaskPresets
+from policyzoo.card import TaskPresets
 
 PRESETS = {
     "lift": TaskPresets(

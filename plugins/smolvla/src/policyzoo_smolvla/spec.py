@@ -8,7 +8,8 @@ from typing import ClassVar
 
 from pydantic import Field, field_validator, model_validator
 
-from policyzoo.specs import Features, Mismatch, PolicySpec
+from policyzoo.features import Features, Mismatch
+from policyzoo.spec import PolicySpec
 
 DEFAULT_VLM = "HuggingFaceTB/SmolVLM2-500M-Video-Instruct"
 _HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]{0,95}/[\w.-]{1,96}$")

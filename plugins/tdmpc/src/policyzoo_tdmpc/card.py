@@ -4,20 +4,14 @@ the published figures `policyzoo bench claims` checks. Pure data: no torch.
 
 from __future__ import annotations
 
-from policyzoo.specs import GoalFit, PolicyCard, PolicyClaim, Source, TrainingIndicator
+from policyzoo.card import Bench, GoalFit, Guide, PolicyCard, PolicyClaim, Source, TrainingIndicator
 from policyzoo_tdmpc.presets import PRESETS
 
 HARDWARE_GUIDE = "LeRobot hardware guide, batch 8"
 MEASURED = "policyzoo, LeRobot 0.4.4 defaults, 2-core CPU"
 PAPER = "TD-MPC paper (Hansen et al. 2022)"
 
-CARD = PolicyCard(
-    title="TD-MPC",
-    summary="TD-MPC: model-based RL with planning; needs rewards",
-    architecture="task-oriented latent dynamics model with reward, value and policy heads; plans over a "
-                 "short horizon with MPPI at every step",
-    training="model-based reinforcement learning (temporal-difference learning) from data with rewards",
-    needs_reward=True,
+GUIDE = Guide(
     cameras="at most one, square",
     max_cameras=1,
     square_images=True,
@@ -32,8 +26,6 @@ CARD = PolicyCard(
     latency=Source(value="no published figure (the guide's 20 Hz has no source): measure with "
                          "`policyzoo bench policies`", source="-"),
     parameters=Source(value="5.6 M", source=MEASURED),
-    paper="https://arxiv.org/abs/2203.04955",
-    presets=PRESETS,
     goals={
         "production": GoalFit(score=1, reason="plans at every step and needs a reward signal; little real-arm "
                                               "evidence"),
@@ -45,10 +37,28 @@ CARD = PolicyCard(
     },
     indicator=TrainingIndicator(note="a sum of consistency, reward, value and policy terms; no reference figure: "
                                      "judge it by evaluation (policyzoo eval)"),
+)
+
+
+BENCH = Bench(
+    presets=PRESETS,
     claims=(
         PolicyClaim(id="hz", text="TD-MPC runs inference at about 20 Hz", kind="inference_hz", value=20,
                     source="the guide (no source given)"),
         PolicyClaim(id="memory", text="TD-MPC trains in 2-6 GB of GPU memory at batch 8", kind="train_memory_gb",
                     value=(2, 6), source="LeRobot hardware guide", hardware="GPU"),
     ),
+)
+
+
+CARD = PolicyCard(
+    title="TD-MPC",
+    summary="TD-MPC: model-based RL with planning; needs rewards",
+    architecture="task-oriented latent dynamics model with reward, value and policy heads; plans over a "
+                 "short horizon with MPPI at every step",
+    training="model-based reinforcement learning (temporal-difference learning) from data with rewards",
+    needs_reward=True,
+    paper="https://arxiv.org/abs/2203.04955",
+    guide=GUIDE,
+    bench=BENCH,
 )

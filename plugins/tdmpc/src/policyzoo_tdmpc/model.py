@@ -18,7 +18,8 @@ from lerobot.policies.utils import populate_queues
 from lerobot.processor import RenameObservationsProcessorStep
 from lerobot.utils.constants import ACTION, OBS_IMAGE
 
-from policyzoo.specs import Features, PolicySpec
+from policyzoo.features import Features
+from policyzoo.spec import PolicySpec
 from policyzoo_runtime.lerobot import LeRobotFactory, LeRobotHandle, policy_features, tensor_stats
 from policyzoo_tdmpc.spec import TDMPCSpec
 

@@ -1,6 +1,6 @@
 """TD-MPC's training settings for the simulator tasks (`policyzoo bench success`): data, no torch."""
 
-from policyzoo.specs import TaskPresets, TrainingPreset
+from policyzoo.card import TaskPresets, TrainingPreset
 
 # Offline from the scripted demos, with the simulator's stage reward (0, 0.5, 1 for lift): the wrist camera,
 # and a planner a tenth of the default (2 MPPI iterations of 64 + 8 samples, where LeRobot runs 6 of 512 + 51)

@@ -6,7 +6,8 @@ from typing import ClassVar
 
 from pydantic import Field, model_validator
 
-from policyzoo.specs import REWARD_KEY, Features, Mismatch, SingleCameraSpec
+from policyzoo.features import REWARD_KEY, Features, Mismatch
+from policyzoo.spec import SingleCameraSpec
 
 ENV_STATE_KEY = "observation.environment_state"
 MIN_IMAGE_SIZE = 39

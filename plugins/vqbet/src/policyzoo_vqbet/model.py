@@ -12,7 +12,8 @@ from typing import Any
 from lerobot.configs.types import PolicyFeature
 from lerobot.policies.pretrained import PreTrainedPolicy
 
-from policyzoo.specs import STATE_KEY, Features, PolicySpec
+from policyzoo.features import STATE_KEY, Features
+from policyzoo.spec import PolicySpec
 from policyzoo_runtime.lerobot import HistoryHandle, LeRobotFactory, LeRobotHandle, policy_features
 from policyzoo_vqbet.spec import VQBeTSpec
 

@@ -1,6 +1,6 @@
 """VQ-BeT's training settings for the simulator tasks (`policyzoo bench success`): data, no torch."""
 
-from policyzoo.specs import TaskPresets, TrainingPreset
+from policyzoo.card import TaskPresets, TrainingPreset
 
 # The wrist camera (VQ-BeT sees one; it shows the cube between the fingers), a smaller GPT, and the residual
 # VQ trained alone for the first 600 steps as the paper's two phases prescribe.

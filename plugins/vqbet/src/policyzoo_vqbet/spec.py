@@ -6,7 +6,8 @@ from typing import ClassVar, Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from policyzoo.specs import STATE_KEY, Features, Mismatch, SingleCameraSpec
+from policyzoo.features import STATE_KEY, Features, Mismatch
+from policyzoo.spec import SingleCameraSpec
 
 
 class VQBeTSpec(SingleCameraSpec):

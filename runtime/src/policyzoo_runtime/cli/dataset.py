@@ -23,8 +23,9 @@ def sample(flags: Flags) -> None:
     The same as the one embedded in policyzoo-so101 (same robot, cameras and seeds): without --task the one
     `train` uses when given no dataset, with --task=lift the one `policyzoo demo` trains on.
     """
+    from policyzoo.features import IMAGE_PREFIX
     from policyzoo.files import check_writable
-    from policyzoo.specs import IMAGE_PREFIX, CameraSpec
+    from policyzoo.spec import CameraSpec
     from policyzoo_runtime.counts import MAX_EPISODES, MAX_SEED, within
     from policyzoo_runtime.datasets import read_meta, sample_dataset
     from policyzoo_runtime.record.sim import SIM_INSTALL, make_sim, record_episodes

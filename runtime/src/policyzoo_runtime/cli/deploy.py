@@ -16,7 +16,7 @@ from policyzoo.flags import Flags, parse_bool, whole_positive
 
 if TYPE_CHECKING:
     from policyzoo.handle import PolicyHandle
-    from policyzoo.specs import RobotSpec
+    from policyzoo.spec import RobotSpec
     from policyzoo_runtime.deploy.config import DeployConfig
     from policyzoo_runtime.evaluation.real import EvalPlan
     from policyzoo_runtime.robot import RobotBackend

@@ -83,6 +83,8 @@ def _print(ranking, facts, detected: bool, command: str | None) -> None:
             head = f"{place}. {candidate.name} ({candidate.type}), score {candidate.score}"
         elif candidate.card is None:
             head = f"-- {candidate.type}, not installed"
+        elif candidate.card.guide is None:
+            head = f"-- {candidate.name} ({candidate.type}), not ranked"
         else:
             head = f"-- {candidate.name} ({candidate.type}), ruled out"
         click.echo(head)

@@ -10,9 +10,9 @@ from typing import Any
 import numpy as np
 import torch
 
+from policyzoo.features import STATE_KEY
 from policyzoo.handle import PolicyHandle, history_frames_of
 from policyzoo.interrupts import interruption
-from policyzoo.specs import STATE_KEY
 from policyzoo_runtime.deploy.config import DeployConfig
 from policyzoo_runtime.deploy.errors import (
     STOP_REASONS,

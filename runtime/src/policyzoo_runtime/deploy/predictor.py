@@ -13,8 +13,8 @@ from typing import Any
 import numpy as np
 import torch
 
+from policyzoo.features import IMAGE_PREFIX, STATE_KEY
 from policyzoo.handle import PolicyHandle
-from policyzoo.specs import IMAGE_PREFIX, STATE_KEY
 from policyzoo_runtime.deploy.errors import PolicyFailure, StaleObservation
 
 Reading = dict[str, Any] | Callable[[], dict[str, Any]]

@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 
-from policyzoo.specs import RobotSpec
+from policyzoo.spec import RobotSpec
 from policyzoo_runtime.deploy.errors import UnsafeAction
 
 

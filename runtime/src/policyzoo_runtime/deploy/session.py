@@ -8,9 +8,10 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from policyzoo.errors import BadInput
+from policyzoo.features import Mismatch, check_compatibility
 from policyzoo.handle import PolicyHandle
 from policyzoo.interrupts import sigterm_as_interrupt
-from policyzoo.specs import Mismatch, PolicySpec, RobotSpec, check_compatibility
+from policyzoo.spec import PolicySpec, RobotSpec
 from policyzoo_runtime.deploy.config import DeployConfig
 from policyzoo_runtime.deploy.loop import run_loop
 from policyzoo_runtime.deploy.report import DeployReport

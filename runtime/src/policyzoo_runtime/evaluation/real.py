@@ -15,9 +15,10 @@ from typing import Any
 
 import numpy as np
 
+from policyzoo.features import STATE_KEY
 from policyzoo.handle import PolicyHandle
 from policyzoo.interrupts import interruption, sigterm_as_interrupt
-from policyzoo.specs import STATE_KEY, RobotSpec
+from policyzoo.spec import RobotSpec
 from policyzoo_runtime.deploy.config import DeployConfig
 from policyzoo_runtime.deploy.loop import run_loop
 from policyzoo_runtime.deploy.report import DeployReport

@@ -23,9 +23,10 @@ from pathlib import Path
 from typing import Any
 
 from policyzoo.errors import BadInput
+from policyzoo.features import IMAGE_PREFIX, check_compatibility
 from policyzoo.files import check_writable
 from policyzoo.interrupts import deferred_interrupts, interruption
-from policyzoo.specs import IMAGE_PREFIX, CameraSpec, RobotSpec, check_compatibility
+from policyzoo.spec import CameraSpec, RobotSpec
 from policyzoo_runtime.counts import cpu_cores
 
 SUMMARY_FILE = "eval_summary.json"

@@ -47,18 +47,18 @@ def front_matter(policy_type: str, robot: str | None, dataset: str | None, licen
 
 
 def _facts(entry: PolicyEntry, config: dict[str, Any]) -> str:
-    card = entry.card
-    rows = [
-        ("Architecture", card.architecture),
-        ("Training method", card.training),
-        ("Cameras", card.cameras),
-        ("Needs a task text", "yes" if card.needs_language else "no"),
-        ("Needs rewards", "yes" if card.needs_reward else "no"),
-        ("Best for", "; ".join(card.best_for)),
-        ("Not for", "; ".join(card.not_for)),
-        ("Parameters", f"{card.parameters.value} ({card.parameters.source})"),
-        ("Typical latency", f"{card.latency.value} ({card.latency.source})"),
-    ]
+    card, guide = entry.card, entry.card.guide
+    rows = [("Architecture", card.architecture)]
+    if card.training:
+        rows.append(("Training method", card.training))
+    if guide is not None:
+        rows.append(("Cameras", guide.cameras))
+    rows += [("Needs a task text", "yes" if card.needs_language else "no"),
+             ("Needs rewards", "yes" if card.needs_reward else "no")]
+    if guide is not None:
+        rows += [("Best for", "; ".join(guide.best_for)), ("Not for", "; ".join(guide.not_for)),
+                 ("Parameters", f"{guide.parameters.value} ({guide.parameters.source})"),
+                 ("Typical latency", f"{guide.latency.value} ({guide.latency.source})")]
     for key in ("chunk_size", "n_action_steps", "n_obs_steps", "horizon"):
         if key in config:
             rows.append((f"`{key}`", str(config[key])))

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from policyzoo.errors import BadInput
-from policyzoo.specs import IMAGE_PREFIX, Features
+from policyzoo.features import IMAGE_PREFIX, Features
 
 SEED = 0
 TOLERANCE = 1e-4

@@ -10,7 +10,7 @@ import torch
 from lerobot.configs.policies import PreTrainedConfig
 from lerobot.configs.types import FeatureType, PolicyFeature
 
-from policyzoo.specs import ACTION_KEY, Features
+from policyzoo.features import ACTION_KEY, Features
 
 ENV_STATE_KEY = "observation.environment_state"
 

@@ -35,9 +35,10 @@ from safetensors.torch import load_model
 from policyzoo._processor_guard import check_processor_file
 from policyzoo.checkpoint import CONFIG_FILE, WEIGHTS_FILE, read_meta, safetensors_header
 from policyzoo.errors import BadInput
+from policyzoo.features import Features
 from policyzoo.flags import make_spec
 from policyzoo.handle import FineTune
-from policyzoo.specs import Features, PolicySpec
+from policyzoo.spec import PolicySpec
 from policyzoo_runtime.lerobot import backbones, convert
 from policyzoo_runtime.lerobot.handle import LeRobotHandle
 

@@ -12,7 +12,8 @@ import torch
 from lerobot.policies.pretrained import PreTrainedPolicy
 
 from policyzoo.checkpoint import CheckpointMeta, write_meta
-from policyzoo.specs import ACTION_KEY, REWARD_KEY, Features, PolicySpec
+from policyzoo.features import ACTION_KEY, REWARD_KEY, Features
+from policyzoo.spec import PolicySpec
 from policyzoo_runtime.observation import prepare_observation
 
 

@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from policyzoo.specs import ACTION_KEY, IMAGE_PREFIX, STATE_KEY
+from policyzoo.features import ACTION_KEY, IMAGE_PREFIX, STATE_KEY
 from policyzoo_runtime.quiet import quiet_lerobot
 from policyzoo_runtime.synthetic import BIMANUAL_JOINTS, TASK
 

@@ -16,7 +16,8 @@ from typing import Any
 
 import numpy as np
 
-from policyzoo.specs import ACTION_KEY, IMAGE_PREFIX, STATE_KEY, RobotSpec
+from policyzoo.features import ACTION_KEY, IMAGE_PREFIX, STATE_KEY
+from policyzoo.spec import RobotSpec
 from policyzoo_runtime.keys import ESC, LEFT, RIGHT, KeySource
 from policyzoo_runtime.robot import RobotBackend
 from policyzoo_runtime.teleop import Teleoperator

@@ -23,10 +23,11 @@ import numpy as np
 from tqdm import tqdm
 
 from policyzoo.errors import BadInput
+from policyzoo.features import ACTION_KEY, REWARD_KEY, STATE_KEY
 from policyzoo.files import describe_os_error
 from policyzoo.interrupts import deferred_interrupts, interruption
 from policyzoo.registry import get_registry
-from policyzoo.specs import ACTION_KEY, REWARD_KEY, STATE_KEY, CameraSpec, RobotSpec
+from policyzoo.spec import CameraSpec, RobotSpec
 from policyzoo_runtime.quiet import quiet_lerobot
 from policyzoo_runtime.robot import (
     SIM_INSTALL as SIM_INSTALL,  # re-exported: where commands have always found it

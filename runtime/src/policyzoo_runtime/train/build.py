@@ -5,8 +5,9 @@ from __future__ import annotations
 import torch
 
 from policyzoo.api import build_policy, load_policy
+from policyzoo.features import Features
 from policyzoo.handle import FineTune, PolicyHandle
-from policyzoo.specs import Features, PolicySpec
+from policyzoo.spec import PolicySpec
 from policyzoo_runtime.train import prepare
 from policyzoo_runtime.train.progress import say
 

@@ -20,7 +20,7 @@ from policyzoo.checkpoint import (
 )
 from policyzoo.errors import BadInput
 from policyzoo.registry import get_registry
-from policyzoo.specs import PolicySpec, RobotSpec
+from policyzoo.spec import PolicySpec, RobotSpec
 from policyzoo_runtime.train.config import CHECKPOINT_CONFIG_FILE, TrainConfig
 
 CHECKPOINTS = "checkpoints"

@@ -27,7 +27,7 @@ from tqdm import tqdm
 from policyzoo.errors import BadInput
 from policyzoo.handle import PolicyHandle, drop_last_frames_of
 from policyzoo.hookspecs import TrainRun
-from policyzoo.specs import PolicySpec
+from policyzoo.spec import PolicySpec
 from policyzoo_runtime.lerobot import train_config as lerobot_train_config
 from policyzoo_runtime.lerobot.datasets import open_dataset
 from policyzoo_runtime.lerobot.frames import TrainingFrames, float_batches, sample_positions, training_frames

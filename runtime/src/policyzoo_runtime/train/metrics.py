@@ -8,8 +8,8 @@ import os
 from pathlib import Path
 from typing import Any, Literal
 
+from policyzoo.card import TrainingIndicator
 from policyzoo.files import append_durable, write_atomic
-from policyzoo.specs import TrainingIndicator
 
 METRICS_FILE = "metrics.jsonl"
 PLOT_FILE = "loss.png"
@@ -22,7 +22,8 @@ def indicator_of(policy_type: str) -> TrainingIndicator | None:
     from policyzoo.registry import get_registry
 
     entry = get_registry().policies.get(policy_type)
-    return entry.card.indicator if entry is not None else None
+    guide = entry.card.guide if entry is not None else None
+    return guide.indicator if guide is not None else None
 
 
 class MetricsLog:
@@ -85,7 +86,7 @@ def verdict(policy_type: str, first_loss: float | None, final_loss: float | None
     """One line comparing the loss drop with what the policy's card says a good run looks like, naming the
     figures' source (`TrainingIndicator.note`) once.
 
-    `indicator` defaults to the one on the installed card of `policy_type` (`PolicyCard.indicator`).
+    `indicator` defaults to the one on the installed card of `policy_type` (`Guide.indicator`).
     """
     if first_loss is None or final_loss is None:
         return "no loss was logged"

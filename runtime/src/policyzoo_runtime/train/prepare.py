@@ -12,10 +12,11 @@ from typing import Any
 
 from policyzoo.checkpoint import CONFIG_FILE, policy_type_of, read_meta, resolve_pretrained
 from policyzoo.errors import BadInput
+from policyzoo.features import Features, check_compatibility
 from policyzoo.files import check_writable
 from policyzoo.flags import make_spec
 from policyzoo.registry import get_registry
-from policyzoo.specs import Features, PolicySpec, RobotSpec, check_compatibility
+from policyzoo.spec import PolicySpec, RobotSpec
 from policyzoo_runtime.datasets import locate
 from policyzoo_runtime.datasets import read_meta as read_dataset_meta
 from policyzoo_runtime.devices import check_device

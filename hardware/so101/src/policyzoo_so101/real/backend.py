@@ -11,7 +11,7 @@ import numpy as np
 
 from policyzoo import CameraSpec, RobotSpec
 from policyzoo.errors import BadInput
-from policyzoo.specs import STATE_KEY
+from policyzoo.features import STATE_KEY
 from policyzoo_so101.real.options import ArmOptions, RealOptions, parse_options
 
 logger = logging.getLogger(__name__)

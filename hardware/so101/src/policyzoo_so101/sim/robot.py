@@ -13,7 +13,7 @@ import numpy as np
 
 from policyzoo import RobotSpec
 from policyzoo.errors import BadInput
-from policyzoo.specs import STATE_KEY
+from policyzoo.features import STATE_KEY
 from policyzoo_so101.sim.scene import ARM_BODY, CAMERAS, MJ_JOINTS, SUBSTEPS, build_scene
 from policyzoo_so101.sim.task import CubeTask
 from policyzoo_so101.sim.units import Units

@@ -3,7 +3,17 @@
 import click
 from pydantic import Field, model_validator
 
-from policyzoo import CameraSpec, JointSpec, Mismatch, PolicyCard, PolicySpec, RobotSpec, Source, hookimpl
+from policyzoo import (
+    CameraSpec,
+    Guide,
+    JointSpec,
+    Mismatch,
+    PolicyCard,
+    PolicySpec,
+    RobotSpec,
+    Source,
+    hookimpl,
+)
 
 POLICYZOO_CONTRACT = 1
 
@@ -29,11 +39,11 @@ class TinySpec(PolicySpec):
 
 
 TINY_CARD = PolicyCard(
-    title="Tiny", summary="A tiny test policy", architecture="none", training="none", cameras="at most one",
-    max_cameras=1, best_for=["tests"], not_for=["robots"],
-    episodes_needed=Source(value="0", source="tests"), train_memory_gb=(0, 0), train_memory_source="tests",
-    inference_memory=Source(value="0", source="tests"), latency=Source(value="0", source="tests"),
-    parameters=Source(value="0", source="tests"),
+    title="Tiny", summary="A tiny test policy", architecture="none", training="none", guide=Guide(
+        cameras="at most one", max_cameras=1, best_for=["tests"], not_for=["robots"],
+        episodes_needed=Source(value="0", source="tests"), train_memory_gb=(0, 0),
+        train_memory_source="tests", inference_memory=Source(value="0", source="tests"),
+        latency=Source(value="0", source="tests"), parameters=Source(value="0", source="tests")),
 )
 
 TINYBOT = RobotSpec(
