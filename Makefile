@@ -15,7 +15,7 @@ STAMP := $(VENV)/.synced
 export HF_HUB_DISABLE_TELEMETRY := 1
 export MUJOCO_GL ?= egl
 
-.PHONY: venv test demo bench bench-success lint clean
+.PHONY: venv test test-fast demo bench bench-success lint clean
 
 $(STAMP): pyproject.toml uv.lock $(wildcard core/pyproject.toml runtime/pyproject.toml benchmarks/pyproject.toml plugins/*/pyproject.toml hardware/*/pyproject.toml)
 	@$(UV) --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet uv
@@ -29,15 +29,21 @@ uv.lock: pyproject.toml $(wildcard core/pyproject.toml runtime/pyproject.toml be
 
 venv: $(STAMP)
 
+# Lint, formatting and the contract's types: what `make test` and `make test-fast` check first.
 lint: venv
 	$(BIN)/ruff check .
+	$(BIN)/mypy
 
 # The test plugins (tests/plugins/tinyzoo, examples/mlp_bc) are not installed: conftest.py gives the test
 # session, and only it, their entry points. Remove copies an older `make test` installed into .venv.
-test: venv
+test: lint
 	@$(UV) pip uninstall --quiet --python $(BIN)/python tinyzoo policyzoo-mlp-bc 2>/dev/null || true
-	$(BIN)/ruff check .
 	HF_HUB_OFFLINE=1 $(BIN)/pytest -n 2 --dist loadscope --durations=15
+
+# The tests not marked slow (no end-to-end trainings, installs or subprocess runs): for the edit-test loop.
+test-fast: lint
+	@$(UV) pip uninstall --quiet --python $(BIN)/python tinyzoo policyzoo-mlp-bc 2>/dev/null || true
+	HF_HUB_OFFLINE=1 $(BIN)/pytest -n 2 --dist loadscope -m "not slow" --durations=10
 
 demo: venv
 	$(BIN)/policyzoo demo

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any, TypeVar
+from typing import Any
 
 from pydantic import ValidationError
 
 from policyzoo.errors import BadInput, did_you_mean
 from policyzoo.spec import PolicySpec
 
-T = TypeVar("T")
 _TRUE = {"true", "1", "yes", "on"}
 _FALSE = {"false", "0", "no", "off"}
 
@@ -86,7 +85,7 @@ class Flags:
                 raise BadInput(f"--{name}: given twice ({self.values[name]} and {value}); give it once")
             self.values[name] = value
 
-    def take(self, name: str, parse: Callable[[str], T] = str, default: Any = None,
+    def take(self, name: str, parse: Callable[[str], Any] = str, default: Any = None,
              choices: Sequence[str] | None = None, help_value: str = "") -> Any:
         """The value of `--name`, parsed, or `default` when absent."""
         self._known.add(name)

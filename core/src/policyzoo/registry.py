@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import builtins
 import importlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -17,7 +19,7 @@ from policyzoo.spec import PolicySpec, RobotSpec
 @dataclass(frozen=True)
 class PolicyEntry:
     type: str
-    spec: type[PolicySpec]
+    spec: builtins.type[PolicySpec]  # `type` above is a field here
     card: PolicyCard
     factory: str
     distribution: str
@@ -105,7 +107,8 @@ def build_registry(plugins: Plugins) -> Registry:
     return registry
 
 
-def _policy_registrar(registry: Registry, info: PluginInfo, offers: Offers[PolicyEntry]):
+def _policy_registrar(registry: Registry, info: PluginInfo,
+                      offers: Offers[PolicyEntry]) -> Callable[..., None]:
     def register(spec: type[PolicySpec], card: PolicyCard, factory: str) -> None:
         if not (isinstance(spec, type) and issubclass(spec, PolicySpec) and isinstance(getattr(spec, "type", None),
                                                                                        str)):
@@ -118,7 +121,8 @@ def _policy_registrar(registry: Registry, info: PluginInfo, offers: Offers[Polic
     return register
 
 
-def _robot_registrar(registry: Registry, info: PluginInfo, offers: Offers[RobotEntry]):
+def _robot_registrar(registry: Registry, info: PluginInfo,
+                     offers: Offers[RobotEntry]) -> Callable[..., None]:
     def register(spec: RobotSpec, backends: dict[str, str]) -> None:
         if not isinstance(spec, RobotSpec):
             raise TypeError("spec must be a policyzoo.RobotSpec")
