@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from policyzoo._processor_guard import link_outside
+from policyzoo.capabilities import lerobot_loadable
 from policyzoo.checkpoint import (
     CONFIG_FILE,
     META_FILE,
@@ -77,7 +78,7 @@ def export(checkpoint: str | Path, to: str | Path, *, repo_id: str | None = None
     from policyzoo.registry import get_registry
 
     entry = get_registry().policy(policy_type, flag="config.json type")
-    loadable = bool(getattr(entry.load_factory(), "lerobot_loadable", True))
+    loadable = lerobot_loadable(entry.load_factory())
     names = [CONFIG_FILE, WEIGHTS_FILE] + [name for name in OPTIONAL_FILES if os.path.lexists(pretrained / name)]
     for name in names:
         _inside(pretrained, name)

@@ -36,7 +36,7 @@ from policyzoo._processor_guard import check_processor_file
 from policyzoo.checkpoint import CONFIG_FILE, WEIGHTS_FILE, read_meta, safetensors_header
 from policyzoo.errors import BadInput
 from policyzoo.flags import make_spec
-from policyzoo.handle import FineTune
+from policyzoo.handle import FineTune, PolicyFactory
 from policyzoo.specs import Features, PolicySpec
 from policyzoo_runtime.lerobot import backbones, convert
 from policyzoo_runtime.lerobot.handle import LeRobotHandle
@@ -48,13 +48,14 @@ NORMALIZER_STEP = "normalizer_processor"
 UNNORMALIZER_STEP = "unnormalizer_processor"
 
 
-class LeRobotFactory:
+class LeRobotFactory(PolicyFactory):
     """Builds a LeRobot policy of `policy_type` from a spec, or loads one from a saved folder."""
 
     policy_type: ClassVar[str]
     spec_class: ClassVar[type[PolicySpec]]
     handle_class: ClassVar[type[LeRobotHandle]] = LeRobotHandle
     lerobot_loadable: ClassVar[bool] = True
+    fine_tunable: ClassVar[bool] = True
     spec_only_fields: ClassVar[frozenset[str]] = frozenset()
     quick_settings: ClassVar[dict[str, Any]] = {}
     """Spec settings of a small model of this type, for `policyzoo bench policies --quick`."""
