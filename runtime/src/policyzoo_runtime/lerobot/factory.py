@@ -161,10 +161,9 @@ class LeRobotFactory(PolicyFactory):
 
     def provenance(self) -> tuple[str, str]:
         """(distribution, version) of the plugin that registered this policy type."""
-        from policyzoo.registry import get_registry
+        from policyzoo.registry import provenance
 
-        entry = get_registry().policies.get(self.policy_type)
-        return (entry.distribution, entry.version) if entry else ("(unregistered)", "0")
+        return provenance(self.policy_type)
 
     # -- PolicyFactory --------------------------------------------------------------------------
 
