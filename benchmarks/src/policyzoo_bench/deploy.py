@@ -64,6 +64,7 @@ def random_stats(features: Any, samples: int = 256, seed: int = 0) -> dict[str, 
 
 def run(duration_s: float, fps: int, threads: int, out_dir: Path, policy_type: str | None = None) -> dict[str, Any]:
     from policyzoo.api import build_policy, get_spec
+    from policyzoo.capabilities import ChunkingSpec
     from policyzoo_runtime.deploy import DeployConfig, check_policy_fits, make_robot, run_loop
 
     policy_type = pick_policy(policy_type)
@@ -72,9 +73,10 @@ def run(duration_s: float, fps: int, threads: int, out_dir: Path, policy_type: s
     policy = build_policy(get_spec(policy_type)(device="cpu"), features, random_stats(features))
     check_policy_fits(policy, robot.spec)
     parameters = sum(p.numel() for p in policy.parameters())
-    chunk = getattr(policy.spec, "chunk_size", None)
+    steps = policy.spec.n_action_steps if isinstance(policy.spec, ChunkingSpec) else None
+    executed = f", {steps} actions executed per chunk" if steps else ""
     click.echo(
-        f"{policy_type} ({parameters / 1e6:.1f} M parameters{f', chunk {chunk}' if chunk else ''}) on the "
+        f"{policy_type} ({parameters / 1e6:.1f} M parameters{executed}) on the "
         f"simulated {ROBOT}, {duration_s:g} s at {fps} Hz per mode, {threads} inference thread(s)",
         err=True,
     )

@@ -176,7 +176,8 @@ def bench_policy(entry: Any, quick: bool, repeats: int, workdir: Path) -> dict[s
     import torch
 
     from policyzoo.api import build_policy
-    from policyzoo_runtime.lerobot.handle import batched
+    from policyzoo.capabilities import ChunkingSpec
+    from policyzoo_runtime.lerobot.handle import LeRobotHandle, batched
     from policyzoo_runtime.synthetic import handle_observation, random_batch, random_stats, robot_observation
 
     factory = entry.load_factory()
@@ -188,10 +189,10 @@ def bench_policy(entry: Any, quick: bool, repeats: int, workdir: Path) -> dict[s
     stats = random_stats(features)
     handle = build_policy(spec, features, stats)
     parameters = sum(p.numel() for p in handle.parameters())
-    policy = getattr(handle, "policy", None)
-    preprocessor = getattr(handle, "preprocessor", None)
-    postprocessor = getattr(handle, "postprocessor", None)
-    direct_possible = policy is not None and preprocessor is not None and postprocessor is not None
+    direct_possible = isinstance(handle, LeRobotHandle)  # then LeRobot's own path is timed beside ours
+    policy = handle.policy if direct_possible else None
+    preprocessor = handle.preprocessor if direct_possible else None
+    postprocessor = handle.postprocessor if direct_possible else None
     task = "pick up the cube" if features.has_language else None
 
     # training step
@@ -214,7 +215,7 @@ def bench_policy(entry: Any, quick: bool, repeats: int, workdir: Path) -> dict[s
     # acting: a fresh chunk after reset (handle and LeRobot in turn), then the queued actions of that
     # chunk popped alternately by the handle and by LeRobot: the same queue, call by call
     observation = handle_observation(robot_observation(features, stats, seed=0), task)
-    episode = max(1, min(int(getattr(spec, "n_action_steps", 1)), MAX_EPISODE))
+    episode = max(1, min(spec.n_action_steps if isinstance(spec, ChunkingSpec) else 1, MAX_EPISODE))
     fresh_ours: list[float] = []
     fresh_direct: list[float] = []
     queued_ours: list[float] = []

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import inspect
 from pathlib import Path
 from typing import Any
 
+from policyzoo.capabilities import FINE_TUNABLE
 from policyzoo.checkpoint import check_saved_policy, load_error, policy_type_of, resolve_pretrained
 from policyzoo.errors import BadInput
 from policyzoo.features import Features, check_compatibility
@@ -51,15 +51,13 @@ def load_policy(path_or_repo_id: str | Path, device: str | None = None, finetune
     directory = resolve_pretrained(path_or_repo_id)
     entry = get_registry().policy(policy_type_of(directory), flag="config.json type")
     factory = entry.load_factory()
-    # after load_factory: the plugin's model code has registered its processor steps; before factory.load:
-    # LeRobot would import a step's "class" or read a state_file outside the folder
-    check_saved_policy(directory, processors=getattr(factory, "lerobot_loadable", True))
+    check_saved_policy(directory)  # a LeRobot policy's factory checks its processor files before LeRobot reads them
     options: dict[str, Any] = {}
-    if finetune is not None and "finetune" in inspect.signature(factory.load).parameters:
+    if finetune is not None and FINE_TUNABLE.declared_by(factory):
         options["finetune"] = finetune
     elif finetune is not None and finetune.needs_plugin:
         raise BadInput(f"--policy.path: the {entry.type} plugin ({entry.distribution}) cannot adapt a saved policy "
-                       f"to a new dataset (its factory's load takes no finetune); fine-tune with "
+                       f"to a new dataset (its factory is not fine_tunable); fine-tune with "
                        f"--keep_checkpoint_stats=true and without --rename_map or --policy.* settings")
     try:
         return factory.load(directory, device=device, **options)

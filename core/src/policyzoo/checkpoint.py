@@ -14,7 +14,6 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from policyzoo._processor_guard import check_processor_file
 from policyzoo.errors import BadInput
 from policyzoo.files import write_atomic
 from policyzoo.spec import RobotSpec
@@ -170,15 +169,11 @@ def policy_type_of(directory: Path) -> str:
     return policy_type
 
 
-PROCESSOR_FILES = ("policy_preprocessor.json", "policy_postprocessor.json")
-
-
-def check_saved_policy(directory: Path, processors: bool = True) -> None:
+def check_saved_policy(directory: Path) -> None:
     """Raise a clear BadInput when a saved-policy folder is incomplete or damaged; reads no tensors.
 
-    `processors=False` for policies that keep normalization in their own weights (not LeRobot-loadable).
-    Processor files are checked by `check_processor_file`: call this after the plugin's factory is loaded,
-    so the processor steps it registers are known.
+    A LeRobot-loadable policy's processor files are checked by the runtime's LeRobot adapter before LeRobot
+    reads them (`policyzoo_runtime.processor_files.check_processor_files`).
     """
     directory = Path(directory)
     policy_type_of(directory)
@@ -188,18 +183,6 @@ def check_saved_policy(directory: Path, processors: bool = True) -> None:
         extra = f" ({', '.join(pickles)} found: pickle files are never loaded)" if pickles else ""
         raise BadInput(f"{directory}: no {WEIGHTS_FILE}{extra}; save or export the policy again")
     safetensors_header(weights)
-    features = _config_features(directory)
-    for name in PROCESSOR_FILES if processors else ():
-        path = directory / name
-        if not path.is_file():
-            raise BadInput(f"{directory}: missing {name} (the normalization pipeline); re-save the policy with "
-                           f"policyzoo or LeRobot >= 0.4, which write the processor files")
-        for step in check_processor_file(path, directory):
-            if "state_file" in step:
-                state_path = directory / step["state_file"]
-                header = safetensors_header(state_path)
-                declared = step.get("config", {}).get("features")
-                _check_stat_shapes(state_path, header, declared if isinstance(declared, dict) else {}, features)
 
 
 def safetensors_header(path: Path) -> dict[str, Any]:
@@ -219,40 +202,6 @@ def safetensors_header(path: Path) -> dict[str, Any]:
         raise BadInput(f"{path}: truncated ({size} bytes, the header declares {8 + length + end}); the download "
                        f"or copy is incomplete, fetch it again")
     return header
-
-
-def _config_features(directory: Path) -> dict[str, list[int]]:
-    config = json.loads((directory / CONFIG_FILE).read_text())
-    found: dict[str, list[int]] = {}
-    for group in ("input_features", "output_features"):
-        features = config.get(group) or {}
-        if not isinstance(features, dict):
-            raise BadInput(f"{directory / CONFIG_FILE}: \"{group}\" must map feature names to "
-                           f"{{\"type\": ..., \"shape\": [...]}}; re-export the checkpoint")
-        for key, feature in features.items():
-            shape = feature.get("shape") if isinstance(feature, dict) else None
-            if not (isinstance(shape, list) and all(isinstance(size, int) and size > 0 for size in shape)):
-                raise BadInput(f"{directory / CONFIG_FILE}: {group}.{key} has no valid \"shape\" (a list of "
-                               f"positive whole numbers); re-export the checkpoint")
-            found[key] = shape
-    return found
-
-
-def _check_stat_shapes(path: Path, header: dict[str, Any], step_features: dict[str, Any],
-                       config_features: dict[str, list[int]]) -> None:
-    """Normalization statistics must have the width of the features config.json declares."""
-    for key, shape in config_features.items():
-        declared = step_features.get(key, {}).get("shape") if isinstance(step_features.get(key), dict) else None
-        if declared is not None and list(declared) != shape:
-            raise BadInput(f"{path.parent}: config.json says {key} has shape {shape}, the processor says "
-                           f"{list(declared)}; the files come from different checkpoints")
-        for stat in ("mean", "std", "min", "max"):
-            entry = header.get(f"{key}.{stat}")
-            if entry is None or len(shape) != 1:
-                continue
-            if entry["shape"][-1:] != shape[-1:]:
-                raise BadInput(f"{path}: {key}.{stat} has shape {entry['shape']}, config.json says {key} has "
-                               f"shape {shape}; the files come from different checkpoints")
 
 
 def load_error(directory: Path, exc: BaseException) -> BadInput | None:

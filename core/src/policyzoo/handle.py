@@ -59,6 +59,11 @@ class TrainingExtras(Protocol):
     `PolicyHandle` so that `isinstance(handle, PolicyHandle)` does not ask for them). With these, the two
     protocols are everything the training loop touches."""
 
+    configurable_optimizer: bool = False
+    """True when `optimizer_and_scheduler` also takes a keyword argument `optimizer: dict[str, str] | None`,
+    the `--optimizer.X` flags as strings (a `type` among them changes the optimizer); policyzoo passes it
+    only then."""
+
     def grad_clip_norm(self) -> float | None:
         """The gradient-norm clip of the policy's optimizer preset; None (or no such method): clip at 10."""
 
@@ -146,14 +151,14 @@ class FineTune:
 
 
 class PolicyFactory(Protocol):
-    """What a registered `factory` path points at.
+    """What a registered `factory` path points at. Its class attributes declare what it can do; their defaults
+    are these (a factory may subclass this protocol to inherit them), read by `policyzoo.capabilities`."""
 
-    `load` may also take a keyword argument `finetune: FineTune | None`; policyzoo passes it only to a
-    factory whose `load` has it (without it, a policy fine-tunes only with `--keep_checkpoint_stats=true`).
-    """
-
-    lerobot_loadable: bool
+    lerobot_loadable: bool = True
     """True when LeRobot itself can load what `PolicyHandle.save` writes (export checks it)."""
+    fine_tunable: bool = False
+    """True when `load` also takes a keyword argument `finetune: FineTune | None`; policyzoo passes it only
+    then (without it, a policy fine-tunes only with `--keep_checkpoint_stats=true`)."""
 
     def build(self, spec: PolicySpec, features: Features, stats: dict[str, dict[str, Any]] | None) -> PolicyHandle:
         ...

@@ -172,6 +172,12 @@ def get_registry() -> Registry:
     return _registry
 
 
+def provenance(policy_type: str) -> tuple[str, str]:
+    """(distribution, version) of the plugin that registered `policy_type`: what its `policyzoo.json` says."""
+    entry = get_registry().policies.get(policy_type)
+    return (entry.distribution, entry.version) if entry else ("(unregistered)", "0")
+
+
 def reset_registry() -> None:
     """Forget the built registry, e.g. after registering a plugin in-process."""
     global _registry

@@ -186,6 +186,8 @@ def test_a_normal_checkpoint_still_loads(checkpoint: Path) -> None:
 def test_a_hugging_face_cache_snapshot_is_not_a_link_outside(checkpoint: Path, tmp_path: Path) -> None:
     """Snapshot files are links to ../../blobs: that is the cache's layout, not a hostile link."""
     from policyzoo.checkpoint import check_saved_policy
+    from policyzoo_runtime.processor_files import check_processor_files
 
     snapshot = as_cache_snapshot(checkpoint, tmp_path / "hub")
     check_saved_policy(snapshot)
+    check_processor_files(snapshot)

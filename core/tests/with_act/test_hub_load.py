@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 import policyzoo
-from policyzoo.checkpoint import check_saved_policy
 from policyzoo.errors import BadInput
+from policyzoo_runtime.processor_files import check_processor_files
 from policyzoo_runtime.testing import fill_hf_cache as fill_cache
 
 from .conftest import REPO_ID
@@ -109,7 +109,7 @@ def test_config_and_stats_disagree_on_shapes(copy_of):
     config["output_features"]["action"]["shape"] = [14]
     (copy_of / "config.json").write_text(json.dumps(config))
     with pytest.raises(BadInput, match=r"config.json says action has shape \[14\], the processor says \[12\]"):
-        check_saved_policy(copy_of)
+        check_processor_files(copy_of)
 
 
 @pytest.mark.slow

@@ -30,9 +30,10 @@ import torch
 from pydantic import ValidationError
 
 from policyzoo.api import build_policy, get_spec, load_policy, spec_schema
+from policyzoo.capabilities import FACTORY_DECLARATIONS, HANDLE_DECLARATIONS, lerobot_loadable
 from policyzoo.checkpoint import META_FILE, PICKLE_SUFFIXES
 from policyzoo.features import ACTION_KEY, Features
-from policyzoo.handle import PolicyHandle
+from policyzoo.handle import PolicyHandle, module_of
 from policyzoo.registry import get_registry
 from policyzoo.spec import JointSpec, PolicySpec, RobotSpec
 from policyzoo_runtime.synthetic import (
@@ -231,7 +232,17 @@ class PolicyContract:
         assert entry.card.title and entry.card.summary
         factory = entry.load_factory()
         assert callable(factory.build) and callable(factory.load)
-        assert factory.lerobot_loadable is self.lerobot_interop
+        assert lerobot_loadable(factory) is self.lerobot_interop
+
+    def test_optional_features_are_declared(self, policy: PolicyHandle) -> None:
+        """A method that takes an optional feature's argument is declared, and a declaration is backed by the
+        method: a misspelt declaration or argument would otherwise turn the feature off unnoticed."""
+        factory = get_registry().policy(self.policy_type).load_factory()
+        for owner, declarations in ((factory, FACTORY_DECLARATIONS), (policy, HANDLE_DECLARATIONS)):
+            for declaration in declarations:
+                declaration.declared_by(owner)  # a declaration its method does not back: BadInput
+                problem = declaration.undeclared_problem(owner)
+                assert problem is None, problem
 
     def test_schema_exports_as_json(self) -> None:
         schema = json.loads(json.dumps(spec_schema(self.policy_type)))  # what `policyzoo policies schema` prints
@@ -376,10 +387,11 @@ class PolicyContract:
 
 
 def _spec_only(factory: Any, spec: PolicySpec) -> dict[str, Any]:
-    return {name: getattr(spec, name) for name in getattr(factory, "spec_only_fields", ())}
+    """The spec fields of a `LeRobotFactory` that its LeRobot config does not hold."""
+    return {name: getattr(spec, name) for name in factory.spec_only_fields}
 
 
 def _policy_module(policy: PolicyHandle) -> torch.nn.Module:
-    module = getattr(policy, "policy", None)
-    assert isinstance(module, torch.nn.Module), "a LeRobot-loadable handle exposes its module as `.policy`"
+    module = module_of(policy)
+    assert isinstance(module, torch.nn.Module), "a LeRobot-loadable handle exposes its policy as `.module`"
     return module

@@ -151,6 +151,7 @@ def deploy(flags: Flags) -> None:
     if not path:
         raise BadInput("--policy.path: required; a saved policy folder, a training output or a Hub repo id")
     from policyzoo.api import load_policy  # torch comes with these: after the checks above
+    from policyzoo.capabilities import EnsemblingSpec
     from policyzoo_runtime.deploy import DeployConfig
     from policyzoo_runtime.robot import load_backend, make_robot
 
@@ -181,7 +182,9 @@ def deploy(flags: Flags) -> None:
         handle = load_policy(path, device=device)
         if ensemble == "policy":  # an ACT configured with temporal ensembling keeps it
             try:
-                config = replace(config, temporal_ensemble=getattr(handle.spec, "temporal_ensemble_coeff", None))
+                spec = handle.spec
+                config = replace(config, temporal_ensemble=spec.temporal_ensemble_coeff
+                                 if isinstance(spec, EnsemblingSpec) else None)
             except ValueError as exc:
                 raise BadInput(f"--policy.path={path}: {exc}") from None
         if robot is None:

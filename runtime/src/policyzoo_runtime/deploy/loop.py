@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from policyzoo.capabilities import ChunkingSpec
 from policyzoo.features import STATE_KEY
 from policyzoo.handle import PolicyHandle, history_frames_of
 from policyzoo.interrupts import interruption
@@ -66,11 +67,9 @@ class _Loop:
         self.safety = SafetyFilter(robot.spec, config.max_relative_target)
         self.timeline = Timeline(config.temporal_ensemble)
         self.ensembling = config.temporal_ensemble is not None
-        sync_steps = (
-            None
-            if config.async_inference or self.ensembling
-            else (config.n_action_steps or getattr(policy.spec, "n_action_steps", None))
-        )
+        steps = config.n_action_steps or (policy.spec.n_action_steps if isinstance(policy.spec, ChunkingSpec)
+                                          else None)
+        sync_steps = None if config.async_inference or self.ensembling else steps
         self.predictor = ChunkPredictor(policy, config.task, sync_steps)
         self.history_frames = history_frames_of(policy)
         """Observation frames a prediction reads (`HistoryExtras`): the ticks before one are observed too."""

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
+from policyzoo.capabilities import ChunkingSpec
 from policyzoo.errors import BadInput
 from policyzoo.features import Mismatch, check_compatibility
 from policyzoo.handle import PolicyHandle
@@ -49,7 +50,7 @@ def check_action_steps(spec: PolicySpec, steps: int | None) -> None:
         except ValidationError as exc:
             message = exc.errors()[0]["msg"].removeprefix("Value error, ")
             raise BadInput(f"--n_action_steps={steps}: {message} ({spec.type})") from None
-    elif steps > getattr(spec, "n_action_steps", steps):
+    elif isinstance(spec, ChunkingSpec) and steps > spec.n_action_steps:
         raise BadInput(
             f"--n_action_steps={steps}: {spec.type} predicts {spec.n_action_steps} actions per chunk; "
             f"use at most that"

@@ -16,11 +16,10 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from policyzoo._processor_guard import link_outside
+from policyzoo.capabilities import lerobot_loadable
 from policyzoo.checkpoint import (
     CONFIG_FILE,
     META_FILE,
-    PROCESSOR_FILES,
     WEIGHTS_FILE,
     atomic_directory,
     check_saved_policy,
@@ -30,6 +29,7 @@ from policyzoo.checkpoint import (
 )
 from policyzoo.errors import BadInput
 from policyzoo_runtime.hub.scrub import Scrubbed, known_secrets, scrub_json
+from policyzoo_runtime.processor_files import PROCESSOR_FILES, check_processor_files, link_outside
 from policyzoo_runtime.train.config import CHECKPOINT_CONFIG_FILE
 from policyzoo_runtime.train.config import CONFIG_FILE as TRAIN_CONFIG_FILE
 from policyzoo_runtime.train.metrics import PLOT_FILE
@@ -77,11 +77,13 @@ def export(checkpoint: str | Path, to: str | Path, *, repo_id: str | None = None
     from policyzoo.registry import get_registry
 
     entry = get_registry().policy(policy_type, flag="config.json type")
-    loadable = bool(getattr(entry.load_factory(), "lerobot_loadable", True))
+    loadable = lerobot_loadable(entry.load_factory())
     names = [CONFIG_FILE, WEIGHTS_FILE] + [name for name in OPTIONAL_FILES if os.path.lexists(pretrained / name)]
     for name in names:
         _inside(pretrained, name)
-    check_saved_policy(pretrained, processors=loadable)
+    check_saved_policy(pretrained)
+    if loadable:
+        check_processor_files(pretrained)
     names += _state_files(pretrained)
     run_root = training_root(pretrained)
     report = ExportReport(directory=target, policy_type=policy_type, skipped=_left_out(pretrained, names))

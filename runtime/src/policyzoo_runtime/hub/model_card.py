@@ -6,6 +6,8 @@ import json
 import shlex
 from typing import TYPE_CHECKING, Any
 
+from policyzoo.capabilities import lerobot_loadable
+
 if TYPE_CHECKING:
     from policyzoo.registry import PolicyEntry
     from policyzoo_runtime.hub.export import ExportReport
@@ -21,7 +23,7 @@ def render(*, policy_type: str, entry: PolicyEntry, config: dict[str, Any], meta
     dataset = (meta.get("dataset") or {}).get("repo_id") or training.get("dataset")
     repo = repo_id or PLACEHOLDER_REPO
     card = entry.card
-    lerobot = bool(getattr(entry.load_factory(), "lerobot_loadable", True))
+    lerobot = lerobot_loadable(entry.load_factory())
     parts = [
         front_matter(policy_type, robot, dataset, license, lerobot),
         f"# {card.title} policy{f' for {robot}' if robot else ''}\n",

@@ -94,7 +94,7 @@ def lerobot_action(folder: Path, observation: dict[str, Any]) -> Any:
     from lerobot.configs.policies import PreTrainedConfig
     from lerobot.policies.factory import get_policy_class, make_pre_post_processors
 
-    from policyzoo._processor_guard import check_processor_file
+    from policyzoo_runtime.processor_files import check_processor_file
 
     for name in ("policy_preprocessor.json", "policy_postprocessor.json"):  # before LeRobot imports any "class"
         check_processor_file(folder / name, folder)

@@ -32,15 +32,15 @@ from lerobot.processor.rename_processor import RenameObservationsProcessorStep
 from pydantic import ValidationError
 from safetensors.torch import load_model
 
-from policyzoo._processor_guard import check_processor_file
 from policyzoo.checkpoint import CONFIG_FILE, WEIGHTS_FILE, read_meta, safetensors_header
 from policyzoo.errors import BadInput
 from policyzoo.features import Features
 from policyzoo.flags import make_spec
-from policyzoo.handle import FineTune
+from policyzoo.handle import FineTune, PolicyFactory
 from policyzoo.spec import PolicySpec
 from policyzoo_runtime.lerobot import backbones, convert
 from policyzoo_runtime.lerobot.handle import LeRobotHandle
+from policyzoo_runtime.processor_files import check_processor_file, check_processor_files
 
 PREPROCESSOR_FILE = "policy_preprocessor.json"
 POSTPROCESSOR_FILE = "policy_postprocessor.json"
@@ -49,13 +49,14 @@ NORMALIZER_STEP = "normalizer_processor"
 UNNORMALIZER_STEP = "unnormalizer_processor"
 
 
-class LeRobotFactory:
+class LeRobotFactory(PolicyFactory):
     """Builds a LeRobot policy of `policy_type` from a spec, or loads one from a saved folder."""
 
     policy_type: ClassVar[str]
     spec_class: ClassVar[type[PolicySpec]]
     handle_class: ClassVar[type[LeRobotHandle]] = LeRobotHandle
     lerobot_loadable: ClassVar[bool] = True
+    fine_tunable: ClassVar[bool] = True
     spec_only_fields: ClassVar[frozenset[str]] = frozenset()
     quick_settings: ClassVar[dict[str, Any]] = {}
     """Spec settings of a small model of this type, for `policyzoo bench policies --quick`."""
@@ -161,10 +162,9 @@ class LeRobotFactory:
 
     def provenance(self) -> tuple[str, str]:
         """(distribution, version) of the plugin that registered this policy type."""
-        from policyzoo.registry import get_registry
+        from policyzoo.registry import provenance
 
-        entry = get_registry().policies.get(self.policy_type)
-        return (entry.distribution, entry.version) if entry else ("(unregistered)", "0")
+        return provenance(self.policy_type)
 
     # -- PolicyFactory --------------------------------------------------------------------------
 
@@ -181,6 +181,7 @@ class LeRobotFactory:
         """A saved folder: policyzoo's (with policyzoo.json) or one written by LeRobot alone; `finetune` gives
         it a new dataset's statistics and input names and changes settings that keep its weights."""
         directory = Path(directory)
+        check_processor_files(directory)  # before LeRobot imports a step's "class" or reads a state_file
         config = self.read_config(directory)
         spec = self.saved_spec(directory, config)
         settings = dict(finetune.settings) if finetune else {}

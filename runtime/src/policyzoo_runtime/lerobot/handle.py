@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import nullcontext
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import torch
@@ -25,6 +25,8 @@ class LeRobotHandle:
     Subclasses adapt a policy type at run time by overriding the `model_*` methods; each is one step
     between policyzoo's boundary and LeRobot's `PreTrainedPolicy`.
     """
+
+    configurable_optimizer: ClassVar[bool] = True
 
     def __init__(self, spec: PolicySpec, features: Features, policy: PreTrainedPolicy, preprocessor: Any,
                  postprocessor: Any, distribution: str = "", version: str = "") -> None:

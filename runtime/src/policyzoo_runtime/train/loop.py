@@ -12,7 +12,6 @@ Pushing the result to the Hub is the caller's (`policyzoo_runtime.cli.train`).
 from __future__ import annotations
 
 import dataclasses
-import inspect
 import signal
 import time
 from collections.abc import Iterable, Iterator
@@ -24,6 +23,7 @@ import torch
 from accelerate import Accelerator
 from tqdm import tqdm
 
+from policyzoo.capabilities import CONFIGURABLE_OPTIMIZER
 from policyzoo.errors import BadInput
 from policyzoo.handle import PolicyHandle, drop_last_frames_of
 from policyzoo.hookspecs import TrainRun
@@ -119,7 +119,7 @@ def optimizer_of(handle: PolicyHandle, config: TrainConfig) -> tuple[Any, Any]:
     """The handle's optimizer and scheduler, with the `--optimizer.X` settings where its plugin takes them."""
     if not config.optimizer:
         return handle.optimizer_and_scheduler(config.lr, config.steps)
-    if "optimizer" not in inspect.signature(handle.optimizer_and_scheduler).parameters:
+    if not CONFIGURABLE_OPTIMIZER.declared_by(handle):
         name = next(iter(config.optimizer))
         raise BadInput(f"--optimizer.{name}: the {handle.spec.type} plugin's optimizer takes --optimizer.lr only")
     return handle.optimizer_and_scheduler(config.lr, config.steps, optimizer=config.optimizer)

@@ -1,4 +1,5 @@
-"""Check a saved processor file before LeRobot reads it: registered steps only, paths inside the folder.
+"""Check a saved policy's processor files before LeRobot reads them: registered steps only, paths inside the
+folder, normalization statistics as wide as the features config.json declares.
 
 LeRobot builds each step of `policy_preprocessor.json` / `policy_postprocessor.json` by calling a class:
 one looked up by `registry_name`, or any importable name given as `"class"` (so `"os.system"` would run a
@@ -13,8 +14,10 @@ import json
 from pathlib import Path, PurePosixPath
 from typing import Any
 
+from policyzoo.checkpoint import CONFIG_FILE, safetensors_header
 from policyzoo.errors import BadInput, did_you_mean
 
+PROCESSOR_FILES = ("policy_preprocessor.json", "policy_postprocessor.json")
 STEP_KEYS = frozenset({"registry_name", "config", "state_file"})
 STATE_SUFFIX = ".safetensors"
 REDO = "export the checkpoint again with policyzoo"
@@ -131,3 +134,55 @@ def _allowed_roots(folder: Path) -> list[Path]:
     if resolved.parent.name == "snapshots" and blobs.is_dir():
         roots.append(blobs)
     return roots
+
+
+def check_processor_files(directory: Path) -> None:
+    """BadInput (one line) unless both processor files of saved policy `directory` are there and safe, and their
+    statistics fit config.json. Call it after the plugin's model code is imported (it registers its steps)."""
+    directory = Path(directory)
+    features = _config_features(directory)
+    for name in PROCESSOR_FILES:
+        path = directory / name
+        if not path.is_file():
+            raise BadInput(f"{directory}: missing {name} (the normalization pipeline); re-save the policy with "
+                           f"policyzoo or LeRobot >= 0.4, which write the processor files")
+        for step in check_processor_file(path, directory):
+            if "state_file" in step:
+                state_path = directory / step["state_file"]
+                header = safetensors_header(state_path)
+                declared = step.get("config", {}).get("features")
+                _check_stat_shapes(state_path, header, declared if isinstance(declared, dict) else {}, features)
+
+
+def _config_features(directory: Path) -> dict[str, list[int]]:
+    config = json.loads((directory / CONFIG_FILE).read_text())
+    found: dict[str, list[int]] = {}
+    for group in ("input_features", "output_features"):
+        features = config.get(group) or {}
+        if not isinstance(features, dict):
+            raise BadInput(f"{directory / CONFIG_FILE}: \"{group}\" must map feature names to "
+                           f"{{\"type\": ..., \"shape\": [...]}}; re-export the checkpoint")
+        for key, feature in features.items():
+            shape = feature.get("shape") if isinstance(feature, dict) else None
+            if not (isinstance(shape, list) and all(isinstance(size, int) and size > 0 for size in shape)):
+                raise BadInput(f"{directory / CONFIG_FILE}: {group}.{key} has no valid \"shape\" (a list of "
+                               f"positive whole numbers); re-export the checkpoint")
+            found[key] = shape
+    return found
+
+
+def _check_stat_shapes(path: Path, header: dict[str, Any], step_features: dict[str, Any],
+                       config_features: dict[str, list[int]]) -> None:
+    """Normalization statistics must have the width of the features config.json declares."""
+    for key, shape in config_features.items():
+        declared = step_features.get(key, {}).get("shape") if isinstance(step_features.get(key), dict) else None
+        if declared is not None and list(declared) != shape:
+            raise BadInput(f"{path.parent}: config.json says {key} has shape {shape}, the processor says "
+                           f"{list(declared)}; the files come from different checkpoints")
+        for stat in ("mean", "std", "min", "max"):
+            entry = header.get(f"{key}.{stat}")
+            if entry is None or len(shape) != 1:
+                continue
+            if entry["shape"][-1:] != shape[-1:]:
+                raise BadInput(f"{path}: {key}.{stat} has shape {entry['shape']}, config.json says {key} has "
+                               f"shape {shape}; the files come from different checkpoints")
