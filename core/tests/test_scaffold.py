@@ -98,3 +98,22 @@ def test_plugin_new_imports_neither_torch_nor_lerobot(tmp_path):
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip().splitlines()[-1] == "[]"
+
+
+def source_lines(text: str) -> int:
+    """Lines of Python code: no blank lines, comments or docstrings."""
+    tree = ast.parse(text)
+    docstrings = [node for node in ast.walk(tree) if isinstance(node, ast.Expr)
+                  and isinstance(node.value, ast.Constant) and isinstance(node.value.value, str)]
+    strings = {line for node in docstrings for line in range(node.lineno, (node.end_lineno or node.lineno) + 1)}
+    return sum(1 for number, line in enumerate(text.splitlines(), 1)
+               if line.strip() and not line.strip().startswith("#") and number not in strings)
+
+
+def test_a_new_plugin_is_about_the_model_itself():
+    """The scaffold's plugin (spec, card with its optional guide and bench data, model, entry module) stays
+    at most 120 lines of code: `TorchPolicy` holds the rest."""
+    rendered = render("mlp_bc")
+    code = {path: source_lines(text) for path, text in rendered.items() if path.parts[0] == "src"}
+    assert sum(code.values()) <= 120, code
+    assert source_lines('"""doc"""\n\nx = 1  # one\n# two\ny = """a\nb"""\n') == 3  # x and y's two lines
