@@ -44,7 +44,7 @@ def test_core_alone_installs_no_torch_and_lists_everything_as_installable(tmp_pa
                               env=plain_env)
     assert help_run.returncode == 0
     commands = {line.split()[0] for line in help_run.stdout.split("Commands:")[1].splitlines() if line.strip()}
-    assert commands == {"plugin", "plugins", "policies", "robots"}  # train, eval, ... come with the runtime
+    assert commands == {"plugins", "policies", "robots"}  # train, eval, plugin new, ... come with the runtime
     rows = listing(python, plain_env)
     assert set(rows) == FIRST_PARTY
     assert all(not row["installed"] and row["distribution"] == f"policyzoo-{t}" for t, row in rows.items())

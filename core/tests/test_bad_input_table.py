@@ -208,7 +208,7 @@ def test_file_system_errors_become_one_line_naming_the_path(number: int, problem
     def create(*_args, **_kwargs):
         raise OSError(number, "raised by the test", str(target))
 
-    monkeypatch.setattr("policyzoo.scaffold.create", create)
+    monkeypatch.setattr("policyzoo_runtime.scaffold.create", create)
     code, out, err = run_cli("plugin", "new", "mine", "--dir", str(tmp_path / "plugin"))
     assert code == 2 and "Traceback" not in err
     assert re.fullmatch(f"policyzoo: error: {re.escape(str(target))}: {problem}", err.strip()), err

@@ -9,7 +9,7 @@ import pytest
 
 from policyzoo import CONTRACT_VERSION
 from policyzoo.errors import BadInput
-from policyzoo.scaffold import check_name, create, render
+from policyzoo_runtime.scaffold import check_name, create, render
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "mlp_bc"
 

@@ -21,6 +21,7 @@ COMMANDS = {
     "export": ("policyzoo_runtime.cli.hub", "export"),
     "push": ("policyzoo_runtime.cli.hub", "push"),
     "recommend": ("policyzoo_runtime.cli.recommend", "recommend"),
+    "plugin": ("policyzoo_runtime.cli.scaffold", "plugin"),
 }
 
 

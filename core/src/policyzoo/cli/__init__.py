@@ -18,7 +18,6 @@ LAZY_COMMANDS = {
     "policies": ("policyzoo.cli.policies", "policies"),
     "plugins": ("policyzoo.cli.plugins", "plugins"),
     "robots": ("policyzoo.cli.robots", "robots"),
-    "plugin": ("policyzoo.cli.scaffold", "plugin"),
 }
 
 

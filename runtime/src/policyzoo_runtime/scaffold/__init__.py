@@ -41,8 +41,8 @@ def check_name(name: str, taken: dict[str, str] | None = None) -> str:
 
 def variables(name: str) -> dict[str, str]:
     """The values substituted into the templates for plugin `name`."""
-    from policyzoo import __version__
     from policyzoo.plugins import CONTRACT_VERSION
+    from policyzoo_runtime import __version__
 
     return {
         "name": name,
@@ -50,7 +50,7 @@ def variables(name: str) -> dict[str, str]:
         "distribution": "policyzoo-" + name.replace("_", "-"),
         "class_name": "".join(part.capitalize() for part in name.split("_")),
         "contract": str(CONTRACT_VERSION),
-        "policyzoo_version": ".".join(__version__.split(".")[:2]),
+        "runtime_version": ".".join(__version__.split(".")[:2]),
     }
 
 

@@ -22,10 +22,10 @@ def new_command(name: str, directory: Path | None) -> None:
     It has the entry point, POLICYZOO_CONTRACT, a spec, a card, a small PyTorch policy and tests that
     subclass policyzoo_runtime.testing.
     """
-    from policyzoo import scaffold
     from policyzoo._catalogue import FIRST_PARTY
     from policyzoo.files import check_writable
     from policyzoo.registry import get_registry
+    from policyzoo_runtime import scaffold
 
     taken = {key: known.distribution for key, known in FIRST_PARTY.items()}
     taken.update({entry.type: entry.distribution for entry in get_registry().policies.values()})
