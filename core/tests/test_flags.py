@@ -75,6 +75,7 @@ class RunSettings(BaseModel):
     verbose: Annotated[bool, Flag("verbose")] = False
     extra: Annotated[dict[str, str], Flag("extra", section=("known",))] = {}
     count: Annotated[int, Field(ge=0), Flag("count", most=5)] = 0
+    weight: Annotated[float | None, Field(allow_inf_nan=False), Flag("weight", none=True, least=0)] = 1.0
     note: str = ""
 
 
@@ -86,7 +87,8 @@ def test_bind_takes_each_field_by_its_flag_name():
     assert flag_name(RunSettings, "steps") == "--train.steps"
     assert flag_name(RunSettings, "extra") == "--extra.*"
     assert "note" not in flag_fields(RunSettings)
-    assert RunSettings(count=9).count == 9  # the code may set more than a user may type
+    assert RunSettings(count=9, weight=-1).count == 9  # the code may set more than a user may type
+    assert bind(Flags(["--weight=off"]), RunSettings) == {"weight": None}
 
 
 @pytest.mark.parametrize(("args", "line"), [
@@ -99,6 +101,8 @@ def test_bind_takes_each_field_by_its_flag_name():
     (["--mode=fast", "--other.mode=safe"], "--other.mode: the same as --mode; give one of them"),
     (["--verbose=perhaps"], "--verbose=perhaps: expected true or false"),
     (["--count=6"], "--count=6: expected a whole number >= 0, at most 5"),  # what a user may type
+    (["--weight=-1"], "--weight=-1: expected a number >= 0"),
+    (["--weight=nan"], "--weight=nan: expected a number >= 0"),
 ])
 def test_bind_says_what_is_wrong_in_one_line(args, line):
     with pytest.raises(BadInput) as error:

@@ -28,26 +28,6 @@ def whole_number(text: str) -> int:
     return int(value)
 
 
-def whole_number_within(least: int, most: int) -> Callable[[str], int]:
-    """A flag parser: a whole number from `least` to `most`."""
-
-    def parse(text: str) -> int:
-        value = whole_number(text)
-        if not least <= value <= most:
-            raise ValueError(f"not from {least} to {most}")
-        return value
-
-    return parse
-
-
-def whole_positive(text: str) -> int:
-    """A flag value that must be a whole number of at least 1."""
-    value = whole_number(text)
-    if value < 1:
-        raise ValueError("must be >= 1")
-    return value
-
-
 def parse_bool(text: str) -> bool:
     lowered = text.strip().lower()
     if lowered in _TRUE:
@@ -155,8 +135,9 @@ class Flag:
     """For a dict field: every `--NAME.KEY=TEXT` flag as {KEY: TEXT}; these KEYs are the ones suggested."""
     none: bool = False
     """`none`, `off` or `false` give None."""
+    least: float | None = None
     most: int | None = None
-    """The largest count a user may type (`policyzoo_runtime.counts`); the code may set more."""
+    """Bounds on what a user may type (`policyzoo_runtime.counts`), beyond the field's: the code may set more."""
 
 
 def flag_fields(model: type[BaseModel]) -> dict[str, Flag]:
@@ -208,9 +189,9 @@ def _value(used: str, text: str, field: FieldInfo, flag: Flag) -> Any:
         value = _PARSERS.get(kind, str)(text)
         adapter: TypeAdapter[Any] = TypeAdapter(Annotated[field.annotation, field])  # type: ignore[arg-type]
         value = adapter.validate_python(value)
-        if flag.most is None or value is None or value <= flag.most:
+        if value is None or (flag.least is None or value >= flag.least) and (flag.most is None or value <= flag.most):
             return value
-        raise ValueError(f"more than {flag.most}")
+        raise ValueError("out of bounds")
     except ValidationError as exc:
         reason = f"expected {expects}" if expects else exc.errors()[0]["msg"].removeprefix("Value error, ")
     except ValueError:
@@ -233,9 +214,9 @@ def _expects(field: FieldInfo, flag: Flag) -> str:
     if flag.expects or kind not in (bool, int, float):
         return flag.expects
     words = "true or false" if kind is bool else "a whole number" if kind is int else "a number"
-    for bound in field.metadata:
-        if isinstance(bound, Ge | Gt):
-            words += f" >= {bound.ge}" if isinstance(bound, Ge) else f" > {bound.gt}"
+    least = next((bound.ge for bound in field.metadata if isinstance(bound, Ge)), flag.least)
+    words += f" >= {least}" if least is not None else "".join(
+        f" > {bound.gt}" for bound in field.metadata if isinstance(bound, Gt))
     most = next((bound.le for bound in field.metadata if isinstance(bound, Le)), flag.most)
     return words + (f", at most {most}" if most is not None else "")
 
