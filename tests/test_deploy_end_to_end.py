@@ -108,7 +108,7 @@ def test_deploy_refuses_a_policy_for_other_cameras(run_cli, tmp_path):
         (["deploy", "--policy.path=x", f"--robot.type={ROBOT}", "--asynk=true"], "Did you mean --async?"),
         (
             ["deploy", "--policy.path=x", f"--robot.type={ROBOT}", "--chunk_threshold=2"],
-            "chunk_threshold must be",
+            "--chunk_threshold=2: expected a number >= 0, at most 1",
         ),
         (
             ["deploy", "--policy.path=x", f"--robot.type={ROBOT}", "--robot.backend=real"],

@@ -166,3 +166,14 @@ def test_every_option_is_spelt_with_underscores():
         return found
 
     assert dashed(cli, click.Context(cli, info_name="policyzoo")) == []
+
+
+def test_deploy_and_eval_check_their_flags_before_torch_loads():
+    import subprocess
+    import sys
+
+    code = ("import sys\nfrom policyzoo_runtime.cli import deploy, eval\n"
+            "from policyzoo_runtime.deploy import DeployConfig\nfrom policyzoo_runtime.evaluation.sim import EvalConfig\n"
+            "print(sorted(name for name in ('torch', 'numpy') if name in sys.modules))")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "[]", result.stdout + result.stderr

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import re
 import signal
@@ -94,7 +93,7 @@ def one_process_reference(output: Path) -> Path:
 
     config = resolve(parse_flags(Flags([*TINY_ACT, f"--steps={STEPS}", f"--save_freq={STEPS}",
                                         f"--output_dir={output}"])), "policyzoo train (reference)")
-    train(prepare.plan(dataclasses.replace(config, gradient_accumulation_steps=2)))
+    train(prepare.plan(config.replace(gradient_accumulation_steps=2)))
     return output
 
 

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any
+from dataclasses import dataclass
+from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
-from pydantic import ValidationError
+from annotated_types import Ge, Gt, Le
+from pydantic import BaseModel, TypeAdapter, ValidationError
+from pydantic.fields import FieldInfo
 
 from policyzoo.errors import BadInput, did_you_mean
 from policyzoo.spec import PolicySpec
@@ -23,26 +26,6 @@ def whole_number(text: str) -> int:
     if not value.is_integer():
         raise ValueError("not a whole number")
     return int(value)
-
-
-def whole_number_within(least: int, most: int) -> Callable[[str], int]:
-    """A flag parser: a whole number from `least` to `most`."""
-
-    def parse(text: str) -> int:
-        value = whole_number(text)
-        if not least <= value <= most:
-            raise ValueError(f"not from {least} to {most}")
-        return value
-
-    return parse
-
-
-def whole_positive(text: str) -> int:
-    """A flag value that must be a whole number of at least 1."""
-    value = whole_number(text)
-    if value < 1:
-        raise ValueError("must be >= 1")
-    return value
 
 
 def parse_bool(text: str) -> bool:
@@ -88,12 +71,9 @@ class Flags:
     def take(self, name: str, parse: Callable[[str], Any] = str, default: Any = None,
              choices: Sequence[str] | None = None, help_value: str = "") -> Any:
         """The value of `--name`, parsed, or `default` when absent."""
-        self._known.add(name)
-        if name not in self.values:
+        text = self.text(name, parse is parse_bool, help_value or _describe(parse))
+        if text is None:
             return default
-        text = self.values.pop(name)
-        if name in self._bare and parse is not parse_bool:
-            raise BadInput(f"--{name}: needs a value; write --{name}=VALUE ({help_value or _describe(parse)})")
         if choices is not None and text not in choices:
             raise BadInput(f"--{name}={text}: allowed values are {', '.join(choices)}."
                            + did_you_mean(text, choices))
@@ -101,6 +81,15 @@ class Flags:
             return parse(text)
         except (ValueError, TypeError):
             raise BadInput(f"--{name}={text}: expected {help_value or _describe(parse)}") from None
+
+    def text(self, name: str, switch: bool = False, expects: str = "a value") -> str | None:
+        """The text of `--name` (None when absent); given bare, `true` for a `switch`, else an error."""
+        self._known.add(name)
+        if name not in self.values:
+            return None
+        if name in self._bare and not switch:
+            raise BadInput(f"--{name}: needs a value; write --{name}=VALUE ({expects})")
+        return self.values.pop(name)
 
     def section(self, prefix: str, known: Sequence[str] = ()) -> dict[str, str]:
         """All `--prefix.X` flags as {X: value}; `known` names help suggestions for other flags."""
@@ -131,6 +120,105 @@ def _did_you_mean_flag(name: str, known: set[str]) -> str:
 def _describe(parse: Callable) -> str:
     return {int: "an integer", whole_number: "a whole number", float: "a number", parse_bool: "true or false",
             str: "text"}.get(parse, "a value")
+
+
+@dataclass(frozen=True)
+class Flag:
+    """Binds a config field to `--NAME=VALUE`: `steps: Annotated[int, Flag("steps"), Field(ge=1)] = 100`."""
+
+    name: str
+    expects: str = ""
+    """What a value must be, for the error line; default: said from the field's type and bounds."""
+    aliases: tuple[str, ...] = ()
+    """Other tools' names for the same flag (lerobot-eval's `--eval.n_episodes`); one of them may be given."""
+    section: tuple[str, ...] | None = None
+    """For a dict field: every `--NAME.KEY=TEXT` flag as {KEY: TEXT}; these KEYs are the ones suggested."""
+    none: bool = False
+    """`none`, `off` or `false` give None."""
+    least: float | None = None
+    most: int | None = None
+    """Bounds on what a user may type (`policyzoo_runtime.counts`), beyond the field's: the code may set more."""
+
+
+def flag_fields(model: type[BaseModel]) -> dict[str, Flag]:
+    """{field name: its Flag}, for the fields of `model` that flags set."""
+    return {name: flag for name, field in model.model_fields.items()
+            for flag in field.metadata if isinstance(flag, Flag)}
+
+
+def flag_name(model: type[BaseModel], field: str) -> str:
+    """The flag that sets `field`, as written: `--dataset.repo_id`, `--optimizer.*` for a section."""
+    return f"--{(flag := flag_fields(model)[field]).name}" + (".*" if flag.section is not None else "")
+
+
+def bind(flags: Flags, model: type[BaseModel]) -> dict[str, Any]:
+    """The flags given for fields of `model`, as {field: value checked by the field}; other flags stay for the
+    caller. Sections get the `--NAME.KEY` flags left."""
+    given: dict[str, Any] = {}
+    fields = flag_fields(model)
+    for name in sorted(fields, key=lambda name: fields[name].section is not None):
+        flag = fields[name]
+        if flag.section is not None:
+            if values := flags.section(flag.name, known=flag.section):
+                given[name] = values
+            continue
+        if (found := _given_once(flags, flag, model.model_fields[name])) is not None:
+            given[name] = _value(*found, model.model_fields[name], flag)
+    return given
+
+
+def _given_once(flags: Flags, flag: Flag, field: FieldInfo) -> tuple[str, str] | None:
+    """(the name used, its text) of the flag or one of its aliases."""
+    switch = _plain(field.annotation) is bool
+    texts = [(name, text) for name in (flag.name, *flag.aliases)
+             if (text := flags.text(name, switch, _expects(field, flag) or _describe(str))) is not None]
+    if len(texts) > 1:
+        raise BadInput(f"--{texts[1][0]}: the same as --{texts[0][0]}; give one of them")
+    return texts[0] if texts else None
+
+
+def _value(used: str, text: str, field: FieldInfo, flag: Flag) -> Any:
+    kind = _plain(field.annotation)
+    if flag.none and text.strip().lower() in ("none", "off", "false"):
+        return None
+    if get_origin(kind) is Literal and text not in get_args(kind):
+        choices = [str(choice) for choice in get_args(kind)]
+        raise BadInput(f"--{used}={text}: allowed values are {', '.join(choices)}." + did_you_mean(text, choices))
+    expects = _expects(field, flag)
+    try:
+        value = _PARSERS.get(kind, str)(text)
+        adapter: TypeAdapter[Any] = TypeAdapter(Annotated[field.annotation, field])  # type: ignore[arg-type]
+        value = adapter.validate_python(value)
+        if value is None or (flag.least is None or value >= flag.least) and (flag.most is None or value <= flag.most):
+            return value
+        raise ValueError("out of bounds")
+    except ValidationError as exc:
+        reason = f"expected {expects}" if expects else exc.errors()[0]["msg"].removeprefix("Value error, ")
+    except ValueError:
+        reason = f"expected {expects or 'a value'}"
+    raise BadInput(f"--{used}={text}: {reason}")
+
+
+_PARSERS: dict[Any, Callable[[str], Any]] = {bool: parse_bool, int: whole_number, float: float}  # text as a value
+
+
+def _plain(annotation: Any) -> Any:
+    """`X` of `X | None`."""
+    optional = get_origin(annotation) in (Union, type(int | None))
+    return next(arg for arg in get_args(annotation) if arg is not type(None)) if optional else annotation
+
+
+def _expects(field: FieldInfo, flag: Flag) -> str:
+    """What a value must be: the flag's words, else said from a number's or a switch's type and bounds."""
+    kind = _plain(field.annotation)
+    if flag.expects or kind not in (bool, int, float):
+        return flag.expects
+    words = "true or false" if kind is bool else "a whole number" if kind is int else "a number"
+    least = next((bound.ge for bound in field.metadata if isinstance(bound, Ge)), flag.least)
+    words += f" >= {least}" if least is not None else "".join(
+        f" > {bound.gt}" for bound in field.metadata if isinstance(bound, Gt))
+    most = next((bound.le for bound in field.metadata if isinstance(bound, Le)), flag.most)
+    return words + (f", at most {most}" if most is not None else "")
 
 
 def make_spec(spec_class: type[PolicySpec], values: dict[str, Any], prefix: str = "--policy.") -> PolicySpec:

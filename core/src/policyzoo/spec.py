@@ -7,14 +7,24 @@ import contextlib
 import json
 import re
 import typing
-from typing import Any, ClassVar, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from policyzoo.errors import did_you_mean
 from policyzoo.features import ACTION_KEY, IMAGE_PREFIX, STATE_KEY, Features, Mismatch
 
 _DEVICE = re.compile(r"^(auto|cpu|mps|cuda(:\d+)?)$")
+
+
+def _known_device(value: str) -> str:
+    if not _DEVICE.match(value):
+        raise ValueError("must be one of auto, cpu, cuda, cuda:N, mps")
+    return value
+
+
+Device = Annotated[str, AfterValidator(_known_device)]
+"""A `--policy.device` of every command: auto, cpu, cuda, cuda:N or mps."""
 
 
 class PolicySpec(BaseModel):
@@ -30,16 +40,9 @@ class PolicySpec(BaseModel):
     """Settings of the upstream (LeRobot) config that this spec does not take, each with why and what to do
     instead: `--policy.NAME` for one of them is refused with that reason, not with a did-you-mean."""
 
-    device: str = Field("auto", description="auto, cpu, cuda, cuda:N or mps; auto picks cuda when present.")
+    device: Device = Field("auto", description="auto, cpu, cuda, cuda:N or mps; auto picks cuda when present.")
     use_amp: bool = Field(False, description="Mixed precision (CUDA only).")
     optimizer_lr: float = Field(1e-4, gt=0, lt=1, description="Learning rate of the optimizer preset.")
-
-    @field_validator("device")
-    @classmethod
-    def _known_device(cls, value: str) -> str:
-        if not _DEVICE.match(value):
-            raise ValueError("must be one of auto, cpu, cuda, cuda:N, mps")
-        return value
 
     @model_validator(mode="before")
     @classmethod

@@ -2,22 +2,21 @@
 
 from __future__ import annotations
 
-import math
-from collections.abc import Callable
-from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Annotated
 
 import click
+from pydantic import Field
 
 from policyzoo.cli.base import dotted_command, fail
 from policyzoo.errors import BadInput
-from policyzoo.flags import Flags, parse_bool, whole_positive
+from policyzoo.flags import Flag, Flags, bind
+from policyzoo_runtime.deploy.config import DeployConfig, Finite
+from policyzoo_runtime.settings import Settings
 
 if TYPE_CHECKING:
     from policyzoo.handle import PolicyHandle
     from policyzoo.spec import RobotSpec
-    from policyzoo_runtime.deploy.config import DeployConfig
     from policyzoo_runtime.evaluation.real import EvalPlan
     from policyzoo_runtime.robot import RobotBackend
 
@@ -35,26 +34,17 @@ def _commands() -> None:
     """Not a command: `dotted_command` needs a group; the top-level CLI imports `calibrate` and `deploy`."""
 
 
-T = TypeVar("T")
+class DeployRun(Settings):
+    """The flags of `policyzoo deploy` beside its `DeployConfig`: the seed, the report, an evaluation's."""
 
-
-def _optional(parse: Callable[[str], T]) -> Callable[[str], T | None]:
-    """`parse`, with none/off/false meaning None."""
-    return lambda text: None if text.strip().lower() in ("none", "off", "false") else parse(text)
-
-
-def _positive(text: str) -> float:
-    value = float(text)
-    if not (math.isfinite(value) and value > 0):
-        raise ValueError("must be finite and > 0")
-    return value
-
-
-def _non_negative(text: str) -> float:
-    value = float(text)
-    if not (math.isfinite(value) and value >= 0):
-        raise ValueError("must be finite and >= 0")
-    return value
+    seed: Annotated[int | None, Flag("seed", "an integer")] = None
+    report: Annotated[Path | None, Flag("report")] = None
+    episodes: Annotated[int | None, Field(ge=1), Flag("episodes")] = None
+    episode_time_s: Annotated[float | None, Field(gt=0), Finite, Flag(
+        "episode_time_s", "a finite number of seconds > 0")] = None
+    reset_time_s: Annotated[float | None, Field(ge=0), Finite, Flag(
+        "reset_time_s", "a finite number of seconds >= 0")] = None
+    record: Annotated[Path | None, Flag("record")] = None
 
 
 @dotted_command(_commands, "calibrate")
@@ -119,26 +109,11 @@ def deploy(flags: Flags) -> None:
 
     policy = flags.section("policy", known=("path", "device"))
     robot_flags = flags.section("robot", known=("type", "backend"))
-    fps = flags.take("fps", whole_positive, help_value="a whole number >= 1")
-    task = flags.take("task", default="")
-    duration = flags.take("duration_s", _positive, help_value="a finite number of seconds > 0")
-    use_async = flags.take("async", parse_bool, default=False)
-    threshold = flags.take("chunk_threshold", float, default=0.5)
-    ensemble = flags.take(
-        "temporal_ensemble", _optional(_non_negative), default="policy", help_value="a finite number >= 0 or none"
-    )
-    steps = flags.take("n_action_steps", whole_positive, help_value="a whole number >= 1")
-    max_step = flags.take(
-        "max_relative_target", _optional(_positive), default="default", help_value="a finite number > 0 or none"
-    )
-    threads = flags.take("inference_threads", whole_positive, help_value="a whole number >= 1")
-    seed = flags.take("seed", int)
-    report_path = flags.take("report", Path)
-    episodes = flags.take("episodes", whole_positive, help_value="a whole number >= 1")
-    episode_s = flags.take("episode_time_s", _positive, help_value="a finite number of seconds > 0")
-    reset_s = flags.take("reset_time_s", _non_negative, help_value="a finite number of seconds >= 0")
-    record_dir = flags.take("record", Path)
+    given = bind(flags, DeployConfig)
+    run = DeployRun(**bind(flags, DeployRun))
     flags.finish()
+    seed, report_path, episodes, record_dir = run.seed, run.report, run.episodes, run.record
+    episode_s, reset_s, duration = run.episode_time_s, run.reset_time_s, given.get("duration_s")
     if report_path is not None:  # before the run, so that its report is not lost after it
         check_writable(report_path, "--report", folder=False)
     _check_evaluation_flags(episodes, episode_s, reset_s, record_dir, duration)
@@ -152,13 +127,11 @@ def deploy(flags: Flags) -> None:
         raise BadInput("--policy.path: required; a saved policy folder, a training output or a Hub repo id")
     from policyzoo.api import load_policy  # torch comes with these: after the checks above
     from policyzoo.capabilities import EnsemblingSpec
-    from policyzoo_runtime.deploy import DeployConfig
     from policyzoo_runtime.robot import load_backend, make_robot
 
     robot_type = robot_flags.pop("type", None) or _checkpoint_robot(path)
     backend = robot_flags.pop("backend", "sim")
-    if max_step == "default":
-        max_step = REAL_MAX_STEP if backend == "real" else None
+    given.setdefault("max_relative_target", REAL_MAX_STEP if backend == "real" else None)
     load_backend(robot_type, backend)  # an unknown or missing backend, before the policy loads
     simulated = backend == SIM_BACKEND
     if simulated and "cameras" in robot_flags:
@@ -166,30 +139,18 @@ def deploy(flags: Flags) -> None:
                        "sizes); leave it out")
     robot = None if simulated else make_robot(robot_type, backend, robot_flags)
     try:
-        try:
-            config = DeployConfig(
-                fps=fps or (robot.spec if robot else _registered_spec(robot_type)).fps,
-                duration_s=duration,
-                async_inference=use_async,
-                chunk_threshold=threshold,
-                temporal_ensemble=None if ensemble == "policy" else ensemble,
-                n_action_steps=steps,
-                max_relative_target=max_step,
-                inference_threads=threads,
-            )
-        except ValueError as exc:
-            raise BadInput(f"deploy: {exc}") from None
+        config = DeployConfig(**{"fps": (robot.spec if robot else _registered_spec(robot_type)).fps, **given})
         handle = load_policy(path, device=device)
-        if ensemble == "policy":  # an ACT configured with temporal ensembling keeps it
+        if "temporal_ensemble" not in given:  # an ACT configured with temporal ensembling keeps it
             try:
                 spec = handle.spec
-                config = replace(config, temporal_ensemble=spec.temporal_ensemble_coeff
-                                 if isinstance(spec, EnsemblingSpec) else None)
+                config = config.replace(temporal_ensemble=spec.temporal_ensemble_coeff
+                                        if isinstance(spec, EnsemblingSpec) else None)
             except ValueError as exc:
                 raise BadInput(f"--policy.path={path}: {exc}") from None
         if robot is None:
             robot = _fitted_simulator(handle, robot_type, backend, robot_flags, path)
-        config = replace(config, task=task or getattr(robot, "task", ""))
+        config = config.replace(task=config.task or getattr(robot, "task", ""))
         if seed is not None and hasattr(robot, "reset"):
             robot.reset(seed=seed)
         if episodes is not None:

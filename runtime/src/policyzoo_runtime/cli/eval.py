@@ -16,8 +16,8 @@ import click
 from policyzoo._lerobot_flags import EVAL_REASONS, reason
 from policyzoo.cli.base import dotted_command
 from policyzoo.errors import BadInput
-from policyzoo.flags import Flags, parse_bool, whole_number_within
-from policyzoo_runtime.counts import MAX_EPISODE_STEPS, MAX_EPISODES, MAX_SEED, WORKERS_PER_CORE, cpu_cores
+from policyzoo.flags import Flags, bind
+from policyzoo_runtime.counts import cpu_cores
 
 
 @click.group()
@@ -48,19 +48,6 @@ def episode_bar(episodes: int) -> Iterator[Callable[[Any], None]]:
         yield progress
 
 
-def _one_of(flags: Flags, name: str, lerobot_name: str, parse: Callable[[str], Any], help_value: str) -> Any:
-    """`--name`, or LeRobot's `--lerobot_name` for the same thing (lerobot-eval's flags); not both."""
-    ours = flags.take(name, parse, help_value=help_value)
-    theirs = flags.take(lerobot_name, parse, help_value=help_value)
-    if ours is not None and theirs is not None:
-        raise BadInput(f"--{lerobot_name}: the same as --{name}; give one of them")
-    return ours if ours is not None else theirs
-
-
-def _whole(least: int, most: int, note: str = "") -> str:
-    return f"a whole number >= {least}, at most {most}{note}"
-
-
 def fresh_output_dir(parent: Path = Path("outputs/eval")) -> Path:
     """`parent/DATE_TIME` (as training names its runs), with `-2`, `-3`, ... where that name is taken."""
     stamp = time.strftime("%Y-%m-%d_%H-%M-%S")
@@ -85,34 +72,17 @@ def eval_command(flags: Flags) -> None:
     from policyzoo_runtime.devices import check_device
     from policyzoo_runtime.evaluation.sim import SUMMARY_FILE, EvalConfig, check_output, evaluate
 
-    policy = flags.section("policy", known=("path", "device"))
-    unknown = sorted(set(policy) - {"path", "device"})
+    given = bind(flags, EvalConfig)
+    unknown = sorted(flags.section("policy"))
     if unknown:
         raise BadInput(f"--policy.{unknown[0]}: eval takes --policy.path and --policy.device only")
-    if not policy.get("path"):
+    if not given.get("policy_path"):
         raise BadInput("--policy.path: required; a saved policy folder, training output dir or Hub repo id")
-    episodes = _one_of(flags, "episodes", "eval.n_episodes", whole_number_within(1, MAX_EPISODES), _whole(1, MAX_EPISODES)) or 10
-    cores = cpu_cores()
-    most = WORKERS_PER_CORE * cores
-    workers = _one_of(flags, "workers", "eval.batch_size", whole_number_within(1, most),
-                      _whole(1, most, f" ({WORKERS_PER_CORE} per CPU core of this machine)"))
-    output_dir = flags.take("output_dir", default=None)
-    config = EvalConfig(
-        policy_path=policy["path"],
-        env=_one_of(flags, "env", "env.type", str, "") or "so101_bimanual_sim",
-        episodes=episodes,
-        seed=flags.take("seed", whole_number_within(0, MAX_SEED), default=0, help_value=_whole(0, MAX_SEED)),
-        output_dir=Path(output_dir) if output_dir else fresh_output_dir(),
-        max_steps=flags.take("max_steps", whole_number_within(1, MAX_EPISODE_STEPS), default=None,
-                             help_value=_whole(1, MAX_EPISODE_STEPS)),
-        videos=flags.take("videos", whole_number_within(0, MAX_EPISODES), default=4, help_value=_whole(0, MAX_EPISODES)),
-        task=flags.take("task", default=None),
-        device=policy.get("device"),
-        workers=workers or min(cores, episodes),
-        overwrite=flags.take("overwrite", parse_bool, default=False),
-    )
     flags.reasons = lambda name: reason(name, EVAL_REASONS)
     flags.finish()
+    given.setdefault("output_dir", fresh_output_dir())
+    episodes = given.get("episodes", EvalConfig.model_fields["episodes"].default)
+    config = EvalConfig(**{"workers": min(cpu_cores(), episodes), **given})
     check_device(config.device)
     check_output(config.output_dir, config.overwrite)  # before the policy loads
     start = time.perf_counter()

@@ -1,51 +1,44 @@
-"""Settings of one deploy run."""
+"""Settings of one deploy run; `policyzoo deploy` binds its flags to the fields (`policyzoo.flags.bind`)."""
 
 from __future__ import annotations
 
-import math
 import os
-from dataclasses import dataclass
+from typing import Annotated
+
+from pydantic import ConfigDict, Field
+
+from policyzoo.flags import Flag
+from policyzoo_runtime.settings import Settings
+
+Finite = Field(allow_inf_nan=False)
+"""A number field that refuses inf and nan."""
 
 
-@dataclass(frozen=True)
-class DeployConfig:
-    fps: int = 30
-    duration_s: float | None = None
+class DeployConfig(Settings):
+    model_config = ConfigDict(frozen=True)
+
+    fps: Annotated[int, Field(ge=1), Flag("fps")] = 30
+    duration_s: Annotated[float | None, Field(gt=0), Finite, Flag("duration_s", "a finite number of seconds > 0")
+                          ] = None
     """Run round(duration_s * fps) ticks; None runs until Ctrl-C."""
-    async_inference: bool = False
+    async_inference: Annotated[bool, Flag("async")] = False
     """Predict the next chunk in a background thread while the current one executes."""
-    chunk_threshold: float = 0.5
+    chunk_threshold: Annotated[float, Field(ge=0, le=1), Flag("chunk_threshold")] = 0.5
     """Async: ask for a new chunk when at most this fraction of the last chunk is left to execute."""
-    temporal_ensemble: float | None = None
+    temporal_ensemble: Annotated[float | None, Finite, Flag(
+        "temporal_ensemble", "a finite number >= 0 or none", none=True, least=0)] = None
     """ACT temporal ensembling coefficient (0.01 in the ACT paper); None executes chunks as they are."""
-    n_action_steps: int | None = None
+    n_action_steps: Annotated[int | None, Field(ge=1), Flag("n_action_steps")] = None
     """Actions executed from each chunk before predicting again (sync); None: the policy's own setting."""
-    max_relative_target: float | None = None
+    max_relative_target: Annotated[float | None, Field(gt=0), Finite, Flag(
+        "max_relative_target", "a finite number > 0 or none", none=True)] = None
     """Largest change of any joint target per tick, in robot units; None: no limit."""
-    inference_threads: int | None = None
+    inference_threads: Annotated[int | None, Field(ge=1), Flag("inference_threads")] = None
     """Torch threads for predicting chunks; None: all cores but one in async mode (one core stays with the
     control loop), torch's default in sync mode."""
-    stale_after_s: float = 0.5
+    stale_after_s: Annotated[float, Field(gt=0), Finite] = 0.5
     """An observation that takes longer than this to read is stale: hold position and stop."""
-    task: str = ""
-
-    def __post_init__(self) -> None:
-        if self.fps <= 0:
-            raise ValueError("fps must be positive")
-        if self.duration_s is not None and not _positive(self.duration_s):
-            raise ValueError("duration_s must be a finite positive number of seconds")
-        if not 0.0 <= self.chunk_threshold <= 1.0:
-            raise ValueError("chunk_threshold must be between 0 and 1")
-        if self.temporal_ensemble is not None and not math.isfinite(self.temporal_ensemble):
-            raise ValueError("temporal_ensemble must be a finite number")
-        if self.n_action_steps is not None and self.n_action_steps < 1:
-            raise ValueError("n_action_steps must be at least 1")
-        if self.inference_threads is not None and self.inference_threads < 1:
-            raise ValueError("inference_threads must be at least 1")
-        if self.max_relative_target is not None and not _positive(self.max_relative_target):
-            raise ValueError("max_relative_target must be a finite positive number")
-        if not _positive(self.stale_after_s):
-            raise ValueError("stale_after_s must be a finite positive number of seconds")
+    task: Annotated[str, Flag("task")] = ""
 
     @property
     def n_ticks(self) -> int | None:
@@ -61,7 +54,3 @@ class DeployConfig:
     @property
     def mode(self) -> str:
         return "async" if self.async_inference else "sync"
-
-
-def _positive(value: float) -> bool:
-    return math.isfinite(value) and value > 0

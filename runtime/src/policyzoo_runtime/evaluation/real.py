@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -90,7 +90,7 @@ def evaluate_on_robot(policy: PolicyHandle, robot: RobotBackend, config: DeployC
                       status: Any = None) -> Evaluation:
     """Run the episodes on a connected `robot`; `writer` (a `policyzoo_runtime.lerobot.episodes.EpisodeWriter`, or None)
     records them, `status` (a `StatusLine`, or None) shows each one live."""
-    episode_config = replace(config, duration_s=plan.episode_time_s)
+    episode_config = config.replace(duration_s=plan.episode_time_s)
     result = Evaluation([])
     start = time.perf_counter()
     retries = 0

@@ -11,7 +11,6 @@ the finished episodes' summary, marked `partial`.
 
 from __future__ import annotations
 
-import dataclasses
 import itertools
 import json
 import math
@@ -20,14 +19,18 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
+
+from pydantic import ConfigDict, Field
 
 from policyzoo.errors import BadInput
 from policyzoo.features import IMAGE_PREFIX, check_compatibility
 from policyzoo.files import check_writable
+from policyzoo.flags import Flag
 from policyzoo.interrupts import deferred_interrupts, interruption
-from policyzoo.spec import CameraSpec, RobotSpec
-from policyzoo_runtime.counts import cpu_cores
+from policyzoo.spec import CameraSpec, Device, RobotSpec
+from policyzoo_runtime.counts import MAX_EPISODE_STEPS, MAX_EPISODES, MAX_SEED, WORKERS_PER_CORE, cpu_cores
+from policyzoo_runtime.settings import Settings
 
 SUMMARY_FILE = "eval_summary.json"
 DEFAULT_STEPS = 300
@@ -38,22 +41,30 @@ AHEAD_PER_WORKER = 2
 """Episodes handed to each worker process ahead of the one it runs (the rest of the plan waits)."""
 
 
-@dataclass(frozen=True)
-class EvalConfig:
-    policy_path: str
-    env: str = "so101_bimanual_sim"
-    episodes: int = 10
-    seed: int = 0
-    output_dir: Path = Path("outputs/eval")
-    max_steps: int | None = None
+_MOST_WORKERS = WORKERS_PER_CORE * cpu_cores()
+
+
+class EvalConfig(Settings):
+    """An evaluation's settings; `policyzoo eval` binds its flags to the fields (`policyzoo.flags.bind`)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    policy_path: Annotated[str, Flag("policy.path")]
+    env: Annotated[str, Flag("env", aliases=("env.type",))] = "so101_bimanual_sim"
+    episodes: Annotated[int, Field(ge=1), Flag("episodes", aliases=("eval.n_episodes",), most=MAX_EPISODES)] = 10
+    seed: Annotated[int, Field(ge=0), Flag("seed", most=MAX_SEED)] = 0
+    output_dir: Annotated[Path, Flag("output_dir")] = Path("outputs/eval")
+    max_steps: Annotated[int | None, Field(ge=1), Flag("max_steps", most=MAX_EPISODE_STEPS)] = None
     """Steps per episode; None: the simulator's `max_episode_steps`, else 300."""
-    videos: int = 4
+    videos: Annotated[int, Field(ge=0), Flag("videos", most=MAX_EPISODES)] = 4
     """Episodes recorded as mp4 (the first ones); 0 records none."""
-    task: str | None = None
-    device: str | None = None
-    workers: int = 1
+    task: Annotated[str | None, Flag("task")] = None
+    device: Annotated[Device | None, Flag("policy.device")] = None
+    workers: Annotated[int, Field(ge=1), Flag(
+        "workers", f"a whole number >= 1, at most {_MOST_WORKERS} ({WORKERS_PER_CORE} per CPU core of this machine)",
+        aliases=("eval.batch_size",), most=_MOST_WORKERS)] = 1
     """Worker processes running episodes in parallel (1: in this process)."""
-    overwrite: bool = False
+    overwrite: Annotated[bool, Flag("overwrite")] = False
     """Replace an earlier evaluation's summary and videos in `output_dir` (else: refuse)."""
 
 
@@ -92,7 +103,7 @@ def evaluate(config: EvalConfig, progress: Any = None) -> dict[str, Any]:
     policy_type, stages = policy.spec.type, getattr(robot, "stages", None)
     workers = max(1, min(config.workers, config.episodes))
     max_steps = config.max_steps or int(getattr(robot, "max_episode_steps", DEFAULT_STEPS))
-    config = dataclasses.replace(config, max_steps=max_steps, workers=workers)
+    config = config.replace(max_steps=max_steps, workers=workers)
     output_dir = Path(config.output_dir)
     check_output(output_dir, config.overwrite)
     for stale in earlier_results(output_dir):  # the policy loaded and fits: now the old results go

@@ -11,7 +11,6 @@ Pushing the result to the Hub is the caller's (`policyzoo_runtime.cli.train`).
 
 from __future__ import annotations
 
-import dataclasses
 import signal
 import time
 from collections.abc import Iterable, Iterator
@@ -145,7 +144,7 @@ class _Loop:
         self.saver = Saver(output_dir, config, plan.place, prepared, accelerator, start_step, lerobot_config)
         self.log = RunLog(config, spec.type, output_dir, start_step, self.main)
         self.run_info = TrainRun(output_dir, spec, plan.place.repo_id, config.steps, config.batch_size, start_step,
-                                 dataclasses.asdict(config))
+                                 config.model_dump())
 
     def run(self, loader: Iterable[dict[str, Any]]) -> TrainResult:
         with wandb_logging(self.config, self.main):
