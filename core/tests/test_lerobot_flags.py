@@ -102,6 +102,7 @@ def test_every_lerobot_policy_field_is_a_setting_or_refused_with_a_reason(policy
     from lerobot.configs.policies import PreTrainedConfig
 
     from policyzoo.flags import policy_spec
+    from policyzoo_runtime.lerobot_flags import POLICY_REASONS
 
     spec_class = get_registry().policy(policy_type).spec
     try:
@@ -113,7 +114,7 @@ def test_every_lerobot_policy_field_is_a_setting_or_refused_with_a_reason(policy
         if field.name in spec_class.model_fields or field.name in taken_by_train:
             continue
         with pytest.raises(BadInput) as refused:
-            policy_spec({"type": policy_type, field.name: "1"})
+            policy_spec({"type": policy_type, field.name: "1"}, reasons=POLICY_REASONS)
         message = str(refused.value)
         assert message.startswith(f"--policy.{field.name}: {policy_type} takes no such setting here: "), message
         assert "Did you mean" not in message

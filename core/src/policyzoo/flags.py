@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
@@ -221,23 +221,23 @@ def _expects(field: FieldInfo, flag: Flag) -> str:
     return words + (f", at most {most}" if most is not None else "")
 
 
-def make_spec(spec_class: type[PolicySpec], values: dict[str, Any], prefix: str = "--policy.") -> PolicySpec:
-    """Validate `values` (strings from the command line, or typed) into `spec_class`, one clear error."""
+def make_spec(spec_class: type[PolicySpec], values: dict[str, Any], prefix: str = "--policy.",
+              reasons: Mapping[str, str] | None = None) -> PolicySpec:
+    """Validate `values` (strings from the command line, or typed) into `spec_class`, one clear error; `reasons`
+    says why a setting no spec takes is refused (the runtime passes LeRobot's: `lerobot_flags.POLICY_REASONS`)."""
     try:
         return spec_class(**values)
     except ValidationError as exc:
-        raise BadInput(describe_validation_error(exc, spec_class, values, prefix)) from None
+        raise BadInput(describe_validation_error(exc, spec_class, values, prefix, reasons or {})) from None
 
 
 def describe_validation_error(exc: ValidationError, spec_class: type[PolicySpec], values: dict[str, Any],
-                              prefix: str = "--policy.") -> str:
+                              prefix: str = "--policy.", reasons: Mapping[str, str] | None = None) -> str:
     error = exc.errors()[0]
     field = ".".join(str(part) for part in error["loc"])
     kind = spec_class.type
     if error["type"] == "extra_forbidden":
-        from policyzoo._lerobot_flags import POLICY_REASONS
-
-        kept = spec_class.kept_settings.get(field) or POLICY_REASONS.get(field)
+        kept = spec_class.kept_settings.get(field) or (reasons or {}).get(field)
         if kept:
             return f"{prefix}{field}: {kind} takes no such setting here: {kept}"
         hint = did_you_mean(field, spec_class.model_fields)
@@ -251,7 +251,7 @@ def describe_validation_error(exc: ValidationError, spec_class: type[PolicySpec]
     return f"{prefix}{field}={shown}: {message} ({kind})"
 
 
-def policy_spec(values: dict[str, str]) -> PolicySpec:
+def policy_spec(values: dict[str, str], reasons: Mapping[str, str] | None = None) -> PolicySpec:
     """`--policy.type` plus `--policy.FIELD` flags (already split off with `Flags.section("policy")`).
 
     Callers pop their own non-spec keys (such as `path`) first.
@@ -264,7 +264,7 @@ def policy_spec(values: dict[str, str]) -> PolicySpec:
     if policy_type is None:
         installed = ", ".join(sorted(registry.policies)) or "none installed"
         raise BadInput(f"--policy.type is required; installed types: {installed}")
-    return make_spec(registry.policy(policy_type).spec, values)
+    return make_spec(registry.policy(policy_type).spec, values, reasons=reasons)
 
 
 def flag_text(value: object) -> str:

@@ -13,11 +13,11 @@ from typing import Any
 
 import click
 
-from policyzoo._lerobot_flags import EVAL_REASONS, reason
 from policyzoo.cli.base import dotted_command
 from policyzoo.errors import BadInput
 from policyzoo.flags import Flags, bind
 from policyzoo_runtime.counts import cpu_cores
+from policyzoo_runtime.lerobot_flags import EVAL_REASONS, reason
 
 
 @click.group()

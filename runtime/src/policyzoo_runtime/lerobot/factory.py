@@ -40,6 +40,7 @@ from policyzoo.handle import FineTune, PolicyFactory
 from policyzoo.spec import PolicySpec
 from policyzoo_runtime.lerobot import backbones, convert
 from policyzoo_runtime.lerobot.handle import LeRobotHandle
+from policyzoo_runtime.lerobot_flags import POLICY_REASONS
 from policyzoo_runtime.processor_files import check_processor_file, check_processor_files
 
 PREPROCESSOR_FILE = "policy_preprocessor.json"
@@ -188,7 +189,7 @@ class LeRobotFactory(PolicyFactory):
         if finetune is not None:
             self.adapt_inputs(config, directory, finetune)
         if settings:
-            spec = make_spec(self.spec_class, {**spec.model_dump(), **settings})
+            spec = make_spec(self.spec_class, {**spec.model_dump(), **settings}, reasons=POLICY_REASONS)
             fields = self.config_fields(spec)
             for name in settings:
                 if name in fields and hasattr(config, name):

@@ -10,9 +10,9 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BeforeValidator, Field
 
-from policyzoo._lerobot_flags import NO_EVAL_IN_TRAINING, TRAIN_REASONS, reason
 from policyzoo.errors import BadInput
 from policyzoo.flags import Flag, Flags, bind, flag_name, parse_bool, whole_number
+from policyzoo_runtime.lerobot_flags import NO_EVAL_IN_TRAINING, TRAIN_REASONS, reason
 from policyzoo_runtime.settings import Settings
 
 CONFIG_FILE = "train_config.json"

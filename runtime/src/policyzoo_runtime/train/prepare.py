@@ -20,6 +20,7 @@ from policyzoo.spec import PolicySpec, RobotSpec
 from policyzoo_runtime.datasets import locate
 from policyzoo_runtime.datasets import read_meta as read_dataset_meta
 from policyzoo_runtime.devices import check_device
+from policyzoo_runtime.lerobot_flags import POLICY_REASONS
 from policyzoo_runtime.train.config import RUNTIME_POLICY_FLAGS, TrainConfig
 
 STATS_FILE = Path("meta") / "stats.json"
@@ -61,7 +62,7 @@ def spec_to_train(config: TrainConfig) -> tuple[PolicySpec | None, Path | None]:
     """(spec, pretrained folder to fine-tune or None); the spec is None when the folder has no policyzoo.json."""
     if config.policy_path is None:
         entry = get_registry().policy(config.policy_type or "")
-        return make_spec(entry.spec, dict(config.policy)), None
+        return make_spec(entry.spec, dict(config.policy), reasons=POLICY_REASONS), None
     directory = resolve_pretrained(config.policy_path)
     policy_type = policy_type_of(directory)
     if config.policy_type and config.policy_type != policy_type:
@@ -78,7 +79,7 @@ def saved_spec(directory: Path, overrides: dict[str, str]) -> tuple[PolicySpec |
     if meta is None:
         return None, directory
     entry = get_registry().policy(meta.policy_type, flag="--policy.path type")
-    return make_spec(entry.spec, {**meta.spec, **overrides}), directory
+    return make_spec(entry.spec, {**meta.spec, **overrides}, reasons=POLICY_REASONS), directory
 
 
 def renamed(features: Features, rename_map: dict[str, str]) -> Features:
