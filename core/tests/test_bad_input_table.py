@@ -215,7 +215,7 @@ def test_file_system_errors_become_one_line_naming_the_path(number: int, problem
 
 
 def test_output_checks_name_permission_and_read_only(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from policyzoo import files
+    from policyzoo_runtime import writable as files
 
     assert files.check_writable(tmp_path / "x" / "y", "--to") == tmp_path / "x" / "y"
     monkeypatch.setattr(files.os, "access", lambda *_: False)
@@ -341,7 +341,7 @@ def test_select_action_says_what_it_expects(tiny_act, change, message: str) -> N
 
 
 def test_a_path_too_long_for_what_is_written_inside_is_refused(tmp_path: Path) -> None:
-    from policyzoo import files
+    from policyzoo_runtime import writable as files
 
     deep = tmp_path.joinpath(*["d" * 200] * 20)
     with pytest.raises(BadInput, match=r"\.\.\.: the path is \d+ bytes, too long for the files written inside it "

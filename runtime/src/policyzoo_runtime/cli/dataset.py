@@ -24,11 +24,11 @@ def sample(flags: Flags) -> None:
     `train` uses when given no dataset, with --task=lift the one `policyzoo demo` trains on.
     """
     from policyzoo.features import IMAGE_PREFIX
-    from policyzoo.files import check_writable
     from policyzoo.spec import CameraSpec
     from policyzoo_runtime.counts import MAX_EPISODES, MAX_SEED, within
     from policyzoo_runtime.datasets import read_meta, sample_dataset
     from policyzoo_runtime.record.sim import SIM_INSTALL, make_sim, record_episodes
+    from policyzoo_runtime.writable import check_writable
 
     output = flags.take("output", Path, default=Path("sample_dataset"))
     task = flags.take("task", default=None)
@@ -73,9 +73,9 @@ def synth(flags: Flags) -> None:
     (libsvtav1), written with LeRobot's own dataset API; the pictures are moving shapes and noise. For
     measuring data loading (`policyzoo bench data`) and training speed without a robot.
     """
-    from policyzoo.files import check_writable
     from policyzoo_runtime.counts import MAX_EPISODE_STEPS, MAX_EPISODES, within
     from policyzoo_runtime.lerobot.synth import SynthSize, write
+    from policyzoo_runtime.writable import check_writable
 
     output = flags.take("output", Path, default=Path("synth_dataset"))
     episodes = flags.take("episodes", int, default=SynthSize.episodes)

@@ -104,8 +104,8 @@ def deploy(flags: Flags) -> None:
     arrow ends an episode early, Esc stops). DIR gets every kept rollout as a LeRobot dataset with its mark,
     and eval_summary.json, in `policyzoo eval`'s form (--report=FILE writes it there too).
     """
-    from policyzoo.files import check_writable
     from policyzoo_runtime.devices import check_device
+    from policyzoo_runtime.writable import check_writable
 
     policy = flags.section("policy", known=("path", "device"))
     robot_flags = flags.section("robot", known=("type", "backend"))
@@ -210,8 +210,8 @@ def _fitted_simulator(handle: PolicyHandle, robot_type: str, backend: str, optio
 
 def _check_evaluation_flags(episodes: int | None, episode_s: float | None, reset_s: float | None,
                             record_dir: Path | None, duration: float | None) -> None:
-    from policyzoo.files import check_writable
     from policyzoo_runtime.counts import MAX_EPISODES, within
+    from policyzoo_runtime.writable import check_writable
 
     if episodes is None:
         for flag, value in (("episode_time_s", episode_s), ("reset_time_s", reset_s), ("record", record_dir)):

@@ -25,9 +25,9 @@ def export(checkpoint: Path, to: Path, repo_id: str | None, overwrite: bool, lic
     training state, local paths or tokens, nothing read through a link out of the checkpoint folder;
     other files are listed as left out. It is reloaded and checked before it is kept.
     """
-    from policyzoo.files import check_writable
     from policyzoo_runtime.hub.export import export as run_export
     from policyzoo_runtime.hub.push import check_repo_id
+    from policyzoo_runtime.writable import check_writable
 
     if repo_id is not None:
         check_repo_id(repo_id)

@@ -58,10 +58,10 @@ def record(flags: Flags) -> None:
 
     Cameras are stored as AV1 video by default, as LeRobot does; load them with video_backend="pyav".
     """
-    from policyzoo.files import check_writable
     from policyzoo_runtime.counts import MAX_EPISODES, MAX_SEED, within
     from policyzoo_runtime.hub.push import check_repo_id
     from policyzoo_runtime.record.sim import make_sim, record_episodes, sim_cameras
+    from policyzoo_runtime.writable import check_writable
 
     robot_type, backend, options = _robot_flags(flags, "record", real=True)
     if backend == "real":

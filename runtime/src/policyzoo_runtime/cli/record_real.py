@@ -88,7 +88,7 @@ def _writer(repo_id: str, root: Path, fps: int, features: dict[str, dict[str, An
 
 
 def _check_root(root: Path, resume: bool) -> None:
-    from policyzoo.files import check_writable
+    from policyzoo_runtime.writable import check_writable
 
     check_writable(root, "--dataset.root")
     has_dataset = (root / "meta" / "info.json").is_file()

@@ -23,9 +23,9 @@ def new_command(name: str, directory: Path | None) -> None:
     subclass policyzoo_runtime.testing.
     """
     from policyzoo._catalogue import FIRST_PARTY
-    from policyzoo.files import check_writable
     from policyzoo.registry import get_registry
     from policyzoo_runtime import scaffold
+    from policyzoo_runtime.writable import check_writable
 
     taken = {key: known.distribution for key, known in FIRST_PARTY.items()}
     taken.update({entry.type: entry.distribution for entry in get_registry().policies.values()})

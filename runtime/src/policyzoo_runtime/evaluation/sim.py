@@ -25,12 +25,12 @@ from pydantic import ConfigDict, Field
 
 from policyzoo.errors import BadInput
 from policyzoo.features import IMAGE_PREFIX, check_compatibility
-from policyzoo.files import check_writable
 from policyzoo.flags import Flag
 from policyzoo.interrupts import deferred_interrupts, interruption
 from policyzoo.spec import CameraSpec, Device, RobotSpec
 from policyzoo_runtime.counts import MAX_EPISODE_STEPS, MAX_EPISODES, MAX_SEED, WORKERS_PER_CORE, cpu_cores
 from policyzoo_runtime.settings import Settings
+from policyzoo_runtime.writable import check_writable
 
 SUMMARY_FILE = "eval_summary.json"
 DEFAULT_STEPS = 300

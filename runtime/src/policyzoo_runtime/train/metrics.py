@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from policyzoo.card import TrainingIndicator
-from policyzoo.files import append_durable, write_atomic
+from policyzoo.files import write_atomic
 
 METRICS_FILE = "metrics.jsonl"
 PLOT_FILE = "loss.png"
@@ -43,7 +43,7 @@ class MetricsLog:
 
     def append(self, row: dict[str, Any]) -> None:
         self.rows.append(row)
-        append_durable(self.path, json.dumps(row) + "\n")
+        _append_durable(self.path, json.dumps(row) + "\n")
 
 
     def plot(self, policy_type: str) -> Path:
@@ -117,3 +117,11 @@ def _row(line: str) -> dict[str, Any] | None:
     except ValueError:
         return None
     return row if isinstance(row, dict) and isinstance(row.get("step"), int) else None
+
+
+def _append_durable(path: Path, line: str) -> None:
+    """Append one line and flush it to disk (a crash can tear only the line being written)."""
+    with Path(path).open("a") as out:
+        out.write(line)
+        out.flush()
+        os.fsync(out.fileno())

@@ -13,7 +13,6 @@ from typing import Any
 from policyzoo.checkpoint import CONFIG_FILE, policy_type_of, read_meta, resolve_pretrained
 from policyzoo.errors import BadInput
 from policyzoo.features import Features, check_compatibility
-from policyzoo.files import check_writable
 from policyzoo.flags import make_spec
 from policyzoo.registry import get_registry
 from policyzoo.spec import PolicySpec, RobotSpec
@@ -22,6 +21,7 @@ from policyzoo_runtime.datasets import read_meta as read_dataset_meta
 from policyzoo_runtime.devices import check_device
 from policyzoo_runtime.lerobot_flags import POLICY_REASONS
 from policyzoo_runtime.train.config import RUNTIME_POLICY_FLAGS, TrainConfig
+from policyzoo_runtime.writable import check_writable
 
 STATS_FILE = Path("meta") / "stats.json"
 
