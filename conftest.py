@@ -32,9 +32,12 @@ def _write_dist_info(site: Path, project: Path) -> None:
     dist_info.mkdir()
     (dist_info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n")
     groups = metadata.get("entry-points", {})
-    (dist_info / "entry_points.txt").write_text("".join(
-        f"[{group}]\n" + "".join(f"{key} = {value}\n" for key, value in entries.items()) + "\n"
-        for group, entries in groups.items()))
+    (dist_info / "entry_points.txt").write_text(
+        "".join(
+            f"[{group}]\n" + "".join(f"{key} = {value}\n" for key, value in entries.items()) + "\n"
+            for group, entries in groups.items()
+        )
+    )
 
 
 def plugin_paths_for_tests() -> list[str]:
@@ -158,30 +161,47 @@ def plain_env() -> dict[str, str]:
     return env
 
 
-def write_tiny_dataset(root: Path, episodes: int = 4, frames: int = 40, size: int = 48,
-                       cameras: tuple[str, ...] = ("top", "wrist"), joints: int = 6, offset: float = 0.0) -> Path:
+def write_tiny_dataset(
+    root: Path,
+    episodes: int = 4,
+    frames: int = 40,
+    size: int = 48,
+    cameras: tuple[str, ...] = ("top", "wrist"),
+    joints: int = 6,
+    offset: float = 0.0,
+) -> Path:
     """A small learnable LeRobot v3 dataset (waves around `offset` to follow, two square cameras, rewards),
     no videos."""
     import numpy as np
     from lerobot.datasets.lerobot_dataset import LeRobotDataset
 
     names = [f"joint{i}.pos" for i in range(joints)]
-    features: dict = {"observation.state": {"dtype": "float32", "shape": (joints,), "names": names},
-                      "action": {"dtype": "float32", "shape": (joints,), "names": names},
-                      "next.reward": {"dtype": "float32", "shape": (1,), "names": None}}
+    features: dict = {
+        "observation.state": {"dtype": "float32", "shape": (joints,), "names": names},
+        "action": {"dtype": "float32", "shape": (joints,), "names": names},
+        "next.reward": {"dtype": "float32", "shape": (1,), "names": None},
+    }
     for camera in cameras:
-        features[f"observation.images.{camera}"] = {"dtype": "image", "shape": (size, size, 3),
-                                                    "names": ["height", "width", "channels"]}
-    dataset = LeRobotDataset.create("test/tiny", fps=10, features=features, root=root, robot_type="test",
-                                    use_videos=False)
+        features[f"observation.images.{camera}"] = {
+            "dtype": "image",
+            "shape": (size, size, 3),
+            "names": ["height", "width", "channels"],
+        }
+    dataset = LeRobotDataset.create(
+        "test/tiny", fps=10, features=features, root=root, robot_type="test", use_videos=False
+    )
     rng = np.random.default_rng(0)
     for _ in range(episodes):
         phase = rng.uniform(0, 2 * np.pi, joints)
         for t in range(frames):
             state = (offset + np.sin(phase + 0.2 * t)).astype(np.float32)
             action = (offset + np.sin(phase + 0.2 * (t + 1))).astype(np.float32)
-            frame = {"observation.state": state, "action": action, "task": "follow the wave",
-                     "next.reward": np.array([-np.abs(action - state).sum()], np.float32)}
+            frame = {
+                "observation.state": state,
+                "action": action,
+                "task": "follow the wave",
+                "next.reward": np.array([-np.abs(action - state).sum()], np.float32),
+            }
             for index, camera in enumerate(cameras):
                 image = np.zeros((size, size, 3), np.uint8)
                 image[..., index % 3] = int(127 + 120 * (state[0] - offset))
@@ -202,14 +222,20 @@ def tiny_dataset(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def tiny_dataset_other_names(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """As `tiny_dataset` recorded elsewhere: 2 episodes, cameras front and side, joints waving around 2."""
-    return write_tiny_dataset(tmp_path_factory.mktemp("tiny-dataset-other-names") / "data", episodes=2,
-                              cameras=("front", "side"), offset=2.0)
+    return write_tiny_dataset(
+        tmp_path_factory.mktemp("tiny-dataset-other-names") / "data",
+        episodes=2,
+        cameras=("front", "side"),
+        offset=2.0,
+    )
 
 
 @pytest.fixture(scope="session")
 def tiny_dataset_seven_joints(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """As `tiny_dataset` with 7 joints (one episode of 12 frames), in a folder named `seven`."""
-    return write_tiny_dataset(tmp_path_factory.mktemp("seven-joints") / "seven", episodes=1, frames=12, joints=7)
+    return write_tiny_dataset(
+        tmp_path_factory.mktemp("seven-joints") / "seven", episodes=1, frames=12, joints=7
+    )
 
 
 @pytest.fixture(scope="session")

@@ -65,10 +65,12 @@ def test_a_run_trained_with_other_settings_starts_over(tmp_path: Path) -> None:
     preset = TrainingPreset(policy={"chunk_size": 20}, steps=100, batch_size=8, save_freq=50)
     run_dir = tmp_path / "run"
     (run_dir / "checkpoints" / "000050").mkdir(parents=True)
-    (run_dir / STATE_FILE).write_text(json.dumps(dataclasses.asdict(
-        RunState(train_wall_s=12.0, settings=run_settings(preset)))))
-    longer = preset.model_copy(update={"steps": 200, "note": "more steps",
-                                       "finish": FinishPhase(steps=10, save_freq=5)})  # trained in its own folder
+    (run_dir / STATE_FILE).write_text(
+        json.dumps(dataclasses.asdict(RunState(train_wall_s=12.0, settings=run_settings(preset))))
+    )
+    longer = preset.model_copy(
+        update={"steps": 200, "note": "more steps", "finish": FinishPhase(steps=10, save_freq=5)}
+    )  # trained in its own folder
     assert run_state("x", run_settings(longer), run_dir).train_wall_s == 12.0 and run_dir.is_dir()  # resumes
     wider = preset.model_copy(update={"policy": {"chunk_size": 40}})
     state = run_state("x", run_settings(wider), run_dir)
@@ -87,22 +89,40 @@ def test_a_preset_records_its_own_cameras_and_fine_tunes_in_a_finishing_phase(
         policies = get_registry().policies
         card = policies["mlp_bc"].card
         lift = card.bench.presets["lift"]
-        own = lift.model_copy(update={"cpu": lift.cpu.model_copy(update={"cameras": ("wrist",), "finish": finish})})
+        own = lift.model_copy(
+            update={"cpu": lift.cpu.model_copy(update={"cameras": ("wrist",), "finish": finish})}
+        )
         bench = card.bench.model_copy(update={"presets": {"lift": own}})
-        monkeypatch.setitem(policies, "mlp_bc", dataclasses.replace(
-            policies["mlp_bc"], card=card.model_copy(update={"bench": bench})))
+        monkeypatch.setitem(
+            policies,
+            "mlp_bc",
+            dataclasses.replace(policies["mlp_bc"], card=card.model_copy(update={"bench": bench})),
+        )
 
     declare(FinishPhase(steps=2, save_freq=1, flags={"seed": 7}))
     work, out = tmp_path / "work", tmp_path / "out"
-    args = ["bench", "success", "--task=lift", "--policies=mlp_bc", "--demos=1", "--steps=2", "--episodes=1",
-            "--workers=1", f"--work-dir={work}", f"--out-dir={out}"]
+    args = [
+        "bench",
+        "success",
+        "--task=lift",
+        "--policies=mlp_bc",
+        "--demos=1",
+        "--steps=2",
+        "--episodes=1",
+        "--workers=1",
+        f"--work-dir={work}",
+        f"--out-dir={out}",
+    ]
     code, stdout, err = run_cli(*args)
     assert code == 0, err
     row = json.loads((out / "success-lift.json").read_text())["results"][0]
     assert read_meta(work / "demos" / "lift-1-wrist").cameras == ["wrist"]
     assert row["cameras"] == ["wrist"] and row["run_dir"].endswith("lift-mlp_bc-cpu-1demos-wrist")
     assert [point["step"] for point in row["curve"]] == [2, 3, 4] and row["steps"] == 4
-    assert "finishing: 2 steps from the checkpoint of step 2" in stdout and "| mlp_bc | 1 | wrist | 4 |" in stdout
+    assert (
+        "finishing: 2 steps from the checkpoint of step 2" in stdout
+        and "| mlp_bc | 1 | wrist | 4 |" in stdout
+    )
     finish_dir = Path(row["run_dir"]) / FINISH_DIR
     config = json.loads((finish_dir / "train_config.json").read_text())
     assert Path(config["policy_path"]) == Path(row["run_dir"]) / "checkpoints" / "000002" / "pretrained_model"

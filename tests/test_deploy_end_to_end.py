@@ -88,7 +88,9 @@ def test_deploy_refuses_a_policy_for_other_cameras(run_cli, tmp_path):
         "--duration_s=1",
     )
     assert code == 2 and err.count("\n") == 1
-    assert f"the simulator has no camera 'ceiling' for {ROBOT}; it has: left_top, right_front, front, top" in err
+    assert (
+        f"the simulator has no camera 'ceiling' for {ROBOT}; it has: left_top, right_front, front, top" in err
+    )
 
 
 @pytest.mark.parametrize(
@@ -142,9 +144,20 @@ def test_sigterm_stops_deploy_as_ctrl_c_does(act_checkpoint, tmp_path):
     for signum in (signal.SIGINT, signal.SIGTERM):
         report_path = tmp_path / f"{signum.name}.json"
         process = subprocess.Popen(
-            [sys.executable, "-m", "policyzoo", "deploy", f"--policy.path={act_checkpoint}",
-             f"--robot.type={ROBOT}", "--robot.backend=sim", f"--report={report_path}"],
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env={**os.environ, "OMP_NUM_THREADS": "1"},
+            [
+                sys.executable,
+                "-m",
+                "policyzoo",
+                "deploy",
+                f"--policy.path={act_checkpoint}",
+                f"--robot.type={ROBOT}",
+                "--robot.backend=sim",
+                f"--report={report_path}",
+            ],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env={**os.environ, "OMP_NUM_THREADS": "1"},
         )
         try:
             started = process.stderr.readline()
@@ -156,7 +169,9 @@ def test_sigterm_stops_deploy_as_ctrl_c_does(act_checkpoint, tmp_path):
             process.kill()
         results[signum] = process.returncode
         assert "Traceback" not in err, err
-        assert f"stopped: interrupted ({'SIGTERM' if signum == signal.SIGTERM else 'Ctrl-C'})" in out, out + err
+        assert f"stopped: interrupted ({'SIGTERM' if signum == signal.SIGTERM else 'Ctrl-C'})" in out, (
+            out + err
+        )
         report = json.loads(report_path.read_text())
         assert report["ok"] and report["ticks"] > 0
     assert results[signal.SIGTERM] == results[signal.SIGINT] == 0

@@ -27,11 +27,27 @@ def wrist_act(tmp_path_factory):
     from policyzoo.registry import get_registry
 
     names = [f"{motor}.pos" for motor in MOTORS]
-    features = Features(state={"observation.state": (6,)}, visual={"observation.images.wrist": (3, 64, 64)},
-                        action={"action": (6,)}, state_names=names, action_names=names, fps=30)
-    spec = get_spec("act")(device="cpu", chunk_size=5, n_action_steps=5, dim_model=16, n_heads=2, dim_feedforward=32,
-                           n_encoder_layers=1, n_decoder_layers=1, n_vae_encoder_layers=1, latent_dim=4,
-                           pretrained_backbone_weights=None)
+    features = Features(
+        state={"observation.state": (6,)},
+        visual={"observation.images.wrist": (3, 64, 64)},
+        action={"action": (6,)},
+        state_names=names,
+        action_names=names,
+        fps=30,
+    )
+    spec = get_spec("act")(
+        device="cpu",
+        chunk_size=5,
+        n_action_steps=5,
+        dim_model=16,
+        n_heads=2,
+        dim_feedforward=32,
+        n_encoder_layers=1,
+        n_decoder_layers=1,
+        n_vae_encoder_layers=1,
+        latent_dim=4,
+        pretrained_backbone_weights=None,
+    )
     directory = tmp_path_factory.mktemp("demo") / "pretrained_model"
     build_policy(spec, features, random_stats(features)).save(directory)
     robot = get_registry().robot("so101").spec
@@ -43,8 +59,13 @@ def wrist_act(tmp_path_factory):
 @pytest.mark.parametrize("mode", ["false", "true"])
 def test_deploy_fits_the_simulator_cameras_to_the_policy(run_cli, wrist_act, tmp_path, mode):
     report_path = tmp_path / "report.json"
-    code, out, err = run_cli("deploy", f"--policy.path={wrist_act}", "--duration_s=0.2", f"--async={mode}",
-                             f"--report={report_path}")
+    code, out, err = run_cli(
+        "deploy",
+        f"--policy.path={wrist_act}",
+        "--duration_s=0.2",
+        f"--async={mode}",
+        f"--report={report_path}",
+    )
     assert code == 0, err
     report = json.loads(report_path.read_text())
     assert report["ok"] and report["ticks"] == 6 and report["inference_p50_ms"] > 0
@@ -53,17 +74,29 @@ def test_deploy_fits_the_simulator_cameras_to_the_policy(run_cli, wrist_act, tmp
 
 def test_a_real_camera_that_does_not_fit_is_refused_in_one_line(run_cli, wrist_act):
     """Nothing connects: the check runs before."""
-    code, _, err = run_cli("deploy", f"--policy.path={wrist_act}", "--robot.backend=real",
-                           "--robot.port=/dev/no-such-arm", REAL_CAMERA, "--duration_s=1")
+    code, _, err = run_cli(
+        "deploy",
+        f"--policy.path={wrist_act}",
+        "--robot.backend=real",
+        "--robot.port=/dev/no-such-arm",
+        REAL_CAMERA,
+        "--duration_s=1",
+    )
     assert code == 2 and err.count("\n") == 1, err
     assert "observation.images.wrist: dataset images are 64x64, the robot camera gives 96x96" in err
 
 
-@pytest.mark.parametrize(("flags", "message"), [
-    ([REAL_CAMERA], "--robot.cameras: the simulator renders the cameras the policy was trained with"),
-    (["--robot.type=so101_bimanual"], "does not fit robot 'so101_bimanual': action: the dataset has 6 action dims"),
-    (["--robot.port=/dev/x"], "--robot.port: the simulator takes no such option"),
-])
+@pytest.mark.parametrize(
+    ("flags", "message"),
+    [
+        ([REAL_CAMERA], "--robot.cameras: the simulator renders the cameras the policy was trained with"),
+        (
+            ["--robot.type=so101_bimanual"],
+            "does not fit robot 'so101_bimanual': action: the dataset has 6 action dims",
+        ),
+        (["--robot.port=/dev/x"], "--robot.port: the simulator takes no such option"),
+    ],
+)
 def test_deploy_in_the_simulator_refuses_in_one_line(run_cli, wrist_act, flags, message):
     code, _, err = run_cli("deploy", f"--policy.path={wrist_act}", "--duration_s=1", *flags)
     assert code == 2 and err.count("\n") == 1 and message in err, err
@@ -78,9 +111,15 @@ def test_select_action_refuses_a_non_finite_state(wrist_act, bad):
     state[1] = bad
     image = np.zeros((64, 64, 3), np.uint8)
     for method in (policy.select_action, policy.predict_chunk):
-        with pytest.raises(BadInput, match=f"'observation.state' holds {bad} at index 1; pass finite numbers"):
+        with pytest.raises(
+            BadInput, match=f"'observation.state' holds {bad} at index 1; pass finite numbers"
+        ):
             method({"observation.state": state, "observation.images.wrist": image})
-    assert policy.select_action({"observation.state": np.zeros(6), "observation.images.wrist": image}).isfinite().all()
+    assert (
+        policy.select_action({"observation.state": np.zeros(6), "observation.images.wrist": image})
+        .isfinite()
+        .all()
+    )
 
 
 # -- a clean exit ---------------------------------------------------------------------------------------------
@@ -110,7 +149,9 @@ print("done")
 def test_a_simulator_left_open_exits_without_egl_errors(thread):
     """A command that fails before it disconnects the simulator, with a renderer in a thread that ended or is still
     running: its renderers are closed before MuJoCo ends EGL at exit (else: two `Exception ignored ... EGLError`)."""
-    result = subprocess.run([sys.executable, "-c", LEFT_OPEN, thread], capture_output=True, text=True, timeout=120)
+    result = subprocess.run(
+        [sys.executable, "-c", LEFT_OPEN, thread], capture_output=True, text=True, timeout=120
+    )
     assert result.returncode == 0 and result.stdout == "done\n", result.stderr
     assert result.stderr == ""
 
@@ -148,6 +189,8 @@ def test_async_deploy_in_the_simulator_exits_cleanly():
     """Rendering in the prediction thread, which ends with the run: exit 0 and nothing on stderr (it aborted with
     `terminate called without an active exception`, exit 134, in 2 of 3 runs)."""
     for _ in range(2):
-        result = subprocess.run([sys.executable, "-c", ASYNC_RUN], capture_output=True, text=True, timeout=120)
+        result = subprocess.run(
+            [sys.executable, "-c", ASYNC_RUN], capture_output=True, text=True, timeout=120
+        )
         assert result.returncode == 0 and result.stdout == "finished 15\n", result.stderr
         assert result.stderr == ""

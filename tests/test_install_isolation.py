@@ -29,8 +29,13 @@ def importable(python: Path, module: str) -> bool:
 
 
 def listing(python: Path, env: dict[str, str]) -> dict[str, dict]:
-    result = subprocess.run([python.parent / "policyzoo", "policies", "list", "--json"], capture_output=True,
-                            text=True, check=True, env=env)
+    result = subprocess.run(
+        [python.parent / "policyzoo", "policies", "list", "--json"],
+        capture_output=True,
+        text=True,
+        check=True,
+        env=env,
+    )
     return {row["type"]: row for row in json.loads(result.stdout)}
 
 
@@ -40,10 +45,13 @@ def test_core_alone_installs_no_torch_and_lists_everything_as_installable(tmp_pa
     assert importable(python, "policyzoo") and importable(python, "pydantic")
     assert not importable(python, "torch") and not importable(python, "lerobot")
     assert not importable(python, "policyzoo_runtime")
-    help_run = subprocess.run([python.parent / "policyzoo", "--help"], capture_output=True, text=True,
-                              env=plain_env)
+    help_run = subprocess.run(
+        [python.parent / "policyzoo", "--help"], capture_output=True, text=True, env=plain_env
+    )
     assert help_run.returncode == 0
-    commands = {line.split()[0] for line in help_run.stdout.split("Commands:")[1].splitlines() if line.strip()}
+    commands = {
+        line.split()[0] for line in help_run.stdout.split("Commands:")[1].splitlines() if line.strip()
+    }
     assert commands == {"plugins", "policies", "robots"}  # train, eval, plugin new, ... come with the runtime
     rows = listing(python, plain_env)
     assert set(rows) == FIRST_PARTY
@@ -58,5 +66,8 @@ def test_core_and_act_alone_bring_no_transformers(tmp_path, plain_env):
     rows = listing(python, plain_env)
     assert rows["act"]["installed"] is True and rows["act"]["distribution"] == "policyzoo-act"
     for policy_type in FIRST_PARTY - {"act"}:
-        assert rows[policy_type] == {**rows[policy_type], "installed": False,
-                                     "distribution": f"policyzoo-{policy_type}"}
+        assert rows[policy_type] == {
+            **rows[policy_type],
+            "installed": False,
+            "distribution": f"policyzoo-{policy_type}",
+        }

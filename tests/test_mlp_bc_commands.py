@@ -40,8 +40,20 @@ def trained(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
     output = tmp_path_factory.mktemp("mlp_bc") / "run"
     with pytest.raises(SystemExit) as exit_:
-        main(["train", "--policy.type=mlp_bc", "--policy.device=cpu", "--policy.hidden_dim=64", "--steps=6",
-              "--batch_size=4", "--log_freq=2", "--save_freq=3", "--num_workers=0", f"--output_dir={output}"])
+        main(
+            [
+                "train",
+                "--policy.type=mlp_bc",
+                "--policy.device=cpu",
+                "--policy.hidden_dim=64",
+                "--steps=6",
+                "--batch_size=4",
+                "--log_freq=2",
+                "--save_freq=3",
+                "--num_workers=0",
+                f"--output_dir={output}",
+            ]
+        )
     assert exit_.value.code == 0
     return output
 
@@ -50,7 +62,11 @@ def trained(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_train_writes_a_plain_torch_checkpoint(trained):
     pretrained = trained / "checkpoints" / "last" / "pretrained_model"
     assert sorted(p.name for p in pretrained.iterdir() if p.suffix in (".json", ".safetensors")) == [
-        "config.json", "model.safetensors", "policyzoo.json", "policyzoo_train_config.json"]  # no LeRobot config
+        "config.json",
+        "model.safetensors",
+        "policyzoo.json",
+        "policyzoo_train_config.json",
+    ]  # no LeRobot config
     config = json.loads((pretrained / "config.json").read_text())
     assert next(iter(config)) == "type" and config["type"] == "mlp_bc" and config["hidden_dim"] == 64
     meta = json.loads((pretrained / "policyzoo.json").read_text())
@@ -100,15 +116,24 @@ def test_push_then_load_by_repo_id_gives_the_same_actions(trained, run_cli, tmp_
     pushed = policyzoo.load_policy(REPO_ID, device="cpu")
     local = policyzoo.load_policy(trained, device="cpu")
     assert type(pushed).__module__ == "policyzoo_mlp_bc.policy"
-    observation = {key: torch.rand(shape) * 10 for key, shape in {**local.features.state,
-                                                                   **local.features.visual}.items()}
+    observation = {
+        key: torch.rand(shape) * 10
+        for key, shape in {**local.features.state, **local.features.visual}.items()
+    }
     torch.testing.assert_close(pushed.predict_chunk(observation), local.predict_chunk(observation))
 
 
 @pytest.mark.slow
 def test_eval_rolls_it_out_in_the_simulator(trained, run_cli, tmp_path):
-    code, out, err = run_cli("eval", f"--policy.path={trained}", "--env=so101_bimanual_sim", "--episodes=1",
-                             "--max_steps=8", "--videos=0", f"--output_dir={tmp_path}")
+    code, out, err = run_cli(
+        "eval",
+        f"--policy.path={trained}",
+        "--env=so101_bimanual_sim",
+        "--episodes=1",
+        "--max_steps=8",
+        "--videos=0",
+        f"--output_dir={tmp_path}",
+    )
     assert code == 0, err
     summary = json.loads((tmp_path / "eval_summary.json").read_text())
     assert summary["policy"]["type"] == "mlp_bc" and summary["episodes"] == 1
@@ -119,8 +144,14 @@ def test_eval_rolls_it_out_in_the_simulator(trained, run_cli, tmp_path):
 @pytest.mark.slow
 def test_deploy_drives_the_simulated_robot(trained, run_cli, tmp_path):
     report = tmp_path / "deploy.json"
-    code, out, err = run_cli("deploy", f"--policy.path={trained}", "--robot.type=so101_bimanual",
-                             "--robot.backend=sim", "--duration_s=0.5", f"--report={report}")
+    code, out, err = run_cli(
+        "deploy",
+        f"--policy.path={trained}",
+        "--robot.type=so101_bimanual",
+        "--robot.backend=sim",
+        "--duration_s=0.5",
+        f"--report={report}",
+    )
     assert code == 0, err
     result = json.loads(report.read_text())
     assert result["stop_reason"] == "finished" and result["ticks"] > 0 and result["chunks"] >= 1

@@ -26,8 +26,9 @@ POLICY_PLUGIN = """
 
 
 def policy_plugin(module: str, policy_type: str, before_register: str = "pass") -> str:
-    return textwrap.dedent(POLICY_PLUGIN).format(module=module, policy_type=policy_type,
-                                                 before_register=before_register)
+    return textwrap.dedent(POLICY_PLUGIN).format(
+        module=module, policy_type=policy_type, before_register=before_register
+    )
 
 
 def install_fake(site: Path, distribution: str, entry_point: str, source: str) -> None:
@@ -65,14 +66,18 @@ def other_name(tmp_path_factory) -> dict[str, str]:
 def rude(tmp_path_factory) -> dict[str, str]:
     """One plugin exits at import; another prints at import and in its hook."""
     noisy = "print('noisy at import')\n" + policy_plugin("noisy_zoo", "noisy", "print('noisy in the hook')")
-    return site_env(tmp_path_factory, ("exit-zoo", "exit_zoo", "import sys\nsys.exit(3)\n"),
-                    ("noisy-zoo", "noisy_zoo", noisy))
+    return site_env(
+        tmp_path_factory,
+        ("exit-zoo", "exit_zoo", "import sys\nsys.exit(3)\n"),
+        ("noisy-zoo", "noisy_zoo", noisy),
+    )
 
 
 def policyzoo(env: dict[str, str], *args: str, prefer: str | None = None) -> subprocess.CompletedProcess:
     env = env if prefer is None else {**env, "POLICYZOO_PREFER": prefer}
-    return subprocess.run([sys.executable, "-m", "policyzoo", *args], capture_output=True, text=True, env=env,
-                          timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "policyzoo", *args], capture_output=True, text=True, env=env, timeout=120
+    )
 
 
 def listing(env: dict[str, str], prefer: str | None = None) -> dict[str, dict]:
@@ -107,12 +112,16 @@ def test_same_entry_point_name_is_a_clash_both_are_named_in(same_name):
     assert doctor.returncode == 1
     assert "entry point 'act' is provided by both evil-zoo and policyzoo-act" in doctor.stdout
     assert "policy type 'act' is provided by both evil-zoo and policyzoo-act" in doctor.stdout
-    assert ("fix: uninstall one (pip uninstall evil-zoo or pip uninstall policyzoo-act) or choose one with "
-            "POLICYZOO_PREFER=act=evil-zoo or POLICYZOO_PREFER=act=policyzoo-act") in doctor.stdout
+    assert (
+        "fix: uninstall one (pip uninstall evil-zoo or pip uninstall policyzoo-act) or choose one with "
+        "POLICYZOO_PREFER=act=evil-zoo or POLICYZOO_PREFER=act=policyzoo-act"
+    ) in doctor.stdout
 
 
-@pytest.mark.parametrize(("prefer", "winner", "loser"), [("policyzoo-act", "policyzoo-act", "evil-zoo"),
-                                                      ("Evil_Zoo", "evil-zoo", "policyzoo-act")])
+@pytest.mark.parametrize(
+    ("prefer", "winner", "loser"),
+    [("policyzoo-act", "policyzoo-act", "evil-zoo"), ("Evil_Zoo", "evil-zoo", "policyzoo-act")],
+)
 @pytest.mark.slow
 def test_prefer_picks_either_distribution(same_name, prefer, winner, loser):
     prefer = f"act={prefer}"  # compared as pip compares names
@@ -120,8 +129,10 @@ def test_prefer_picks_either_distribution(same_name, prefer, winner, loser):
     assert ("chunk_size" in schema_fields(same_name, prefer)) == (winner == "policyzoo-act")
     doctor = policyzoo(same_name, "plugins", "doctor", prefer=prefer)
     assert doctor.returncode == 0, doctor.stdout
-    assert f"note: entry point 'act' of {loser} is ignored by preference (POLICYZOO_PREFER=act={winner})" \
+    assert (
+        f"note: entry point 'act' of {loser} is ignored by preference (POLICYZOO_PREFER=act={winner})"
         in doctor.stdout
+    )
 
 
 @pytest.mark.slow

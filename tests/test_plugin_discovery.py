@@ -52,12 +52,16 @@ def broken_site(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     site = tmp_path_factory.mktemp("site")
     for name, source in BROKEN.items():
         install_fake_distribution(site, name, source)
-    return {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(site), os.environ.get("PYTHONPATH")]))}
+    return {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join(filter(None, [str(site), os.environ.get("PYTHONPATH")])),
+    }
 
 
 def policyzoo(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "policyzoo", *args], capture_output=True, text=True, env=env,
-                          timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "policyzoo", *args], capture_output=True, text=True, env=env, timeout=120
+    )
 
 
 def test_doctor_names_each_broken_plugin_and_its_fix(broken_site):
@@ -67,10 +71,18 @@ def test_doctor_names_each_broken_plugin_and_its_fix(broken_site):
     assert "Traceback" not in out + result.stderr
     assert "brokenimport (brokenimport): failed to import brokenimport: ModuleNotFoundError" in out
     assert "fix: reinstall it (pip install --force-reinstall brokenimport) or uninstall it" in out
-    assert "raisinghook (raisinghook): hook register_policies raised RuntimeError: the plugin author's bug" in out
-    assert "tiny (duplicatetiny, tinyzoo): policy type 'tiny' is provided by both duplicatetiny and tinyzoo" in out
-    assert ("fix: uninstall one (pip uninstall duplicatetiny or pip uninstall tinyzoo) or choose one with "
-            "POLICYZOO_PREFER=tiny=duplicatetiny or POLICYZOO_PREFER=tiny=tinyzoo") in out
+    assert (
+        "raisinghook (raisinghook): hook register_policies raised RuntimeError: the plugin author's bug"
+        in out
+    )
+    assert (
+        "tiny (duplicatetiny, tinyzoo): policy type 'tiny' is provided by both duplicatetiny and tinyzoo"
+        in out
+    )
+    assert (
+        "fix: uninstall one (pip uninstall duplicatetiny or pip uninstall tinyzoo) or choose one with "
+        "POLICYZOO_PREFER=tiny=duplicatetiny or POLICYZOO_PREFER=tiny=tinyzoo"
+    ) in out
     assert "misspelthook (misspelthook)" in out and "rename 'register_robot' to 'register_robots'" in out
 
 

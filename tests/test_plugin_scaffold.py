@@ -18,7 +18,9 @@ NAME = "scaffold_probe"
 
 def run(*args: str | Path, timeout: int = 600, **kwargs) -> subprocess.CompletedProcess:
     result = subprocess.run([str(a) for a in args], capture_output=True, text=True, timeout=timeout, **kwargs)
-    assert result.returncode == 0, f"{args}\nstdout:\n{result.stdout[-4000:]}\nstderr:\n{result.stderr[-4000:]}"
+    assert result.returncode == 0, (
+        f"{args}\nstdout:\n{result.stdout[-4000:]}\nstderr:\n{result.stderr[-4000:]}"
+    )
     return result
 
 
@@ -51,15 +53,30 @@ def test_new_plugin_installs_lists_passes_its_tests_and_trains(overlay_python, t
     listed = json.loads(run(overlay_python, "-m", "policyzoo", "policies", "list", "--json", env=env).stdout)
     [row] = [row for row in listed if row["type"] == NAME]
     assert row["installed"] and row["distribution"] == "policyzoo-scaffold-probe"
-    shared = subprocess.run([sys.executable, "-m", "policyzoo", "policies", "list"], capture_output=True, text=True)
+    shared = subprocess.run(
+        [sys.executable, "-m", "policyzoo", "policies", "list"], capture_output=True, text=True
+    )
     assert NAME not in shared.stdout, "the plugin leaked into the shared environment"
 
     tests = run(overlay_python, "-m", "pytest", "-q", "-p", "no:cacheprovider", plugin, cwd=plugin, env=env)
     assert " passed" in tests.stdout and "failed" not in tests.stdout
 
     output = tmp_path / "run"
-    run(overlay_python, "-m", "policyzoo", "train", f"--policy.type={NAME}", "--policy.device=cpu", "--steps=3",
-        "--batch_size=2", "--log_freq=1", "--save_freq=3", "--num_workers=0", f"--output_dir={output}", env=env)
+    run(
+        overlay_python,
+        "-m",
+        "policyzoo",
+        "train",
+        f"--policy.type={NAME}",
+        "--policy.device=cpu",
+        "--steps=3",
+        "--batch_size=2",
+        "--log_freq=1",
+        "--save_freq=3",
+        "--num_workers=0",
+        f"--output_dir={output}",
+        env=env,
+    )
     pretrained = output / "checkpoints" / "last" / "pretrained_model"
     assert json.loads((pretrained / "config.json").read_text())["type"] == NAME
     meta = json.loads((pretrained / "policyzoo.json").read_text())

@@ -57,11 +57,20 @@ def survivors(mark: str, deadline_s: float = 60.0) -> list[int]:
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGHUP])
 def test_a_stop_signal_keeps_every_finished_episode(tmp_path: Path, signum: int) -> None:
     root, log, mark = tmp_path / "data", tmp_path / "stderr.txt", uuid.uuid4().hex
-    command = [sys.executable, "-m", "policyzoo", "record", "--robot.type=so101", "--robot.backend=sim",
-               f"--dataset.root={root}", "--episodes=50"]  # two cameras as AV1 video, as LeRobot records
+    command = [
+        sys.executable,
+        "-m",
+        "policyzoo",
+        "record",
+        "--robot.type=so101",
+        "--robot.backend=sim",
+        f"--dataset.root={root}",
+        "--episodes=50",
+    ]  # two cameras as AV1 video, as LeRobot records
     with log.open("w") as stderr:
-        process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=stderr, text=True,
-                                   env={**os.environ, MARK: mark})
+        process = subprocess.Popen(
+            command, stdout=subprocess.PIPE, stderr=stderr, text=True, env={**os.environ, MARK: mark}
+        )
     lines: list[str] = []
     while not any(line.startswith("episode 0:") for line in lines):
         line = process.stdout.readline()
@@ -75,7 +84,9 @@ def test_a_stop_signal_keeps_every_finished_episode(tmp_path: Path, signum: int)
     assert not survivors(mark)  # nor LeRobot's video encoders
     saved = [line for line in lines + out.splitlines() if line.startswith("episode ")]
     assert [line for line in err.splitlines() if line][-2:] == [
-        f"interrupted ({name}): the {len(saved)} finished episode(s) are kept in {root}", f"interrupted ({name})"]
+        f"interrupted ({name}): the {len(saved)} finished episode(s) are kept in {root}",
+        f"interrupted ({name})",
+    ]
     assert "Exception ignored" not in err, err[-3000:]
     dataset = load(root)
     assert dataset.num_episodes == len(saved) >= 1 and len(dataset) == dataset.meta.total_frames
@@ -102,12 +113,21 @@ def test_a_disk_too_full_for_the_next_episode_stops_before_it(run_cli, tmp_path:
         return SimpleNamespace(total=DISK_MARGIN + 2**20, used=used, free=max(0, DISK_MARGIN + 2**20 - used))
 
     monkeypatch.setattr(shutil, "disk_usage", disk_usage)
-    code, _, err = run_cli("record", "--robot.type=so101", "--robot.cameras=wrist", "--dataset.video=false",
-                           "--episodes=10", f"--dataset.root={root}")
-    line = re.fullmatch(rf"policyzoo: error: {re.escape(str(root))}: recording stopped, only [\d.]+ MB free on "
-                        r"its disk, and (the next episode|saving the episode) needs about [\d.]+ MB \(with room to "
-                        r"finalize the dataset\); "
-                        r"free some space; the (\d+) finished episode\(s\) are kept\n", err)
+    code, _, err = run_cli(
+        "record",
+        "--robot.type=so101",
+        "--robot.cameras=wrist",
+        "--dataset.video=false",
+        "--episodes=10",
+        f"--dataset.root={root}",
+    )
+    line = re.fullmatch(
+        rf"policyzoo: error: {re.escape(str(root))}: recording stopped, only [\d.]+ MB free on "
+        r"its disk, and (the next episode|saving the episode) needs about [\d.]+ MB \(with room to "
+        r"finalize the dataset\); "
+        r"free some space; the (\d+) finished episode\(s\) are kept\n",
+        err,
+    )
     assert code == 2 and line, err
     kept = int(line.group(2))
     assert 1 <= kept < 10 and load(root).num_episodes == kept
@@ -130,22 +150,33 @@ def test_a_full_disk_in_an_episode_drops_it_and_keeps_the_others(robot, tmp_path
     monkeypatch.setattr(LeRobotDataset, "add_frame", full_in_second_episode)
     with pytest.raises(BadInput) as refused:
         record_episodes(robot, root, f"local/{root.name}", episodes=3, progress=False)
-    assert str(refused.value) == (f"{root}: recording stopped, {root / 'images' / 'frame.png'}: no space left on "
-                                  "the device (disk full); free some space and run again; the 1 finished "
-                                  "episode(s) are kept")
+    assert str(refused.value) == (
+        f"{root}: recording stopped, {root / 'images' / 'frame.png'}: no space left on "
+        "the device (disk full); free some space and run again; the 1 finished "
+        "episode(s) are kept"
+    )
     assert load(root).num_episodes == 1
     assert not (root / "images").exists()  # the frames of the dropped episode are gone
 
 
-@pytest.mark.parametrize(("frees", "line"), [
-    ([1000, 800, 700, 500], "only 564 MB free on its disk, and the next episode needs about 664 MB"),
-    ([1000, 800, 700, 990, 150], "only 214 MB free on its disk, and saving the episode needs about 264 MB"),
-])
-def test_the_room_needed_is_twice_the_most_an_episode_or_a_save_took(monkeypatch, frees: list[int],
-                                                                    line: str) -> None:
+@pytest.mark.parametrize(
+    ("frees", "line"),
+    [
+        ([1000, 800, 700, 500], "only 564 MB free on its disk, and the next episode needs about 664 MB"),
+        (
+            [1000, 800, 700, 990, 150],
+            "only 214 MB free on its disk, and saving the episode needs about 264 MB",
+        ),
+    ],
+)
+def test_the_room_needed_is_twice_the_most_an_episode_or_a_save_took(
+    monkeypatch, frees: list[int], line: str
+) -> None:
     """`frees`: the MB over the margin at each look: before an episode, before its save, after it, ..."""
     looks = iter(frees)
-    monkeypatch.setattr(shutil, "disk_usage", lambda path: SimpleNamespace(free=next(looks) * 2**20 + DISK_MARGIN))
+    monkeypatch.setattr(
+        shutil, "disk_usage", lambda path: SimpleNamespace(free=next(looks) * 2**20 + DISK_MARGIN)
+    )
     space = DiskSpace(Path("."))
     space.check_episode()
     space.check_save()

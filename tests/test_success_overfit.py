@@ -24,10 +24,22 @@ FIRST_SEED, EPISODES = 3, 2
 """Seeds 3 and 4 put the cube 7 cm apart, (0.047, 0.564) and (0.115, 0.591) m, near both ends of the area."""
 SEEDS = tuple(range(FIRST_SEED, FIRST_SEED + EPISODES))
 CAMERA = {"name": "wrist", "height": 64, "width": 64}
-OVERFIT_ACT = {"device": "cpu", "chunk_size": "20", "n_action_steps": "10", "dim_model": "64", "n_heads": "4",
-               "dim_feedforward": "256", "n_encoder_layers": "1", "n_decoder_layers": "1",
-               "n_vae_encoder_layers": "1", "latent_dim": "8", "optimizer_lr": "3e-4",
-               "optimizer_lr_backbone": "3e-4", "dropout": "0.0", "use_vae": "false"}
+OVERFIT_ACT = {
+    "device": "cpu",
+    "chunk_size": "20",
+    "n_action_steps": "10",
+    "dim_model": "64",
+    "n_heads": "4",
+    "dim_feedforward": "256",
+    "n_encoder_layers": "1",
+    "n_decoder_layers": "1",
+    "n_vae_encoder_layers": "1",
+    "latent_dim": "8",
+    "optimizer_lr": "3e-4",
+    "optimizer_lr_backbone": "3e-4",
+    "dropout": "0.0",
+    "use_vae": "false",
+}
 """A small deterministic ACT (no CVAE: nothing to sample) that learns two episodes by heart in 1000 steps."""
 STEPS = 1000
 ON_PATH_DEG = 5.0
@@ -68,19 +80,34 @@ def overfit(tmp_path_factory: pytest.TempPathFactory) -> Overfit:
     work = tmp_path_factory.mktemp("overfit")
     robot = one_camera_sim()
     try:
-        recorded = record_episodes(robot, work / "demos", "local/overfit", EPISODES, FIRST_SEED, progress=False)
+        recorded = record_episodes(
+            robot, work / "demos", "local/overfit", EPISODES, FIRST_SEED, progress=False
+        )
     finally:
         robot.disconnect()
     assert recorded.successes == EPISODES
-    config = TrainConfig(dataset_root=str(work / "demos"), policy_type="act", policy=dict(OVERFIT_ACT),
-                         batch_size=8, steps=STEPS, save_freq=STEPS, log_freq=100, num_workers=1,
-                         output_dir=str(work / "run"), command="test_success_overfit")
+    config = TrainConfig(
+        dataset_root=str(work / "demos"),
+        policy_type="act",
+        policy=dict(OVERFIT_ACT),
+        batch_size=8,
+        steps=STEPS,
+        save_freq=STEPS,
+        log_freq=100,
+        num_workers=1,
+        output_dir=str(work / "run"),
+        command="test_success_overfit",
+    )
     result = train(plan(config))
     assert result.checkpoint is not None
-    frames = pq.read_table(sorted((work / "demos" / "data").glob("*/*.parquet")),
-                           columns=["episode_index", "frame_index", "observation.state"]).to_pandas()
-    states = {seed: np.stack(frames[frames.episode_index == index].sort_values("frame_index")["observation.state"])
-              for index, seed in enumerate(SEEDS)}
+    frames = pq.read_table(
+        sorted((work / "demos" / "data").glob("*/*.parquet")),
+        columns=["episode_index", "frame_index", "observation.state"],
+    ).to_pandas()
+    states = {
+        seed: np.stack(frames[frames.episode_index == index].sort_values("frame_index")["observation.state"])
+        for index, seed in enumerate(SEEDS)
+    }
     return Overfit(result.checkpoint / "pretrained_model", states)
 
 
@@ -98,7 +125,9 @@ def rollout(overfit: Overfit, seed: int, robot_break: Any = None, policy_break: 
         policy = policy_break(policy)
     torch.manual_seed(seed)
     try:
-        success = run_sim_episode(acting, policy, acting.task, 0, seed, acting.max_episode_steps, None).success
+        success = run_sim_episode(
+            acting, policy, acting.task, 0, seed, acting.max_episode_steps, None
+        ).success
     finally:
         robot.disconnect()
     demo, ran = overfit.demo_states[seed], np.stack(robot.states)
@@ -194,8 +223,9 @@ def test_trained_policy_succeeds_along_the_demonstration_from_every_recorded_see
     [(FlippedCamera, None), (ActionsInRadians, None), (DelayedActions, None), (None, SecondSliceOfEachChunk)],
     ids=["flipped-camera", "actions-in-radians", "actions-5-ticks-late", "wrong-slice-of-each-chunk"],
 )
-def test_a_broken_chain_fails_or_leaves_the_demonstration(overfit: Overfit, robot_break: Any,
-                                                          policy_break: Any) -> None:
+def test_a_broken_chain_fails_or_leaves_the_demonstration(
+    overfit: Overfit, robot_break: Any, policy_break: Any
+) -> None:
     results = {seed: rollout(overfit, seed, robot_break, policy_break) for seed in SEEDS}
     caught = [not result.success or result.off_path_deg >= ON_PATH_DEG for result in results.values()]
     assert any(caught), f"{(robot_break or policy_break).__name__} went unnoticed: {results}"

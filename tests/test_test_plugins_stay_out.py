@@ -11,8 +11,14 @@ TEST_NAMES = ("tiny-check", "tiny-hello", "tinybot", "tiny", "mlp_bc")
 
 
 def policyzoo(*args: str, env: dict[str, str], cwd) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "policyzoo", *args], capture_output=True, text=True, env=env,
-                          cwd=cwd, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "policyzoo", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=cwd,
+        timeout=120,
+    )
 
 
 @pytest.mark.slow
@@ -25,10 +31,13 @@ def test_test_plugins_stay_out_of_the_venv(plain_env, tmp_path):
         except PackageNotFoundError:
             continue
         assert "policyzoo-tests-plugins-" in str(found.locate_file("")), (
-            f"{name} is installed into the environment; remove it: uv pip uninstall {name}")
+            f"{name} is installed into the environment; remove it: uv pip uninstall {name}"
+        )
     helped = policyzoo("--help", env=plain_env, cwd=tmp_path)
     assert helped.returncode == 0, helped.stderr
-    commands = {line.split()[0] for line in helped.stdout.splitlines() if line.startswith("  ") and line.split()}
+    commands = {
+        line.split()[0] for line in helped.stdout.splitlines() if line.startswith("  ") and line.split()
+    }
     assert not commands & set(TEST_NAMES) and "tiny" not in helped.stdout
     listed = policyzoo("policies", "list", "--json", env=plain_env, cwd=tmp_path)
     assert listed.returncode == 0, listed.stderr

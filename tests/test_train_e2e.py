@@ -161,7 +161,9 @@ def test_demo_without_a_sample_dataset_says_so(
 ) -> None:
     import policyzoo_runtime.datasets
 
-    monkeypatch.setattr(policyzoo_runtime.datasets, "sample_dataset", lambda task: None)  # what every sample lookup asks
+    monkeypatch.setattr(
+        policyzoo_runtime.datasets, "sample_dataset", lambda task: None
+    )  # what every sample lookup asks
     code, _, err = run_cli("demo")
     assert code == 2 and "no installed plugin provides a sample dataset of task 'lift'" in err
     assert "pip install" in err
@@ -169,8 +171,10 @@ def test_demo_without_a_sample_dataset_says_so(
 
 @pytest.mark.slow
 def test_sigkill_then_resume_continues_like_an_unbroken_run(
-    run_cli: Callable[..., tuple[int, str, str]], tiny_dataset: Path, tiny_dataset_seven_joints: Path,
-    tmp_path: Path
+    run_cli: Callable[..., tuple[int, str, str]],
+    tiny_dataset: Path,
+    tiny_dataset_seven_joints: Path,
+    tmp_path: Path,
 ) -> None:
     args = [
         f"--dataset.root={tiny_dataset}",
@@ -226,8 +230,14 @@ def test_sigkill_then_resume_continues_like_an_unbroken_run(
         == 32
     )
     code, _, err = run_cli("train", f"--policy.path={broken}", f"--dataset.root={tiny_dataset_seven_joints}")
-    assert code == 2 and ("the policy's 'observation.state' has shape [6], dataset local/seven has [7]; fine-tune on data "
-                          "with the same joints") in err, err
+    assert (
+        code == 2
+        and (
+            "the policy's 'observation.state' has shape [6], dataset local/seven has [7]; fine-tune on data "
+            "with the same joints"
+        )
+        in err
+    ), err
 
 
 @pytest.mark.slow
@@ -296,7 +306,9 @@ def test_accelerate_launch_runs_on_the_cpu(tiny_dataset: Path, tmp_path: Path) -
 
 @pytest.mark.slow
 def test_demo_trains_on_the_sample_evaluates_and_says_where_things_are(tmp_path: Path) -> None:
-    done = policyzoo("demo", "--steps=2", "--log_freq=1", "--eval_episodes=2", f"--output_dir={tmp_path / 'demo'}")
+    done = policyzoo(
+        "demo", "--steps=2", "--log_freq=1", "--eval_episodes=2", f"--output_dir={tmp_path / 'demo'}"
+    )
     assert done.returncode == 0, done.stderr[-2000:]
     summary = json.loads((tmp_path / "demo" / "eval" / "eval_summary.json").read_text())
     assert summary["env"] == "so101_sim" and [e["seed"] for e in summary["per_episode"]] == [100_000, 100_001]
@@ -322,7 +334,10 @@ def normalizer_state(folder: Path) -> dict[str, Any]:
 
 @pytest.mark.slow
 def test_fine_tuning_takes_the_new_datasets_stats_names_and_settings(
-    run_cli: Callable[..., tuple[int, str, str]], tiny_dataset: Path, tiny_dataset_other_names: Path, tmp_path: Path
+    run_cli: Callable[..., tuple[int, str, str]],
+    tiny_dataset: Path,
+    tiny_dataset_other_names: Path,
+    tmp_path: Path,
 ) -> None:
     import torch
 
@@ -331,28 +346,47 @@ def test_fine_tuning_takes_the_new_datasets_stats_names_and_settings(
 
     base = tmp_path / "base"
     quick = ["--steps=1", "--num_workers=0"]
-    code, _, err = run_cli("train", f"--dataset.root={tiny_dataset}", *TINY_ACT, *quick, f"--output_dir={base}")
+    code, _, err = run_cli(
+        "train", f"--dataset.root={tiny_dataset}", *TINY_ACT, *quick, f"--output_dir={base}"
+    )
     assert code == 0, err
     saved = base / "checkpoints" / "last" / "pretrained_model"
     other = tiny_dataset_other_names
-    rename = {"observation.images.front": "observation.images.top", "observation.images.side": "observation.images.wrist"}
+    rename = {
+        "observation.images.front": "observation.images.top",
+        "observation.images.side": "observation.images.wrist",
+    }
 
     # Other camera names: refused with the rename map that fixes it.
     code, _, err = run_cli("train", f"--policy.path={base}", f"--dataset.root={other}", *quick)
     assert code == 2 and f"add --rename_map='{json.dumps(rename)}'" in err, err
     # A setting that changes the weights' shapes is refused; one that keeps them is taken.
-    code, _, err = run_cli("train", f"--policy.path={base}", f"--dataset.root={other}", "--policy.dim_model=64",
-                           f"--rename_map={json.dumps(rename)}", *quick)
+    code, _, err = run_cli(
+        "train",
+        f"--policy.path={base}",
+        f"--dataset.root={other}",
+        "--policy.dim_model=64",
+        f"--rename_map={json.dumps(rename)}",
+        *quick,
+    )
     assert code == 2 and "--policy.dim_model=64: changes the shape of the saved weights" in err, err
-    code, _, err = run_cli("train", f"--dataset.root={tiny_dataset}", *TINY_ACT, f"--rename_map={json.dumps(rename)}")
+    code, _, err = run_cli(
+        "train", f"--dataset.root={tiny_dataset}", *TINY_ACT, f"--rename_map={json.dumps(rename)}"
+    )
     assert code == 2 and "--rename_map: renames the dataset's keys to those a pretrained policy" in err, err
 
     # Through the Hub cache, offline, as `--policy.path=USER/NAME`.
     fill_hf_cache(Path(os.environ["HF_HOME"]) / "hub", "someone/tiny-act", folder_files(saved))
     tuned = tmp_path / "tuned"
-    code, out, err = run_cli("train", "--policy.path=someone/tiny-act", f"--dataset.root={other}",
-                             "--policy.n_action_steps=3", f"--rename_map={json.dumps(rename)}", *quick,
-                             f"--output_dir={tuned}")
+    code, out, err = run_cli(
+        "train",
+        "--policy.path=someone/tiny-act",
+        f"--dataset.root={other}",
+        "--policy.n_action_steps=3",
+        f"--rename_map={json.dumps(rename)}",
+        *quick,
+        f"--output_dir={tuned}",
+    )
     assert code == 0, err
     assert "normalization statistics of local/data" in out
     result = tuned / "checkpoints" / "last" / "pretrained_model"
@@ -368,8 +402,17 @@ def test_fine_tuning_takes_the_new_datasets_stats_names_and_settings(
 
     # The checkpoint's own statistics when asked for.
     kept = tmp_path / "kept"
-    code, out, err = run_cli("train", f"--policy.path={base}", f"--dataset.root={other}", "--keep_checkpoint_stats=true",
-                             f"--rename_map={json.dumps(rename)}", *quick, f"--output_dir={kept}")
+    code, out, err = run_cli(
+        "train",
+        f"--policy.path={base}",
+        f"--dataset.root={other}",
+        "--keep_checkpoint_stats=true",
+        f"--rename_map={json.dumps(rename)}",
+        *quick,
+        f"--output_dir={kept}",
+    )
     assert code == 0, err
-    assert torch.equal(normalizer_state(kept / "checkpoints" / "last" / "pretrained_model")["action.mean"],
-                       normalizer_state(saved)["action.mean"])
+    assert torch.equal(
+        normalizer_state(kept / "checkpoints" / "last" / "pretrained_model")["action.mean"],
+        normalizer_state(saved)["action.mean"],
+    )

@@ -100,7 +100,9 @@ def saved_folder(tmp_path: Path, policy_type: str) -> Path:
 ADAPT = FineTune(rename_map={"observation.images.top": "observation.images.front"})
 
 
-def test_a_factory_declaring_fine_tunable_gets_the_finetune(factories: dict[str, Any], tmp_path: Path) -> None:
+def test_a_factory_declaring_fine_tunable_gets_the_finetune(
+    factories: dict[str, Any], tmp_path: Path
+) -> None:
     assert load_policy(saved_folder(tmp_path, "probe_declared"), finetune=ADAPT) == "loaded"
     assert factories["declared"].calls == [{"finetune": ADAPT}]
 
@@ -109,23 +111,30 @@ def test_a_plain_factory_never_gets_one(factories: dict[str, Any], tmp_path: Pat
     folder = saved_folder(tmp_path, "probe_plain")
     load_policy(folder, finetune=FineTune())  # keeping the checkpoint's statistics needs no plugin
     assert factories["plain"].calls == [{}]
-    with pytest.raises(BadInput, match=r"the probe_plain plugin \(probe-dist\) cannot adapt a saved policy .*"
-                                       r"its factory is not fine_tunable"):
+    with pytest.raises(
+        BadInput,
+        match=r"the probe_plain plugin \(probe-dist\) cannot adapt a saved policy .*"
+        r"its factory is not fine_tunable",
+    ):
         load_policy(folder, finetune=ADAPT)
 
 
-def test_a_declaration_its_method_does_not_back_is_refused_in_one_line(factories: dict[str, Any],
-                                                                       tmp_path: Path) -> None:
+def test_a_declaration_its_method_does_not_back_is_refused_in_one_line(
+    factories: dict[str, Any], tmp_path: Path
+) -> None:
     with pytest.raises(BadInput) as refused:
         load_policy(saved_folder(tmp_path, "probe_misspelt_argument"), finetune=ADAPT)
-    assert str(refused.value) == (f"{__name__}.MisspeltArgument declares fine_tunable = True, but its load takes "
-                                  f"no `finetune` argument; report it to the plugin's maintainers")
+    assert str(refused.value) == (
+        f"{__name__}.MisspeltArgument declares fine_tunable = True, but its load takes "
+        f"no `finetune` argument; report it to the plugin's maintainers"
+    )
 
 
 def test_a_misspelt_declaration_is_what_the_test_kit_refuses() -> None:
     assert FINE_TUNABLE.undeclared_problem(MisspeltDeclaration()) == (
         f"{__name__}.MisspeltDeclaration.load takes `finetune`, but {__name__}.MisspeltDeclaration does not "
-        f"declare fine_tunable = True, so policyzoo never passes it")
+        f"declare fine_tunable = True, so policyzoo never passes it"
+    )
     assert FINE_TUNABLE.undeclared_problem(Declared()) is None
     assert FINE_TUNABLE.undeclared_problem(Plain()) is None
     assert FINE_TUNABLE.undeclared_problem(object()) is None  # no load at all: nothing to declare
@@ -150,8 +159,11 @@ def test_a_handle_declaring_a_configurable_optimizer_must_take_optimizer() -> No
 
     assert CONFIGURABLE_OPTIMIZER.declared_by(Handle())  # **options takes it
     Handle.optimizer_and_scheduler = lambda self, lr, steps: (None, None)  # type: ignore[method-assign]
-    with pytest.raises(BadInput, match=r"declares configurable_optimizer = True, but its optimizer_and_scheduler "
-                                       r"takes no `optimizer` argument"):
+    with pytest.raises(
+        BadInput,
+        match=r"declares configurable_optimizer = True, but its optimizer_and_scheduler "
+        r"takes no `optimizer` argument",
+    ):
         CONFIGURABLE_OPTIMIZER.declared_by(Handle())
 
 
@@ -197,8 +209,9 @@ def test_train_passes_optimizer_flags_only_to_a_handle_that_declares_it() -> Non
     class Fixed:
         spec = Chunked()
 
-        def optimizer_and_scheduler(self, lr: float | None, steps: int,
-                                    optimizer: dict[str, str] | None = None) -> tuple[Any, Any]:
+        def optimizer_and_scheduler(
+            self, lr: float | None, steps: int, optimizer: dict[str, str] | None = None
+        ) -> tuple[Any, Any]:
             return optimizer, None
 
     class Configurable(Fixed):
@@ -206,6 +219,9 @@ def test_train_passes_optimizer_flags_only_to_a_handle_that_declares_it() -> Non
 
     config = TrainConfig(steps=10, optimizer={"weight_decay": "0"})
     assert optimizer_of(Configurable(), config) == ({"weight_decay": "0"}, None)
-    with pytest.raises(BadInput, match=r"^--optimizer.weight_decay: the chunked_probe plugin's optimizer takes "
-                                       r"--optimizer.lr only$"):
+    with pytest.raises(
+        BadInput,
+        match=r"^--optimizer.weight_decay: the chunked_probe plugin's optimizer takes "
+        r"--optimizer.lr only$",
+    ):
         optimizer_of(Fixed(), config)

@@ -20,16 +20,36 @@ from policyzoo_bench.deploy import pick_policy
 from policyzoo_runtime.train.metrics import indicator_of, verdict
 
 ROOT = Path(__file__).resolve().parents[2]
-PACKAGES = [ROOT / "core/src/policyzoo", ROOT / "runtime/src/policyzoo_runtime", ROOT / "benchmarks/src/policyzoo_bench"]
+PACKAGES = [
+    ROOT / "core/src/policyzoo",
+    ROOT / "runtime/src/policyzoo_runtime",
+    ROOT / "benchmarks/src/policyzoo_bench",
+]
 ALLOWED = {("policyzoo/_catalogue.py", None)}
 """The install catalogue: the one place the contract, the runtime and the benchmarks name first-party types."""
 
 
 def card(**guide_fields) -> PolicyCard:
-    return PolicyCard(title="Grasp Net", summary="-", architecture="-", training="-", guide=Guide(**{
-        "cameras": "any number", "best_for": [], "not_for": [], "episodes_needed": Source(value="-", source="-"),
-        "train_memory_gb": (1, 2), "train_memory_source": "-", "inference_memory": Source(value="-", source="-"),
-        "latency": Source(value="-", source="-"), "parameters": Source(value="-", source="-"), **guide_fields}))
+    return PolicyCard(
+        title="Grasp Net",
+        summary="-",
+        architecture="-",
+        training="-",
+        guide=Guide(
+            **{
+                "cameras": "any number",
+                "best_for": [],
+                "not_for": [],
+                "episodes_needed": Source(value="-", source="-"),
+                "train_memory_gb": (1, 2),
+                "train_memory_source": "-",
+                "inference_memory": Source(value="-", source="-"),
+                "latency": Source(value="-", source="-"),
+                "parameters": Source(value="-", source="-"),
+                **guide_fields,
+            }
+        ),
+    )
 
 
 def test_no_core_module_names_a_first_party_type_outside_the_catalogue():
@@ -48,19 +68,25 @@ def test_no_core_module_names_a_first_party_type_outside_the_catalogue():
                     found.append(f"{relative}:{token.start[0]}: {token.string}")
             if token.type in (tokenize.NAME, tokenize.OP):
                 previous = [*previous[-1:], token.string]
-    assert not found, "the core decides by a first-party type name; put it on the card instead:\n" + "\n".join(found)
+    assert not found, (
+        "the core decides by a first-party type name; put it on the card instead:\n" + "\n".join(found)
+    )
 
 
 def test_the_loss_verdict_reads_the_card():
     assert indicator_of("act") == get_registry().policy("act").card.guide.indicator
     assert "the guide expects act to start near 1 and to end below 0.1: reached" in verdict("act", 1.1, 0.05)
     own = TrainingIndicator(start=2.0, goal=0.5, note="the GN paper")
-    assert verdict("grasp_net", 2.0, 0.4, own).endswith("; the GN paper expects grasp_net to start near 2 and to "
-                                                         "end below 0.5: reached")
+    assert verdict("grasp_net", 2.0, 0.4, own).endswith(
+        "; the GN paper expects grasp_net to start near 2 and to end below 0.5: reached"
+    )
     assert verdict("grasp_net", 2.0, 0.4, TrainingIndicator(goal=0.5, note="n")).endswith(
-        "; n expects grasp_net to end below 0.5: reached")
+        "; n expects grasp_net to end below 0.5: reached"
+    )
     assert "no reference figures for grasp_net" in verdict("grasp_net", 2.0, 1.0)
-    assert "no reference figures for tiny" in verdict("tiny", 2.0, 1.0)  # installed, its card has no indicator
+    assert "no reference figures for tiny" in verdict(
+        "tiny", 2.0, 1.0
+    )  # installed, its card has no indicator
 
 
 def test_a_third_party_indicator_summarises_its_training(register_plugin):
@@ -72,12 +98,16 @@ def test_a_third_party_indicator_summarises_its_training(register_plugin):
     class Plugin:
         @hookimpl
         def register_policies(self, register):
-            register(GraspNetSpec, card(indicator=TrainingIndicator(start=3.0, goal=0.3, note="GN paper")),
-                     factory="nowhere:factory")
+            register(
+                GraspNetSpec,
+                card(indicator=TrainingIndicator(start=3.0, goal=0.3, note="GN paper")),
+                factory="nowhere:factory",
+            )
 
     assert register_plugin(Plugin(), "grasp-net")
     assert "GN paper expects grasp_net to start near 3 and to end below 0.3: not reached yet" in verdict(
-        "grasp_net", 3, 1)
+        "grasp_net", 3, 1
+    )
 
 
 def test_card_fields_are_validated():
@@ -90,8 +120,11 @@ def test_card_fields_are_validated():
 
 
 def test_the_deploy_bench_drives_the_card_marked_policy_or_the_one_asked_for(monkeypatch):
-    marked = [entry.type for entry in get_registry().policies.values()
-              if entry.card.bench is not None and entry.card.bench.deploy]
+    marked = [
+        entry.type
+        for entry in get_registry().policies.values()
+        if entry.card.bench is not None and entry.card.bench.deploy
+    ]
     assert marked == ["act"]
     assert pick_policy(None) == "act"
     assert pick_policy("vqbet") == "vqbet"

@@ -26,22 +26,30 @@ def test_a_folder_of_runs_names_its_newest_run(tmp_path: Path) -> None:
     _run(outputs, "2026-12-06/09-00-00_act", 1_000)
     newest = _run(outputs, "2026-12-07/10-00-00_act", 2_000)
     (outputs / "2026-12-07" / "11-00-00_act").mkdir()  # a run stopped before its first checkpoint
-    with pytest.raises(BadInput, match=f"no config.json in this folder.*the newest run under it is {newest}$"):
+    with pytest.raises(
+        BadInput, match=f"no config.json in this folder.*the newest run under it is {newest}$"
+    ):
         resolve_pretrained(outputs)
     assert resolve_pretrained(newest) == newest / "checkpoints" / "last" / "pretrained_model"
     with pytest.raises(BadInput, match="point it at a saved policy$"):
         resolve_pretrained(tmp_path / "outputs" / "train" / "2026-12-07" / "11-00-00_act")
 
 
-@pytest.mark.parametrize(("content", "problem"), [
-    ('{"format": 1, "policy_type": "act", "distri', "Invalid JSON"),
-    ('{"format": 1, "policy_type": "act"}', "distribution: Field required"),
-    ('[1, 2]', "Input should be an object"),
-])
+@pytest.mark.parametrize(
+    ("content", "problem"),
+    [
+        ('{"format": 1, "policy_type": "act", "distri', "Invalid JSON"),
+        ('{"format": 1, "policy_type": "act"}', "distribution: Field required"),
+        ("[1, 2]", "Input should be an object"),
+    ],
+)
 def test_a_damaged_policyzoo_json_is_one_line(tmp_path: Path, content: str, problem: str) -> None:
     (tmp_path / "policyzoo.json").write_text(content)
-    with pytest.raises(BadInput, match=f"policyzoo.json: damaged \\(.*{problem}.*\\); copy the checkpoint again, or "
-                                       f"delete policyzoo.json to load the folder as LeRobot saved it"):
+    with pytest.raises(
+        BadInput,
+        match=f"policyzoo.json: damaged \\(.*{problem}.*\\); copy the checkpoint again, or "
+        f"delete policyzoo.json to load the folder as LeRobot saved it",
+    ):
         read_meta(tmp_path)
 
 

@@ -60,9 +60,11 @@ def test_a_sigkilled_parent_takes_its_worker_along(tmp_path: Path) -> None:
 
 
 def test_workers_leave_ctrl_c_to_their_parent() -> None:
-    code = ("import os, signal\nfrom policyzoo_runtime.children import leave_interrupts_to_parent\n"
-            "leave_interrupts_to_parent()\nos.kill(os.getpid(), signal.SIGINT)\nos.kill(os.getpid(), signal.SIGHUP)\n"
-            "print('still here')")
+    code = (
+        "import os, signal\nfrom policyzoo_runtime.children import leave_interrupts_to_parent\n"
+        "leave_interrupts_to_parent()\nos.kill(os.getpid(), signal.SIGINT)\nos.kill(os.getpid(), signal.SIGHUP)\n"
+        "print('still here')"
+    )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert done.returncode == 0 and done.stdout == "still here\n", done.stderr
 

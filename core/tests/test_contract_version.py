@@ -26,14 +26,20 @@ def test_contract_is_version_1():
 
 
 def test_newer_contract_is_not_loaded_and_doctor_says_upgrade_policyzoo(register_plugin, run_cli):
-    assert register_plugin(versioned_plugin(CONTRACT_VERSION + 1, "from_the_future"), "future",
-                           "policyzoo-future") is False
+    assert (
+        register_plugin(
+            versioned_plugin(CONTRACT_VERSION + 1, "from_the_future"), "future", "policyzoo-future"
+        )
+        is False
+    )
     assert "future" not in get_plugins().info
     assert "from_the_future" not in get_registry().policies
     code, out, _ = run_cli("plugins", "doctor")
     assert code == 1
-    assert (f"problem: future (policyzoo-future): targets plugin contract {CONTRACT_VERSION + 1}, "
-            f"this policyzoo speaks {CONTRACT_VERSION}") in out
+    assert (
+        f"problem: future (policyzoo-future): targets plugin contract {CONTRACT_VERSION + 1}, "
+        f"this policyzoo speaks {CONTRACT_VERSION}"
+    ) in out
     assert "fix: upgrade policyzoo: pip install -U policyzoo" in out
 
 
@@ -58,13 +64,18 @@ def test_plugin_without_a_contract_loads_and_doctor_notes_it(register_plugin, ru
     assert register_plugin(versioned_plugin(None, "undeclared"), "undeclared", "policyzoo-undeclared")
     assert "undeclared" in get_registry().policies
     _, out, _ = run_cli("plugins", "doctor")
-    assert ("note: undeclared (policyzoo-undeclared) declares no POLICYZOO_CONTRACT; "
-            f"fix: add POLICYZOO_CONTRACT = {CONTRACT_VERSION} to its entry module") in out
+    assert (
+        "note: undeclared (policyzoo-undeclared) declares no POLICYZOO_CONTRACT; "
+        f"fix: add POLICYZOO_CONTRACT = {CONTRACT_VERSION} to its entry module"
+    ) in out
 
 
 def test_installed_policyzoo_plugins_declare_the_current_contract():
-    declared = {info.name: info.contract for info in get_plugins().info.values()
-                if info.distribution.startswith("policyzoo-")}
+    declared = {
+        info.name: info.contract
+        for info in get_plugins().info.values()
+        if info.distribution.startswith("policyzoo-")
+    }
     assert declared, "no policyzoo plugin is installed"
     stale = {name: contract for name, contract in declared.items() if contract != CONTRACT_VERSION}
     assert not stale, f"set POLICYZOO_CONTRACT = {CONTRACT_VERSION} in the entry modules of: {stale}"

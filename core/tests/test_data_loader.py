@@ -23,8 +23,12 @@ WINDOWS = {
     # ACT: the current observation and 100 actions, longer than an episode: most of it is padding
     "act": {"action": list(range(100))},
     # Diffusion: two observation frames (the first pads at an episode's start) and 16 actions from t-1
-    "diffusion": {"observation.state": [-1, 0], "observation.images.left_top": [-1, 0],
-                  "observation.images.right_front": [-1, 0], "action": list(range(-1, 15))},
+    "diffusion": {
+        "observation.state": [-1, 0],
+        "observation.images.left_top": [-1, 0],
+        "observation.images.right_front": [-1, 0],
+        "action": list(range(-1, 15)),
+    },
 }
 # both episodes' first and last frames, their neighbours, and frames in the middle
 INDICES = [[0, 23, 24, 47], [1, 22, 25, 46], [5, 12, 30, 40]]
@@ -42,18 +46,21 @@ def synth_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return root
 
 
-def _lerobot_batches(root: Path, indices: dict[str, list[int]], episodes: list[int] | None,
-                     batches: list[list[int]]) -> list[dict]:
+def _lerobot_batches(
+    root: Path, indices: dict[str, list[int]], episodes: list[int] | None, batches: list[list[int]]
+) -> list[dict]:
     from lerobot.datasets.lerobot_dataset import LeRobotDataset
 
     timestamps = {key: [i / 30 for i in offsets] for key, offsets in indices.items()}
-    dataset = LeRobotDataset(REPO_ID, root=root, episodes=episodes, delta_timestamps=timestamps,
-                             video_backend="pyav")
+    dataset = LeRobotDataset(
+        REPO_ID, root=root, episodes=episodes, delta_timestamps=timestamps, video_backend="pyav"
+    )
     return list(torch.utils.data.DataLoader(dataset, batch_sampler=batches, num_workers=0))
 
 
-def _policyzoo_batches(root: Path, indices: dict[str, list[int]], episodes: list[int] | None,
-                       batches: list[list[int]]) -> tuple[list[dict], list[torch.dtype]]:
+def _policyzoo_batches(
+    root: Path, indices: dict[str, list[int]], episodes: list[int] | None, batches: list[list[int]]
+) -> tuple[list[dict], list[torch.dtype]]:
     """The batches through a data worker, as `policyzoo train` reads them; and the frames' dtype on arrival."""
     from policyzoo_runtime.datasets import read_meta
     from policyzoo_runtime.lerobot.datasets import open_dataset
@@ -100,13 +107,15 @@ def test_same_batches_as_lerobot(synth_root: Path, case: str) -> None:
         assert theirs[0]["observation.images.left_top"].shape == (4, 2, 3, 48, 64)
 
 
-def test_synth_writes_a_dataset_lerobot_opens(run_cli: Callable[..., tuple[int, str, str]], tmp_path: Path
-                                              ) -> None:
+def test_synth_writes_a_dataset_lerobot_opens(
+    run_cli: Callable[..., tuple[int, str, str]], tmp_path: Path
+) -> None:
     from lerobot.datasets.lerobot_dataset import LeRobotDataset
 
     root = tmp_path / "synth"
-    code, out, err = run_cli("dataset", "synth", f"--output={root}", "--episodes=2", "--frames=6", "--size=32x48",
-                             "--cameras=top")
+    code, out, err = run_cli(
+        "dataset", "synth", f"--output={root}", "--episodes=2", "--frames=6", "--size=32x48", "--cameras=top"
+    )
     assert code == 0, err
     assert "wrote 2 episodes, 12 frames, 1 camera(s) at 32x48" in out
     info = json.loads((root / "meta" / "info.json").read_text())
@@ -141,17 +150,27 @@ def test_data_wait_hint_names_the_remedies_of_the_run() -> None:
     from policyzoo_runtime.train.progress import workers_hint
 
     plain = workers_hint(TrainConfig(num_workers=1))
-    assert "--num_workers (now 1" in plain and "video_backend" not in plain and "image_transforms" not in plain
+    assert (
+        "--num_workers (now 1" in plain and "video_backend" not in plain and "image_transforms" not in plain
+    )
     slow = workers_hint(TrainConfig(video_backend="torchcodec", image_transforms={"enable": "true"}))
     assert "--dataset.video_backend=pyav (now torchcodec)" in slow and "--dataset.image_transforms" in slow
 
 
 @pytest.mark.slow
-def test_bench_data_quick_reports_both_loaders(run_cli: Callable[..., tuple[int, str, str]], tmp_path: Path
-                                               ) -> None:
+def test_bench_data_quick_reports_both_loaders(
+    run_cli: Callable[..., tuple[int, str, str]], tmp_path: Path
+) -> None:
     out = tmp_path / "out"
-    code, stdout, err = run_cli("bench", "data", "--quick", "--workers=1", "--policies=act,diffusion,mlp_bc",
-                                f"--work-dir={tmp_path / 'work'}", f"--out-dir={out}")
+    code, stdout, err = run_cli(
+        "bench",
+        "data",
+        "--quick",
+        "--workers=1",
+        "--policies=act,diffusion,mlp_bc",
+        f"--work-dir={tmp_path / 'work'}",
+        f"--out-dir={out}",
+    )
     assert code == 0, err
     result = json.loads((out / "data.json").read_text())
     assert result["num_workers"] == 1 and result["dataset"]["size"] == "48x64"
@@ -168,8 +187,9 @@ def test_bench_data_quick_reports_both_loaders(run_cli: Callable[..., tuple[int,
 
 
 @pytest.mark.parametrize("episodes", [None, [1]])
-def test_sample_positions_drop_the_frames_lerobots_sampler_drops(synth_root: Path, episodes: list[int] | None
-                                                                 ) -> None:
+def test_sample_positions_drop_the_frames_lerobots_sampler_drops(
+    synth_root: Path, episodes: list[int] | None
+) -> None:
     from lerobot.datasets.lerobot_dataset import LeRobotDataset
     from lerobot.datasets.sampler import EpisodeAwareSampler
 
@@ -182,9 +202,17 @@ def test_sample_positions_drop_the_frames_lerobots_sampler_drops(synth_root: Pat
     assert kept == sample_positions(dataset, 7)  # a LeRobotDataset read without TrainingFrames: the same
     index = dataset.hf_dataset.with_format("numpy", columns=["index"])["index"]
     absolute = [int(index[position]) for position in kept]  # read without decoding a video
-    if episodes is None:  # LeRobot's sampler draws absolute indices, which are positions only for all episodes
-        sampler = EpisodeAwareSampler(dataset.meta.episodes["dataset_from_index"],
-                                      dataset.meta.episodes["dataset_to_index"], drop_n_last_frames=7)
+    if (
+        episodes is None
+    ):  # LeRobot's sampler draws absolute indices, which are positions only for all episodes
+        sampler = EpisodeAwareSampler(
+            dataset.meta.episodes["dataset_from_index"],
+            dataset.meta.episodes["dataset_to_index"],
+            drop_n_last_frames=7,
+        )
         assert sorted(sampler) == absolute
-    assert absolute == [index for episode in (episodes or range(EPISODES))
-                        for index in range(episode * FRAMES, (episode + 1) * FRAMES - 7)]
+    assert absolute == [
+        index
+        for episode in (episodes or range(EPISODES))
+        for index in range(episode * FRAMES, (episode + 1) * FRAMES - 7)
+    ]

@@ -17,7 +17,9 @@ from policyzoo_runtime.deploy import DeployConfig, run_loop
 from policyzoo_runtime.deploy.report import DeployReport
 from policyzoo_runtime.observation import prepare_observation
 
-SPEC = RobotSpec(type="pair", joints=[JointSpec(name=f"j{i}", unit="deg", lower=-10.0, upper=10.0) for i in range(2)])
+SPEC = RobotSpec(
+    type="pair", joints=[JointSpec(name=f"j{i}", unit="deg", lower=-10.0, upper=10.0) for i in range(2)]
+)
 NAN, INF = float("nan"), float("inf")
 
 
@@ -71,15 +73,21 @@ def predictor_threads() -> list[threading.Thread]:
 def test_an_async_run_ends_its_prediction_thread_before_it_returns():
     """A prediction still in flight when the run ends is waited for: no thread (and nothing it holds, such as a
     simulator's renderers) outlives the run, to be torn down at interpreter exit."""
-    report = run_loop(Robot(), SlowPolicy(delay_s=0.2), DeployConfig(fps=50, duration_s=0.3, async_inference=True,
-                                                                      temporal_ensemble=0.01))
+    report = run_loop(
+        Robot(),
+        SlowPolicy(delay_s=0.2),
+        DeployConfig(fps=50, duration_s=0.3, async_inference=True, temporal_ensemble=0.01),
+    )
     assert report.ok, report.stop_reason
     assert predictor_threads() == []
 
 
 def test_a_failing_async_run_ends_its_prediction_thread_too():
-    report = run_loop(Robot(state=[NAN, 0.0]), SlowPolicy(delay_s=0.2),
-                      DeployConfig(fps=50, duration_s=0.3, async_inference=True))
+    report = run_loop(
+        Robot(state=[NAN, 0.0]),
+        SlowPolicy(delay_s=0.2),
+        DeployConfig(fps=50, duration_s=0.3, async_inference=True),
+    )
     assert not report.ok and report.stop_reason.startswith("stale observation")
     assert predictor_threads() == []
 
@@ -105,27 +113,39 @@ def test_the_report_of_no_chunk_says_so():
 
 
 def test_the_report_of_many_chunks_leaves_the_first_out_of_the_percentiles():
-    report = DeployReport(mode="sync", fps=30, inference_threads=4, chunks=3, first_chunk_s=1.0,
-                          latencies_s=[0.01, 0.03])
-    assert report.lines()[1] == "inference (4 threads): 3 chunks, p50 20.0 ms, p99 29.8 ms (first chunk 1000 ms)"
+    report = DeployReport(
+        mode="sync", fps=30, inference_threads=4, chunks=3, first_chunk_s=1.0, latencies_s=[0.01, 0.03]
+    )
+    assert (
+        report.lines()[1] == "inference (4 threads): 3 chunks, p50 20.0 ms, p99 29.8 ms (first chunk 1000 ms)"
+    )
 
 
 # -- non-finite observations -----------------------------------------------------------------------------------
 
-FEATURES = Features(state={"observation.state": (3,)}, visual={"observation.images.top": (3, 4, 4)},
-                    action={"action": (3,)}, state_names=["a.pos", "b.pos", "c.pos"])
+FEATURES = Features(
+    state={"observation.state": (3,)},
+    visual={"observation.images.top": (3, 4, 4)},
+    action={"action": (3,)},
+    state_names=["a.pos", "b.pos", "c.pos"],
+)
 
 
 def observation(state: list[float], image: np.ndarray | None = None) -> dict:
-    return {"observation.state": np.asarray(state),
-            "observation.images.top": np.zeros((4, 4, 3), np.uint8) if image is None else image}
+    return {
+        "observation.state": np.asarray(state),
+        "observation.images.top": np.zeros((4, 4, 3), np.uint8) if image is None else image,
+    }
 
 
-@pytest.mark.parametrize(("state", "message"), [
-    ([0.0, NAN, 1.0], "'observation.state' holds nan at 'b.pos'; pass finite numbers"),
-    ([INF, 0.0, -INF], "'observation.state' holds inf at 'a.pos' and 1 more values; pass finite numbers"),
-    (torch.tensor([0.0, 0.0, -INF]), "'observation.state' holds -inf at 'c.pos'"),
-])
+@pytest.mark.parametrize(
+    ("state", "message"),
+    [
+        ([0.0, NAN, 1.0], "'observation.state' holds nan at 'b.pos'; pass finite numbers"),
+        ([INF, 0.0, -INF], "'observation.state' holds inf at 'a.pos' and 1 more values; pass finite numbers"),
+        (torch.tensor([0.0, 0.0, -INF]), "'observation.state' holds -inf at 'c.pos'"),
+    ],
+)
 def test_a_non_finite_state_is_refused_by_name(state, message):
     with pytest.raises(BadInput, match="^select_action: " + message.replace("(", r"\(")):
         prepare_observation(observation(state), FEATURES)
@@ -134,7 +154,9 @@ def test_a_non_finite_state_is_refused_by_name(state, message):
 def test_a_non_finite_float_image_is_refused_by_name():
     image = np.zeros((3, 4, 4), np.float32)
     image[1, 2, 3] = NAN
-    with pytest.raises(BadInput, match=r"^select_action: 'observation.images.top' holds nan at index 27; pass"):
+    with pytest.raises(
+        BadInput, match=r"^select_action: 'observation.images.top' holds nan at index 27; pass"
+    ):
         prepare_observation(observation([0.0, 0.0, 0.0], image), FEATURES)
 
 
@@ -149,5 +171,6 @@ def test_deploy_holds_a_nan_reading_away_from_the_robot():
     robot = Robot(state=[0.0, NAN])
     report = run_loop(robot, SlowPolicy(), DeployConfig(fps=50, duration_s=0.2))
     assert not report.ok and report.stop_reason == (
-        "stale observation: invalid joint state [0.0, nan]; stopped before moving")
+        "stale observation: invalid joint state [0.0, nan]; stopped before moving"
+    )
     assert robot.sent == []

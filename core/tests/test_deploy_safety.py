@@ -20,7 +20,9 @@ from policyzoo_runtime.deploy.errors import UnsafeAction
 from policyzoo_runtime.deploy.safety import SafetyFilter
 
 NAN, INF = float("nan"), float("inf")
-SPEC = RobotSpec(type="pair", joints=[JointSpec(name=f"j{i}", unit="deg", lower=-10.0, upper=10.0) for i in range(2)])
+SPEC = RobotSpec(
+    type="pair", joints=[JointSpec(name=f"j{i}", unit="deg", lower=-10.0, upper=10.0) for i in range(2)]
+)
 
 
 def spec_with_limits(lower: float, upper: float) -> RobotSpec:
@@ -73,7 +75,9 @@ class ChunkSpec(PolicySpec):
     @model_validator(mode="after")
     def _fits(self) -> ChunkSpec:
         if self.n_action_steps > self.chunk_size:
-            raise ValueError(f"n_action_steps ({self.n_action_steps}) must be <= chunk_size ({self.chunk_size})")
+            raise ValueError(
+                f"n_action_steps ({self.n_action_steps}) must be <= chunk_size ({self.chunk_size})"
+            )
         return self
 
 
@@ -111,8 +115,9 @@ def all_finite(robot: Robot) -> bool:
 # -- bounds ------------------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("lower", "upper"), [(NAN, 10.0), (-10.0, NAN), (-INF, 10.0), (-10.0, INF), (5.0, 5.0),
-                                              (6.0, 5.0)])
+@pytest.mark.parametrize(
+    ("lower", "upper"), [(NAN, 10.0), (-10.0, NAN), (-INF, 10.0), (-10.0, INF), (5.0, 5.0), (6.0, 5.0)]
+)
 def test_unusable_joint_limits_are_refused(lower, upper):
     with pytest.raises(ValidationError):
         JointSpec(name="j1", unit="deg", lower=lower, upper=upper)
@@ -140,9 +145,17 @@ def test_unusable_relative_target_is_refused(step):
 
 @pytest.mark.parametrize(
     "values",
-    [dict(duration_s=NAN), dict(duration_s=INF), dict(duration_s=-1.0), dict(duration_s=0.0),
-     dict(temporal_ensemble=NAN), dict(temporal_ensemble=INF), dict(n_action_steps=0), dict(fps=0),
-     dict(stale_after_s=NAN)],
+    [
+        dict(duration_s=NAN),
+        dict(duration_s=INF),
+        dict(duration_s=-1.0),
+        dict(duration_s=0.0),
+        dict(temporal_ensemble=NAN),
+        dict(temporal_ensemble=INF),
+        dict(n_action_steps=0),
+        dict(fps=0),
+        dict(stale_after_s=NAN),
+    ],
 )
 def test_deploy_config_refuses_nonsense(values):
     with pytest.raises(ValueError, match=next(iter(values))):
@@ -170,7 +183,9 @@ def test_a_non_finite_action_is_refused_not_clipped(bad):
 @pytest.mark.parametrize("max_step", [None, 0.5])
 def test_deploy_holds_and_reports_on_a_non_finite_action(bad, async_inference, max_step):
     robot = Robot()
-    config = DeployConfig(fps=100, duration_s=1.0, async_inference=async_inference, max_relative_target=max_step)
+    config = DeployConfig(
+        fps=100, duration_s=1.0, async_inference=async_inference, max_relative_target=max_step
+    )
     report = run_loop(robot, Policy(bad=bad), config)
     assert not report.ok and "unsafe action: non-finite action for j1.pos" in report.stop_reason
     assert report.stop_reason.endswith("held position and stopped")
@@ -195,7 +210,9 @@ def test_sigterm_stops_deploy_as_ctrl_c_does(signum, reason):
 
 def test_deploy_refuses_more_action_steps_than_the_chunk_before_connecting():
     robot = Robot()
-    with pytest.raises(BadInput, match=r"^--n_action_steps=5: n_action_steps \(5\) must be <= chunk_size \(4\)"):
+    with pytest.raises(
+        BadInput, match=r"^--n_action_steps=5: n_action_steps \(5\) must be <= chunk_size \(4\)"
+    ):
         deploy(Policy(bad_on_call=None), robot, DeployConfig(fps=100, duration_s=0.05, n_action_steps=5))
     assert not robot.connected and robot.sent == []
     report = deploy(Policy(bad_on_call=None), robot, DeployConfig(fps=100, duration_s=0.05, n_action_steps=4))
@@ -203,10 +220,22 @@ def test_deploy_refuses_more_action_steps_than_the_chunk_before_connecting():
 
 
 BAD_FLAGS = [
-    "--fps=0", "--fps=-3", "--duration_s=-1", "--duration_s=0", "--duration_s=nan", "--duration_s=inf",
-    "--max_relative_target=nan", "--max_relative_target=inf", "--max_relative_target=0",
-    "--max_relative_target=-1", "--n_action_steps=0", "--n_action_steps=-2", "--temporal_ensemble=nan",
-    "--temporal_ensemble=inf", "--temporal_ensemble=-0.1", "--inference_threads=0",
+    "--fps=0",
+    "--fps=-3",
+    "--duration_s=-1",
+    "--duration_s=0",
+    "--duration_s=nan",
+    "--duration_s=inf",
+    "--max_relative_target=nan",
+    "--max_relative_target=inf",
+    "--max_relative_target=0",
+    "--max_relative_target=-1",
+    "--n_action_steps=0",
+    "--n_action_steps=-2",
+    "--temporal_ensemble=nan",
+    "--temporal_ensemble=inf",
+    "--temporal_ensemble=-0.1",
+    "--inference_threads=0",
 ]
 
 
@@ -220,7 +249,11 @@ def test_bad_deploy_flags_are_one_line_and_exit_2(run_cli, monkeypatch, flag):
     monkeypatch.setattr(policyzoo.api, "load_policy", no_loading)
     code, out, err = run_cli("deploy", "--policy.path=/no/such/policy", "--robot.type=nothing", flag)
     assert code == 2, (out, err)
-    assert err.count("\n") == 1 and err.startswith(f"policyzoo: error: {flag}: expected ") and "Traceback" not in err
+    assert (
+        err.count("\n") == 1
+        and err.startswith(f"policyzoo: error: {flag}: expected ")
+        and "Traceback" not in err
+    )
 
 
 # -- eval ----------------------------------------------------------------------------------------------------
@@ -251,9 +284,19 @@ def test_eval_writes_its_summary_when_a_policy_returns_nan(run_cli, monkeypatch,
 
     monkeypatch.setattr(policyzoo.api, "load_policy", lambda path, device=None: Policy())
     monkeypatch.setattr(policyzoo_runtime.evaluation.sim, "split_env", lambda env: ("pair", "sim"))
-    monkeypatch.setattr(policyzoo_runtime.evaluation.sim, "sim_fitted_to", lambda robot_type, backend, policy: Robot())
-    code, out, err = run_cli("eval", "--policy.path=nan-policy", "--env=pair_sim", "--episodes=2", "--videos=0",
-                             "--workers=1", "--max_steps=10", f"--output_dir={tmp_path}")
+    monkeypatch.setattr(
+        policyzoo_runtime.evaluation.sim, "sim_fitted_to", lambda robot_type, backend, policy: Robot()
+    )
+    code, out, err = run_cli(
+        "eval",
+        "--policy.path=nan-policy",
+        "--env=pair_sim",
+        "--episodes=2",
+        "--videos=0",
+        "--workers=1",
+        "--max_steps=10",
+        f"--output_dir={tmp_path}",
+    )
     assert code == 0, err
     assert "episode 1: failure (unsafe action at step 1: non-finite action for j1.pos), 1 steps" in out
     summary = json.loads((tmp_path / "eval_summary.json").read_text())

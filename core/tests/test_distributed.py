@@ -44,8 +44,18 @@ TINY_ACT = [
 STEPS, SAVE_FREQ = 8, 3
 # `accelerate launch --cpu` starts one process unless MPI is set up; `--multi_gpu` starts torchrun's processes,
 # which find no GPU and join with gloo. `--tee=3` prefixes every output line with its process, [default0]: ...
-LAUNCH = ["launch", "--multi_gpu", "--num_processes=2", "--num_machines=1", "--mixed_precision=no",
-          "--dynamo_backend=no", "--tee=3", "-m", "policyzoo", "train"]
+LAUNCH = [
+    "launch",
+    "--multi_gpu",
+    "--num_processes=2",
+    "--num_machines=1",
+    "--mixed_precision=no",
+    "--dynamo_backend=no",
+    "--tee=3",
+    "-m",
+    "policyzoo",
+    "train",
+]
 # The reference is one process that accumulates the same two batches of 4 per step (the sampler's stream is
 # the same): ACT's ResNet normalizes with the statistics of each batch it sees, so one batch of 8 is another
 # computation (0.1-2 % off here). Two processes compute the same losses and, through DDP's average, the same
@@ -91,8 +101,10 @@ def one_process_reference(output: Path) -> Path:
     """The same run in this process, accumulating two batches of 4 per step."""
     from policyzoo_runtime.train.loop import train
 
-    config = resolve(parse_flags(Flags([*TINY_ACT, f"--steps={STEPS}", f"--save_freq={STEPS}",
-                                        f"--output_dir={output}"])), "policyzoo train (reference)")
+    config = resolve(
+        parse_flags(Flags([*TINY_ACT, f"--steps={STEPS}", f"--save_freq={STEPS}", f"--output_dir={output}"])),
+        "policyzoo train (reference)",
+    )
     train(prepare.plan(config.replace(gradient_accumulation_steps=2)))
     return output
 
@@ -112,7 +124,9 @@ def test_two_processes_train_like_one_stop_on_sigterm_and_resume(tmp_path: Path)
     stopped = checkpoint_step(output)
     assert 4 <= stopped < STEPS, text[-3000:]
     for rank in (0, 1):  # both stopped at the same step, between steps, without a traceback
-        assert f"[default{rank}]:policyzoo: error: interrupted at step {stopped}; checkpoint saved" in text, text
+        assert f"[default{rank}]:policyzoo: error: interrupted at step {stopped}; checkpoint saved" in text, (
+            text
+        )
     assert not re.search(r"^\[default\d\]:.*Traceback", text, re.MULTILINE), text[-3000:]
     assert "[Gloo]" not in text, text[-3000:]  # each process's "connected to 1 peer ranks" line
     assert not re.search(r"^\[default1\]:.*(?i:warning)", text, re.MULTILINE), text[-3000:]  # warnings once
@@ -125,7 +139,10 @@ def test_two_processes_train_like_one_stop_on_sigterm_and_resume(tmp_path: Path)
 
     # Exactly one checkpoint per save, each written by the main process alone.
     saves = sorted({*range(SAVE_FREQ, STEPS, SAVE_FREQ), stopped, STEPS})
-    assert sorted(path.name for path in (output / "checkpoints").iterdir()) == [*(f"{s:06d}" for s in saves), "last"]
+    assert sorted(path.name for path in (output / "checkpoints").iterdir()) == [
+        *(f"{s:06d}" for s in saves),
+        "last",
+    ]
     written = re.findall(r"^\[default(\d)\]:checkpoint of step (\d+):", text + resumed_text, re.MULTILINE)
     assert sorted((rank, int(step)) for rank, step in written) == [("0", step) for step in saves]
 

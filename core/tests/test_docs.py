@@ -39,6 +39,7 @@ def test_python_block_runs(code, tmp_path):
     script = tmp_path / "example.py"
     script.write_text(code)
     env = {**os.environ, "OMP_NUM_THREADS": "1"}  # tests run in parallel: one thread each
-    result = subprocess.run([sys.executable, str(script)], cwd=tmp_path, capture_output=True, text=True,
-                            timeout=300, env=env)
+    result = subprocess.run(
+        [sys.executable, str(script)], cwd=tmp_path, capture_output=True, text=True, timeout=300, env=env
+    )
     assert result.returncode == 0, f"stdout:\n{result.stdout[-3000:]}\nstderr:\n{result.stderr[-3000:]}"

@@ -49,10 +49,15 @@ def test_parse_bool(text, value):
 
 
 def test_make_spec_names_the_flag_the_value_and_the_type():
-    with pytest.raises(BadInput, match=r"--policy\.chunk_size=abc: Input should be a valid integer.*\(chunky\)"):
+    with pytest.raises(
+        BadInput, match=r"--policy\.chunk_size=abc: Input should be a valid integer.*\(chunky\)"
+    ):
         make_spec(ChunkSpec, {"chunk_size": "abc"})
-    with pytest.raises(BadInput, match=r"--policy\.chunk_sise: chunky has no such setting\. "
-                                       r"Did you mean --policy\.chunk_size\?"):
+    with pytest.raises(
+        BadInput,
+        match=r"--policy\.chunk_sise: chunky has no such setting\. "
+        r"Did you mean --policy\.chunk_size\?",
+    ):
         make_spec(ChunkSpec, {"chunk_sise": "3"})
     assert make_spec(ChunkSpec, {"chunk_size": "3"}).chunk_size == 3
 
@@ -81,8 +86,13 @@ class RunSettings(BaseModel):
 
 def test_bind_takes_each_field_by_its_flag_name():
     flags = Flags(["--train.steps=1e3", "--ids=a,b", "--verbose", "--extra.known=1", "--other.mode=fast"])
-    assert bind(flags, RunSettings) == {"steps": 1000, "ids": ["a", "b"], "verbose": True,
-                                        "extra": {"known": "1"}, "mode": "fast"}
+    assert bind(flags, RunSettings) == {
+        "steps": 1000,
+        "ids": ["a", "b"],
+        "verbose": True,
+        "extra": {"known": "1"},
+        "mode": "fast",
+    }
     flags.finish()
     assert flag_name(RunSettings, "steps") == "--train.steps"
     assert flag_name(RunSettings, "extra") == "--extra.*"
@@ -91,19 +101,25 @@ def test_bind_takes_each_field_by_its_flag_name():
     assert bind(Flags(["--weight=off"]), RunSettings) == {"weight": None}
 
 
-@pytest.mark.parametrize(("args", "line"), [
-    (["--train.steps=0"], "--train.steps=0: expected a whole number >= 1"),  # said from the field's bounds
-    (["--train.steps=2.5"], "--train.steps=2.5: expected a whole number >= 1"),
-    (["--rate=-1"], "--rate=-1: expected a rate > 0"),  # the flag's own words
-    (["--train.steps"], "--train.steps: needs a value; write --train.steps=VALUE (a whole number >= 1)"),
-    (["--ids=,"], "--ids=,: name at least one"),  # a custom reading's reason
-    (["--mode=fats"], "--mode=fats: allowed values are fast, safe. Did you mean 'fast'?"),
-    (["--mode=fast", "--other.mode=safe"], "--other.mode: the same as --mode; give one of them"),
-    (["--verbose=perhaps"], "--verbose=perhaps: expected true or false"),
-    (["--count=6"], "--count=6: expected a whole number >= 0, at most 5"),  # what a user may type
-    (["--weight=-1"], "--weight=-1: expected a number >= 0"),
-    (["--weight=nan"], "--weight=nan: expected a number >= 0"),
-])
+@pytest.mark.parametrize(
+    ("args", "line"),
+    [
+        (
+            ["--train.steps=0"],
+            "--train.steps=0: expected a whole number >= 1",
+        ),  # said from the field's bounds
+        (["--train.steps=2.5"], "--train.steps=2.5: expected a whole number >= 1"),
+        (["--rate=-1"], "--rate=-1: expected a rate > 0"),  # the flag's own words
+        (["--train.steps"], "--train.steps: needs a value; write --train.steps=VALUE (a whole number >= 1)"),
+        (["--ids=,"], "--ids=,: name at least one"),  # a custom reading's reason
+        (["--mode=fats"], "--mode=fats: allowed values are fast, safe. Did you mean 'fast'?"),
+        (["--mode=fast", "--other.mode=safe"], "--other.mode: the same as --mode; give one of them"),
+        (["--verbose=perhaps"], "--verbose=perhaps: expected true or false"),
+        (["--count=6"], "--count=6: expected a whole number >= 0, at most 5"),  # what a user may type
+        (["--weight=-1"], "--weight=-1: expected a number >= 0"),
+        (["--weight=nan"], "--weight=nan: expected a number >= 0"),
+    ],
+)
 def test_bind_says_what_is_wrong_in_one_line(args, line):
     with pytest.raises(BadInput) as error:
         bind(Flags(args), RunSettings)

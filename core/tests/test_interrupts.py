@@ -16,7 +16,9 @@ from policyzoo.interrupts import (
 )
 
 
-@pytest.mark.parametrize(("signum", "name", "code"), [(signal.SIGTERM, "SIGTERM", 143), (signal.SIGHUP, "SIGHUP", 129)])
+@pytest.mark.parametrize(
+    ("signum", "name", "code"), [(signal.SIGTERM, "SIGTERM", 143), (signal.SIGHUP, "SIGHUP", 129)]
+)
 def test_stop_signals_raise_as_ctrl_c_does(signum: int, name: str, code: int) -> None:
     before = signal.getsignal(signum)
     with pytest.raises(KeyboardInterrupt) as raised, sigterm_as_interrupt():
@@ -24,7 +26,9 @@ def test_stop_signals_raise_as_ctrl_c_does(signum: int, name: str, code: int) ->
     assert isinstance(raised.value, Terminated) and raised.value.signum == signum
     assert interruption(raised.value) == f"interrupted ({name})" and exit_code(raised.value) == code
     assert signal.getsignal(signum) is before  # the handler only lives inside the block
-    assert interruption(KeyboardInterrupt()) == "interrupted (Ctrl-C)" and exit_code(KeyboardInterrupt()) == 130
+    assert (
+        interruption(KeyboardInterrupt()) == "interrupted (Ctrl-C)" and exit_code(KeyboardInterrupt()) == 130
+    )
 
 
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM, signal.SIGHUP])

@@ -46,14 +46,18 @@ def imported_modules(path: Path, package: str) -> set[str]:
 def sources(top: Path, *where: str) -> dict[Path, str]:
     """The modules under `top` (all, or those in `where`), each with the package it belongs to."""
     targets = [top / name for name in where] if where else [top]
-    paths = [path for target in targets for path in (sorted(target.rglob("*.py")) if target.is_dir() else [target])]
+    paths = [
+        path for target in targets for path in (sorted(target.rglob("*.py")) if target.is_dir() else [target])
+    ]
     return {path: ".".join((top.name, *path.relative_to(top).parent.parts)) for path in paths}
 
 
 def offenders(modules: dict[Path, str], forbidden: str) -> dict[str, list[str]]:
     found = {}
     for path, package in modules.items():
-        bad = sorted(m for m in imported_modules(path, package) if m == forbidden or m.startswith(forbidden + "."))
+        bad = sorted(
+            m for m in imported_modules(path, package) if m == forbidden or m.startswith(forbidden + ".")
+        )
         if bad:
             found[str(path.relative_to(ROOT))] = bad
     return found
@@ -74,22 +78,28 @@ def test_the_runtime_never_imports_the_benchmarks() -> None:
     assert offenders(sources(RUNTIME), "policyzoo_bench") == {}
 
 
-@pytest.mark.parametrize(("where", "forbidden"), [
-    (("train",), "policyzoo_runtime.hub"),
-    (("train",), "policyzoo_runtime.cli"),
-    (("lerobot",), "policyzoo_runtime.cli"),
-    (("lerobot",), "policyzoo_runtime.train"),
-    (("hub",), "policyzoo_runtime.cli"),
-    (("testing.py",), "policyzoo_runtime.cli"),
-])
+@pytest.mark.parametrize(
+    ("where", "forbidden"),
+    [
+        (("train",), "policyzoo_runtime.hub"),
+        (("train",), "policyzoo_runtime.cli"),
+        (("lerobot",), "policyzoo_runtime.cli"),
+        (("lerobot",), "policyzoo_runtime.train"),
+        (("hub",), "policyzoo_runtime.cli"),
+        (("testing.py",), "policyzoo_runtime.cli"),
+    ],
+)
 def test_the_runtime_layers_point_one_way(where: tuple[str, ...], forbidden: str) -> None:
     assert offenders(sources(RUNTIME, *where), forbidden) == {}
 
 
 def test_nothing_below_a_cli_reaches_up_into_it() -> None:
     for top, cli in ((CONTRACT, "policyzoo.cli"), (RUNTIME, "policyzoo_runtime.cli")):
-        below = {path: package for path, package in sources(top).items()
-                 if path.relative_to(top).parts[0] not in ("cli", "__main__.py", "commands.py")}
+        below = {
+            path: package
+            for path, package in sources(top).items()
+            if path.relative_to(top).parts[0] not in ("cli", "__main__.py", "commands.py")
+        }
         assert offenders(below, cli) == {}
 
 
@@ -97,9 +107,10 @@ def private_imports(path: Path, package: str) -> list[str]:
     """What `path` imports from policyzoo or policyzoo_runtime that is private: a `_module` or a `_name`."""
     ours = re.compile(r"^policyzoo(_runtime)?(\.|$)")
     return sorted(
-        module for module in imported_modules(path, package)
-        if ours.match(module) and any(part.startswith("_") and not part.startswith("__")
-                                      for part in module.split(".")[1:])
+        module
+        for module in imported_modules(path, package)
+        if ours.match(module)
+        and any(part.startswith("_") and not part.startswith("__") for part in module.split(".")[1:])
     )
 
 
@@ -114,10 +125,16 @@ def test_plugins_hardware_and_examples_use_only_public_names() -> None:
 
 def test_the_private_check_sees_a_private_import(tmp_path: Path) -> None:
     module = tmp_path / "plugin.py"
-    module.write_text("from policyzoo._clashes import Clash\nfrom policyzoo.spec import _private\n"
-                      "import policyzoo_runtime._x\nfrom policyzoo import __version__\n")
+    module.write_text(
+        "from policyzoo._clashes import Clash\nfrom policyzoo.spec import _private\n"
+        "import policyzoo_runtime._x\nfrom policyzoo import __version__\n"
+    )
     assert private_imports(module, "plugin") == [
-        "policyzoo._clashes", "policyzoo._clashes.Clash", "policyzoo.spec._private", "policyzoo_runtime._x"]
+        "policyzoo._clashes",
+        "policyzoo._clashes.Clash",
+        "policyzoo.spec._private",
+        "policyzoo_runtime._x",
+    ]
 
 
 def test_lerobot_is_imported_by_the_adapter_or_where_the_docs_say_why() -> None:
@@ -125,10 +142,14 @@ def test_lerobot_is_imported_by_the_adapter_or_where_the_docs_say_why() -> None:
     for label, top in (("contract", CONTRACT), ("runtime", RUNTIME), ("bench", BENCH)):
         for path, package in sources(top).items():
             relative = path.relative_to(top)
-            if not (top is RUNTIME and relative.parts[0] == "lerobot") and offenders({path: package}, "lerobot"):
+            if not (top is RUNTIME and relative.parts[0] == "lerobot") and offenders(
+                {path: package}, "lerobot"
+            ):
                 outside.add(f"{label}/{relative}")
-    assert outside <= LEROBOT_OUTSIDE_ADAPTER, f"import LeRobot in policyzoo_runtime/lerobot/, or document why " \
-                                               f"not: {sorted(outside - LEROBOT_OUTSIDE_ADAPTER)}"
+    assert outside <= LEROBOT_OUTSIDE_ADAPTER, (
+        f"import LeRobot in policyzoo_runtime/lerobot/, or document why "
+        f"not: {sorted(outside - LEROBOT_OUTSIDE_ADAPTER)}"
+    )
     notes = DOCS.read_text()
     for name in LEROBOT_OUTSIDE_ADAPTER:
         assert "policyzoo_runtime/" + name.removeprefix("runtime/") in notes
@@ -138,12 +159,16 @@ def test_the_architecture_page_names_every_module_there_is() -> None:
     """docs/architecture.md cannot drift: it names each package's modules and folders, and no others."""
     notes = DOCS.read_text()
     for top in (CONTRACT, RUNTIME, BENCH):
-        entries = {path.name + ("/" if path.is_dir() else "") for path in top.iterdir()
-                   if path.name != "__pycache__" and (path.is_dir() or path.suffix == ".py")}
+        entries = {
+            path.name + ("/" if path.is_dir() else "")
+            for path in top.iterdir()
+            if path.name != "__pycache__" and (path.is_dir() or path.suffix == ".py")
+        }
         entries -= {"__init__.py", "__main__.py"}
         named = set(re.findall(rf"`{top.name}/([\w.]+/?)`", notes))
-        assert named == entries, f"docs/architecture.md, {top.name}: add {sorted(entries - named)}, " \
-                                 f"drop {sorted(named - entries)}"
+        assert named == entries, (
+            f"docs/architecture.md, {top.name}: add {sorted(entries - named)}, drop {sorted(named - entries)}"
+        )
 
 
 def test_the_contract_installs_without_torch_and_stays_small() -> None:
@@ -153,4 +178,6 @@ def test_the_contract_installs_without_torch_and_stays_small() -> None:
     assert names == {"click", "pluggy", "pydantic"}
     assert "optional-dependencies" not in project
     lines = sum(len(path.read_text().splitlines()) for path in CONTRACT.rglob("*.py"))
-    assert lines < 3000, f"the contract has {lines} lines: move what only the runtime needs to policyzoo_runtime"
+    assert lines < 3000, (
+        f"the contract has {lines} lines: move what only the runtime needs to policyzoo_runtime"
+    )

@@ -18,18 +18,46 @@ from policyzoo_runtime.train.config import parse_flags, resolve
 
 # A value LeRobot accepts for each field policyzoo takes; the test asserts parse_flags takes it.
 EXAMPLES = {
-    "dataset.repo_id": "me/data", "dataset.root": "data", "dataset.episodes": "[0,1,2]",
-    "dataset.revision": "v3.0", "dataset.video_backend": "pyav", "dataset.use_imagenet_stats": "false",
-    "dataset.image_transforms.enable": "true", "dataset.image_transforms.max_num_transforms": "2",
-    "dataset.image_transforms.random_order": "true", "dataset.image_transforms.tfs": "{}",
-    "output_dir": "out", "job_name": "mine", "resume": "false", "seed": "3", "num_workers": "0",
-    "batch_size": "4", "steps": "1e3", "eval_freq": "0", "log_freq": "10", "tolerance_s": "0.001",
-    "save_checkpoint": "true", "prefetch_factor": "2", "persistent_workers": "false", "env_eval_freq": "0",
-    "eval_steps": "0", "dataset.eval_split": "0", "save_freq": "500", "use_policy_training_preset": "true",
-    "optimizer.type": "adamw", "optimizer.weight_decay": "0",
-    "optimizer.lr": "1e-4", "scheduler.type": "cosine_decay_with_warmup",
-    "wandb.enable": "false", "wandb.disable_artifact": "true", "wandb.project": "p", "wandb.entity": "me",
-    "wandb.mode": "offline", "wandb.notes": "first try", "policy.type": "act", "policy.device": "cpu",
+    "dataset.repo_id": "me/data",
+    "dataset.root": "data",
+    "dataset.episodes": "[0,1,2]",
+    "dataset.revision": "v3.0",
+    "dataset.video_backend": "pyav",
+    "dataset.use_imagenet_stats": "false",
+    "dataset.image_transforms.enable": "true",
+    "dataset.image_transforms.max_num_transforms": "2",
+    "dataset.image_transforms.random_order": "true",
+    "dataset.image_transforms.tfs": "{}",
+    "output_dir": "out",
+    "job_name": "mine",
+    "resume": "false",
+    "seed": "3",
+    "num_workers": "0",
+    "batch_size": "4",
+    "steps": "1e3",
+    "eval_freq": "0",
+    "log_freq": "10",
+    "tolerance_s": "0.001",
+    "save_checkpoint": "true",
+    "prefetch_factor": "2",
+    "persistent_workers": "false",
+    "env_eval_freq": "0",
+    "eval_steps": "0",
+    "dataset.eval_split": "0",
+    "save_freq": "500",
+    "use_policy_training_preset": "true",
+    "optimizer.type": "adamw",
+    "optimizer.weight_decay": "0",
+    "optimizer.lr": "1e-4",
+    "scheduler.type": "cosine_decay_with_warmup",
+    "wandb.enable": "false",
+    "wandb.disable_artifact": "true",
+    "wandb.project": "p",
+    "wandb.entity": "me",
+    "wandb.mode": "offline",
+    "wandb.notes": "first try",
+    "policy.type": "act",
+    "policy.device": "cpu",
     "rename_map": '{"observation.images.front": "observation.images.camera1"}',
 }
 # Sub-fields of choice types that policyzoo hands to LeRobot's own parser (draccus) whole.
@@ -46,7 +74,9 @@ def _leaves(config_class: type, prefix: str = "") -> list[str]:
         nested = next((option for option in options if dataclasses.is_dataclass(option)), None)
         if nested is not None and not hasattr(nested, "get_known_choices"):
             names += _leaves(nested, f"{prefix}{field.name}.")
-        elif nested is not None:  # a choice type (env, optimizer, scheduler, peft, policy): its type and fields
+        elif (
+            nested is not None
+        ):  # a choice type (env, optimizer, scheduler, peft, policy): its type and fields
             names.append(f"{prefix}{field.name}.type")
             for choice in nested.get_known_choices().values():
                 names += [f"{prefix}{field.name}.{leaf}" for leaf in _leaves(choice) if leaf != "type"]
@@ -72,8 +102,16 @@ def _outcome(name: str, value: str) -> str:
 
 def test_the_walk_sees_lerobots_fields() -> None:
     fields = _train_fields()
-    assert {"env_eval_freq", "dataset.episodes", "dataset.video_backend", "rename_map", "save_checkpoint",
-            "optimizer.type", "env.type", "wandb.disable_artifact"} <= set(fields)
+    assert {
+        "env_eval_freq",
+        "dataset.episodes",
+        "dataset.video_backend",
+        "rename_map",
+        "save_checkpoint",
+        "optimizer.type",
+        "env.type",
+        "wandb.disable_artifact",
+    } <= set(fields)
     assert any(name.startswith("peft.") for name in fields)
     assert len(fields) > 60
 
@@ -116,13 +154,18 @@ def test_every_lerobot_policy_field_is_a_setting_or_refused_with_a_reason(policy
         with pytest.raises(BadInput) as refused:
             policy_spec({"type": policy_type, field.name: "1"}, reasons=POLICY_REASONS)
         message = str(refused.value)
-        assert message.startswith(f"--policy.{field.name}: {policy_type} takes no such setting here: "), message
+        assert message.startswith(f"--policy.{field.name}: {policy_type} takes no such setting here: "), (
+            message
+        )
         assert "Did you mean" not in message
 
 
 def test_whole_numbers_as_lerobot_users_write_them() -> None:
     assert parse_flags(Flags(["--steps=1e3", "--save_freq=2.0e2", "--batch_size=8"])) == {
-        "steps": 1000, "save_freq": 200, "batch_size": 8}
+        "steps": 1000,
+        "save_freq": 200,
+        "batch_size": 8,
+    }
     with pytest.raises(BadInput, match=r"--steps=2.5e-1: expected an integer of at least 1"):
         parse_flags(Flags(["--steps=2.5e-1"]))
 
@@ -136,15 +179,26 @@ def test_a_flag_without_its_value_or_given_twice_is_refused() -> None:
 
 
 def test_episodes_backend_and_lerobots_push_rule() -> None:
-    given = parse_flags(Flags(["--dataset.episodes=[2,0,1]", "--dataset.video_backend=pyav", "--policy.type=act",
-                               "--policy.repo_id=me/act"]))
+    given = parse_flags(
+        Flags(
+            [
+                "--dataset.episodes=[2,0,1]",
+                "--dataset.video_backend=pyav",
+                "--policy.type=act",
+                "--policy.repo_id=me/act",
+            ]
+        )
+    )
     assert given["dataset_episodes"] == [0, 1, 2]
     config = resolve(given, "policyzoo train")
     assert config.push_to_hub is True  # as lerobot-train: a repo id means push
-    kept_local = resolve(parse_flags(Flags(["--policy.type=act", "--policy.repo_id=me/act",
-                                            "--policy.push_to_hub=false"])), "")
+    kept_local = resolve(
+        parse_flags(Flags(["--policy.type=act", "--policy.repo_id=me/act", "--policy.push_to_hub=false"])), ""
+    )
     assert kept_local.push_to_hub is False
-    with pytest.raises(BadInput, match=r"--dataset.video_backend=ffmpeg: allowed values are pyav, torchcodec"):
+    with pytest.raises(
+        BadInput, match=r"--dataset.video_backend=ffmpeg: allowed values are pyav, torchcodec"
+    ):
         parse_flags(Flags(["--dataset.video_backend=ffmpeg"]))
 
 
@@ -164,8 +218,10 @@ def test_resume_by_config_path_finds_the_run(tmp_path: Path) -> None:
 def test_imagenet_stats_replace_only_the_cameras_mean_and_std() -> None:
     from policyzoo_runtime.train.prepare import IMAGENET_STATS, with_imagenet_stats
 
-    stats = {"observation.images.top": {"mean": [[[0.1]]] * 3, "std": [[[0.2]]] * 3, "min": [[[0.0]]] * 3},
-             "observation.state": {"mean": [1.0], "std": [2.0]}}
+    stats = {
+        "observation.images.top": {"mean": [[[0.1]]] * 3, "std": [[[0.2]]] * 3, "min": [[[0.0]]] * 3},
+        "observation.state": {"mean": [1.0], "std": [2.0]},
+    }
     replaced = with_imagenet_stats(stats, {"observation.images.top": (3, 8, 8)})
     assert replaced["observation.images.top"]["mean"] == IMAGENET_STATS["mean"]
     assert replaced["observation.images.top"]["min"] == [[[0.0]]] * 3
@@ -178,17 +234,27 @@ def _eval_fields() -> list[str]:
     return [name for name in _leaves(EvalPipelineConfig) if not name.startswith("policy.")]
 
 
-EVAL_TAKEN = {"env.type": "so101_bimanual_sim", "eval.n_episodes": "3", "eval.batch_size": "1", "seed": "4",
-              "output_dir": "{out}"}
+EVAL_TAKEN = {
+    "env.type": "so101_bimanual_sim",
+    "eval.n_episodes": "3",
+    "eval.batch_size": "1",
+    "seed": "4",
+    "output_dir": "{out}",
+}
 
 
 @pytest.mark.parametrize("name", _eval_fields())
-def test_every_lerobot_eval_flag_is_taken_or_refused_with_a_reason(name: str, run_cli, tmp_path: Path) -> None:
+def test_every_lerobot_eval_flag_is_taken_or_refused_with_a_reason(
+    name: str, run_cli, tmp_path: Path
+) -> None:
     missing = tmp_path / "no_policy"
     value = EVAL_TAKEN.get(name, "1").format(out=tmp_path / "eval")
-    code, _, err = run_cli("eval", f"--policy.path={missing}", f"--output_dir={tmp_path / 'eval'}"
-                           if name != "output_dir" else f"--output_dir={value}", *(
-                               [f"--{name}={value}"] if name != "output_dir" else []))
+    code, _, err = run_cli(
+        "eval",
+        f"--policy.path={missing}",
+        f"--output_dir={tmp_path / 'eval'}" if name != "output_dir" else f"--output_dir={value}",
+        *([f"--{name}={value}"] if name != "output_dir" else []),
+    )
     assert code == 2 and "Traceback" not in err
     if name in EVAL_TAKEN:  # taken: the run goes on until the missing policy stops it
         assert f"--policy.path={missing}: no such folder" in err, err
@@ -202,7 +268,11 @@ def test_lerobot_eval_names_and_ours_together_are_refused(run_cli, tmp_path: Pat
 
 
 def test_one_flag_style_with_the_other_as_alias(run_cli, tmp_path: Path) -> None:
-    assert Flags(["--output-dir=out", "--dataset.repo-id=me/data"]).values == {"output_dir": "out",
-                                                                               "dataset.repo_id": "me/data"}
-    code, _, err = run_cli("push", str(tmp_path), "--repo_id=bad")  # click commands take --repo_id and --repo-id
+    assert Flags(["--output-dir=out", "--dataset.repo-id=me/data"]).values == {
+        "output_dir": "out",
+        "dataset.repo_id": "me/data",
+    }
+    code, _, err = run_cli(
+        "push", str(tmp_path), "--repo_id=bad"
+    )  # click commands take --repo_id and --repo-id
     assert code == 2 and "--repo_id=bad: not a Hub repo id" in err, err

@@ -67,23 +67,30 @@ def test_one_type_from_two_distributions_is_a_clash_both_are_named_in(register_p
     assert "twin" not in registry.policies and "single" in registry.policies
     [problem] = [p for p in registry.problems if "twin" in p.problem]
     assert problem.problem == "policy type 'twin' is provided by both dist-one and dist-two"
-    assert problem.fix.startswith("uninstall one (pip uninstall dist-one or pip uninstall dist-two) or choose one "
-                                  "with POLICYZOO_PREFER=twin=dist-one or POLICYZOO_PREFER=twin=dist-two")
-    with pytest.raises(BadInput, match=r"^--policy.type=twin: policy type 'twin' is provided by both dist-one "):
+    assert problem.fix.startswith(
+        "uninstall one (pip uninstall dist-one or pip uninstall dist-two) or choose one "
+        "with POLICYZOO_PREFER=twin=dist-one or POLICYZOO_PREFER=twin=dist-two"
+    )
+    with pytest.raises(
+        BadInput, match=r"^--policy.type=twin: policy type 'twin' is provided by both dist-one "
+    ):
         policyzoo.get_spec("twin")
 
 
 @pytest.mark.parametrize("preferred", ["dist-one", "Dist_Two"])
 def test_a_preference_picks_one_of_the_clashing_distributions(register_plugin, monkeypatch, preferred):
-    monkeypatch.setattr(get_plugins(), "preferences", read_preferences({"POLICYZOO_PREFER": f"twin={preferred}"}))
+    monkeypatch.setattr(
+        get_plugins(), "preferences", read_preferences({"POLICYZOO_PREFER": f"twin={preferred}"})
+    )
     register_plugin(fake_plugin("twin"), "first", "dist-one")
     register_plugin(fake_plugin("twin"), "second", "dist-two")
     registry = get_registry()
     winner, loser = ("dist-one", "dist-two") if preferred == "dist-one" else ("dist-two", "dist-one")
     assert policyzoo.get_spec("twin") is registry.policies["twin"].spec
     assert registry.policies["twin"].distribution == winner
-    assert registry.notes[-1] == (f"policy type 'twin' of {loser} is ignored by preference "
-                                  f"(POLICYZOO_PREFER=twin={winner})")
+    assert registry.notes[-1] == (
+        f"policy type 'twin' of {loser} is ignored by preference (POLICYZOO_PREFER=twin={winner})"
+    )
     assert not [p for p in registry.problems if "twin" in p.problem]
 
 
@@ -202,12 +209,15 @@ def test_every_hook_failure_is_recorded_warned_about_once_and_skipped(register_p
     assert err.count("warning: plugin 'flaky' failed in model_card_sections: ValueError: no card today") == 1
     assert "warning: plugin 'flaky' failed in sample_dataset: RuntimeError: no sample either" in err
     recorded = [p.problem for p in plugins.problems if p.plugin == "flaky"]
-    assert recorded == ["hook model_card_sections raised ValueError: no card today",
-                        "hook sample_dataset raised RuntimeError: no sample either"]
+    assert recorded == [
+        "hook model_card_sections raised ValueError: no card today",
+        "hook sample_dataset raised RuntimeError: no sample either",
+    ]
 
 
 def card_plugin(text: str, **opts):
     """A plugin whose model_card_sections returns `text`, marked with hookimpl options `opts`."""
+
     class Plugin:
         @hookimpl(**opts)
         def model_card_sections(self, meta):
@@ -225,8 +235,12 @@ def plugins_with(*plugins: object) -> Plugins:
 
 
 def test_tryfirst_runs_first_and_trylast_last_whatever_the_registration_order():
-    plugins = plugins_with(card_plugin("early"), card_plugin("first", tryfirst=True),
-                           card_plugin("last", trylast=True), card_plugin("late"))
+    plugins = plugins_with(
+        card_plugin("early"),
+        card_plugin("first", tryfirst=True),
+        card_plugin("last", trylast=True),
+        card_plugin("late"),
+    )
     assert plugins.call("model_card_sections", meta={}) == ["first", "late", "early", "last"]
 
 
@@ -286,7 +300,8 @@ def test_a_failing_wrapper_is_recorded_and_the_results_pass_through_it(capsys):
     assert plugins.call("model_card_sections", meta={}) == ["a", "seen: a"]
     assert [(p.plugin, p.problem) for p in plugins.problems] == [
         ("p0", "hook model_card_sections raised SystemExit: before"),
-        ("p2", "hook model_card_sections raised ValueError: after")]
+        ("p2", "hook model_card_sections raised ValueError: after"),
+    ]
     out, err = capsys.readouterr()
     assert out == "" and "wrapper output" in err
 
@@ -317,5 +332,7 @@ def test_tracing_hook_calls_writes_to_stderr_only(monkeypatch, capsys):
     plugins.call("model_card_sections", meta={})
     out, err = capsys.readouterr()
     assert out == ""
-    assert err.splitlines() == ["policyzoo: hook model_card_sections calls p1, p0",
-                                "policyzoo: hook model_card_sections returned ['b', 'a']"]
+    assert err.splitlines() == [
+        "policyzoo: hook model_card_sections calls p1, p0",
+        "policyzoo: hook model_card_sections returned ['b', 'a']",
+    ]

@@ -45,8 +45,9 @@ def terminal(monkeypatch: pytest.MonkeyPatch) -> Terminal:
 # -- the quiet scope ----------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("value", "expected"), [("", False), ("0", False), ("false", False), ("1", True),
-                                                 ("yes", True)])
+@pytest.mark.parametrize(
+    ("value", "expected"), [("", False), ("0", False), ("false", False), ("1", True), ("yes", True)]
+)
 def test_verbose_reads_the_variable(monkeypatch: pytest.MonkeyPatch, value: str, expected: bool) -> None:
     monkeypatch.setenv(VERBOSE_VARIABLE, value)
     assert verbose() is expected
@@ -66,8 +67,9 @@ def test_svt_log_is_set_inside_only_and_a_users_own_is_kept(monkeypatch: pytest.
         assert SVT_LOG_VARIABLE not in os.environ
 
 
-def test_the_datasets_map_bar_is_hidden_inside_and_back_after(capfd: pytest.CaptureFixture[str],
-                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_datasets_map_bar_is_hidden_inside_and_back_after(
+    capfd: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     import datasets
     from datasets.utils import are_progress_bars_disabled
 
@@ -109,8 +111,9 @@ ENCODE = textwrap.dedent("""
 @pytest.mark.slow
 def test_the_encoder_and_ffmpeg_print_nothing_unless_verbose(tmp_path: Path) -> None:
     env = {key: value for key, value in os.environ.items() if key not in (SVT_LOG_VARIABLE, VERBOSE_VARIABLE)}
-    result = subprocess.run([sys.executable, "-c", ENCODE, str(tmp_path)], capture_output=True, text=True,
-                            env=env, timeout=300)
+    result = subprocess.run(
+        [sys.executable, "-c", ENCODE, str(tmp_path)], capture_output=True, text=True, env=env, timeout=300
+    )
     assert result.returncode == 0, result.stderr
     quiet, loud = result.stderr.split("VERBOSE FROM HERE")
     assert "Svt[" not in quiet and "[mp4 @" not in quiet, quiet
@@ -137,8 +140,11 @@ class Expert:
 class ScriptedSim:
     """The little of a simulated robot that recording uses: two joints, no camera, a 3-frame expert."""
 
-    spec = RobotSpec(type="pair", fps=10, joints=[JointSpec(name=name, unit="deg", lower=-90, upper=90)
-                                                  for name in ("a", "b")])
+    spec = RobotSpec(
+        type="pair",
+        fps=10,
+        joints=[JointSpec(name=name, unit="deg", lower=-90, upper=90) for name in ("a", "b")],
+    )
     task = "hold still"
 
     def __init__(self) -> None:
@@ -188,8 +194,9 @@ def test_record_shows_a_bar_and_a_line_per_episode_and_no_library_noise(
 
 
 @pytest.mark.slow
-def test_record_without_progress_prints_nothing(tmp_path: Path, capsys: pytest.CaptureFixture[str],
-                                                monkeypatch: pytest.MonkeyPatch) -> None:
+def test_record_without_progress_prints_nothing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     stderr = terminal(monkeypatch)
     record_quietly(tmp_path / "silent", progress=False)
     assert capsys.readouterr().out == "" and stderr.getvalue() == ""
@@ -200,11 +207,28 @@ def test_record_without_progress_prints_nothing(tmp_path: Path, capsys: pytest.C
 
 def fake_evaluate(config: Any, progress: Any = None) -> dict[str, Any]:
     for index, success in enumerate([True, False]):
-        progress(SimpleNamespace(index=index, success=success, failure=None, length=10, sum_reward=1.0,
-                                 max_reward=0.5, video=None))
-    return {"episodes": 2, "policy": {"type": "act"}, "env": config.env, "seed": 0, "success_rate": 0.5,
-            "success_interval_95": [0.1, 0.9], "mean_sum_reward": 1.0, "mean_episode_length": 10.0,
-            "timing": {"env_steps_per_s": 5.0, "workers": 1}}
+        progress(
+            SimpleNamespace(
+                index=index,
+                success=success,
+                failure=None,
+                length=10,
+                sum_reward=1.0,
+                max_reward=0.5,
+                video=None,
+            )
+        )
+    return {
+        "episodes": 2,
+        "policy": {"type": "act"},
+        "env": config.env,
+        "seed": 0,
+        "success_rate": 0.5,
+        "success_interval_95": [0.1, 0.9],
+        "mean_sum_reward": 1.0,
+        "mean_episode_length": 10.0,
+        "timing": {"env_steps_per_s": 5.0, "workers": 1},
+    }
 
 
 def test_eval_says_what_it_loads_then_draws_a_bar_with_the_successes(
@@ -214,13 +238,20 @@ def test_eval_says_what_it_loads_then_draws_a_bar_with_the_successes(
 
     stderr = terminal(monkeypatch)
     monkeypatch.setattr(policyzoo_runtime.evaluation.sim, "evaluate", fake_evaluate)
-    code, out, _ = run_cli("eval", "--policy.path=some/policy", "--episodes=2", "--workers=4",
-                           f"--output_dir={tmp_path / 'eval'}")
+    code, out, _ = run_cli(
+        "eval",
+        "--policy.path=some/policy",
+        "--episodes=2",
+        "--workers=4",
+        f"--output_dir={tmp_path / 'eval'}",
+    )
     assert code == 0, stderr.getvalue()
     lines = out.splitlines()
     assert lines[0] == "loading some/policy and starting so101_bimanual_sim in 2 process(es) ..."
-    assert lines[1:3] == ["episode 0: success, 10 steps, reward sum 1.00, max 0.50",
-                          "episode 1: failure, 10 steps, reward sum 1.00, max 0.50"]
+    assert lines[1:3] == [
+        "episode 0: success, 10 steps, reward sum 1.00, max 0.50",
+        "episode 1: failure, 10 steps, reward sum 1.00, max 0.50",
+    ]
     bar = stderr.getvalue()
     assert "2/2" in bar and ("episode/s" in bar or "s/episode" in bar)
     assert "1/2 successful" in bar
@@ -249,8 +280,11 @@ def test_say_and_starting_write_whole_lines_at_once(monkeypatch: pytest.MonkeyPa
 
 def indicated_types() -> list[str]:
     guides = {entry.type: entry.card.guide for entry in get_registry().policies.values()}
-    return sorted(policy_type for policy_type, guide in guides.items()
-                  if guide is not None and guide.indicator is not None and guide.indicator.goal is not None)
+    return sorted(
+        policy_type
+        for policy_type, guide in guides.items()
+        if guide is not None and guide.indicator is not None and guide.indicator.goal is not None
+    )
 
 
 @pytest.mark.parametrize("policy_type", indicated_types())
@@ -278,8 +312,9 @@ def test_the_end_of_training_summary_is_one_line(tmp_path: Path, capsys: pytest.
     log.say_done(log.summary("finished", 2), 2)
     out = capsys.readouterr().out.splitlines()
     assert [line.split()[0] for line in out] == ["step:1", "step:2", "done:"]
-    assert out[-1].endswith("; loss 2 -> 0.05 (-98%); the guide expects act to start near 1 and to end below "
-                            "0.1: reached")
+    assert out[-1].endswith(
+        "; loss 2 -> 0.05 (-98%); the guide expects act to start near 1 and to end below 0.1: reached"
+    )
 
 
 @pytest.mark.slow
@@ -291,9 +326,17 @@ def test_training_draws_a_bar_with_rate_and_eta_from_the_first_step(
     from policyzoo_runtime.train import prepare
     from policyzoo_runtime.train.loop import train
 
-    config = TrainConfig(dataset_root=str(tiny_dataset_one_camera), policy_type="mlp_bc",
-                         policy={"device": "cpu"}, output_dir=str(tmp_path / "out"), steps=3, batch_size=2,
-                         log_freq=10, save_freq=10, num_workers=0)
+    config = TrainConfig(
+        dataset_root=str(tiny_dataset_one_camera),
+        policy_type="mlp_bc",
+        policy={"device": "cpu"},
+        output_dir=str(tmp_path / "out"),
+        steps=3,
+        batch_size=2,
+        log_freq=10,
+        save_freq=10,
+        num_workers=0,
+    )
     stderr = terminal(monkeypatch)
     train(prepare.plan(config))
     bar = stderr.getvalue()
@@ -301,8 +344,9 @@ def test_training_draws_a_bar_with_rate_and_eta_from_the_first_step(
     assert re.search(r"3/3 \[\d\d:\d\d<\d\d:\d\d, +[\d.]+(step/s|s/step)\]", bar), bar  # elapsed<left, rate
 
 
-def test_train_says_what_it_loads_before_the_slow_imports(run_cli: Any, monkeypatch: pytest.MonkeyPatch,
-                                                          tmp_path: Path) -> None:
+def test_train_says_what_it_loads_before_the_slow_imports(
+    run_cli: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     import policyzoo_runtime.train.loop as loop
 
     def stop(plan: Any) -> None:

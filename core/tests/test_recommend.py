@@ -41,20 +41,36 @@ def by_type(ranking: list[Candidate]) -> dict[str, Candidate]:
     return {candidate.type: candidate for candidate in ranking}
 
 
-def write_dataset(root: Path, *, cameras: dict[str, tuple[int, int]], reward: bool, episodes: int,
-                  tasks: int) -> Path:
-    features = {"observation.state": {"dtype": "float32", "shape": [12], "names": None},
-                "action": {"dtype": "float32", "shape": [12], "names": None},
-                "task_index": {"dtype": "int64", "shape": [1], "names": None}}
+def write_dataset(
+    root: Path, *, cameras: dict[str, tuple[int, int]], reward: bool, episodes: int, tasks: int
+) -> Path:
+    features = {
+        "observation.state": {"dtype": "float32", "shape": [12], "names": None},
+        "action": {"dtype": "float32", "shape": [12], "names": None},
+        "task_index": {"dtype": "int64", "shape": [1], "names": None},
+    }
     for name, (height, width) in cameras.items():
-        features[f"observation.images.{name}"] = {"dtype": "video", "shape": [height, width, 3],
-                                                  "names": ["height", "width", "channels"]}
+        features[f"observation.images.{name}"] = {
+            "dtype": "video",
+            "shape": [height, width, 3],
+            "names": ["height", "width", "channels"],
+        }
     if reward:
         features["next.reward"] = {"dtype": "float32", "shape": [1], "names": None}
     (root / "meta").mkdir(parents=True)
-    (root / "meta" / "info.json").write_text(json.dumps({
-        "codebase_version": "v3.0", "robot_type": "so101_bimanual", "total_episodes": episodes,
-        "total_frames": episodes * 300, "total_tasks": tasks, "fps": 30, "features": features}))
+    (root / "meta" / "info.json").write_text(
+        json.dumps(
+            {
+                "codebase_version": "v3.0",
+                "robot_type": "so101_bimanual",
+                "total_episodes": episodes,
+                "total_frames": episodes * 300,
+                "total_tasks": tasks,
+                "fps": 30,
+                "features": features,
+            }
+        )
+    )
     return root
 
 
@@ -76,18 +92,27 @@ def test_production_on_4_gb_ranks_act_first_and_rules_smolvla_out():
 
 
 def test_dataset_facts_rule_out_and_penalize(tmp_path):
-    root = write_dataset(tmp_path / "data", cameras={"left_top": (96, 128), "right_front": (96, 128)},
-                         reward=False, episodes=20, tasks=1)
+    root = write_dataset(
+        tmp_path / "data",
+        cameras={"left_top": (96, 128), "right_front": (96, 128)},
+        reward=False,
+        episodes=20,
+        tasks=1,
+    )
     facts = facts_from("limited-data", None, 12.0, None, str(root))
     assert facts.episodes == 20 and facts.tasks == 1 and not facts.wants_language
     ranking = by_type(recommend(facts, first_party()))
     assert "ruled out: the dataset has no rewards (next.reward)" in ranking["tdmpc"].reasons
     assert "ruled out: needs square images, the dataset's are 96x128" in ranking["tdmpc"].reasons
-    assert any("takes at most 1 camera(s), the dataset has 2: train on one with "
-               "--policy.image_key=observation.images.left_top"
-               in reason for reason in ranking["vqbet"].reasons)
-    assert any("the dataset has 20 episodes; its card suggests about 50 per task" in reason
-               for reason in ranking["act"].reasons)
+    assert any(
+        "takes at most 1 camera(s), the dataset has 2: train on one with "
+        "--policy.image_key=observation.images.left_top" in reason
+        for reason in ranking["vqbet"].reasons
+    )
+    assert any(
+        "the dataset has 20 episodes; its card suggests about 50 per task" in reason
+        for reason in ranking["act"].reasons
+    )
     assert ranking["act"].eligible and ranking["vqbet"].eligible
 
 
@@ -106,20 +131,24 @@ def test_without_a_gpu_no_policy_that_needs_one_comes_first(goal, language):
     assert winner.card.guide.train_memory_gb[0] < GPU_ONLY_GB
     for heavy in ("smolvla", "diffusion"):
         assert not by_type(ranking)[heavy].eligible
-        assert any(reason.startswith("ruled out: needs a GPU (about ") for reason in by_type(ranking)[heavy].reasons)
+        assert any(
+            reason.startswith("ruled out: needs a GPU (about ") for reason in by_type(ranking)[heavy].reasons
+        )
     assert "--policy.type=smolvla" not in train_command(winner, Facts(goal=goal, gpu_memory_gb=None))
 
 
 def test_train_command_for_the_winner(tmp_path, monkeypatch):
     monkeypatch.setattr("policyzoo_runtime.devices.nvidia_driver_present", lambda: True)
-    root = write_dataset(tmp_path / "data", cameras={"top": (96, 96), "wrist": (96, 96)}, reward=True,
-                         episodes=200, tasks=1)
+    root = write_dataset(
+        tmp_path / "data", cameras={"top": (96, 96), "wrist": (96, 96)}, reward=True, episodes=200, tasks=1
+    )
     facts = facts_from("production", False, 5.0, None, str(root))
     winner = recommend(facts, first_party())[0]
     assert winner.type == "act"
     assert train_command(winner, facts) == (
         f"policyzoo train --dataset.root={root} --policy.type=act --policy.device=cuda --batch_size=4 "
-        f"--policy.use_amp=true --steps={guide('act').train_steps}")
+        f"--policy.use_amp=true --steps={guide('act').train_steps}"
+    )
 
 
 @pytest.mark.parametrize("policy_type", sorted(FIRST_PARTY))
@@ -153,8 +182,9 @@ def test_episode_counts_read_from_cards():
 
 def test_cli_json(run_cli, tmp_path):
     root = write_dataset(tmp_path / "data", cameras={"top": (96, 96)}, reward=False, episodes=60, tasks=1)
-    code, out, err = run_cli("recommend", f"--dataset.root={root}", "--gpu-memory-gb=4", "--goal=production",
-                             "--json")
+    code, out, err = run_cli(
+        "recommend", f"--dataset.root={root}", "--gpu-memory-gb=4", "--goal=production", "--json"
+    )
     assert code == 0, err
     result = json.loads(out)
     first = result["ranking"][0]
@@ -179,21 +209,33 @@ def test_cli_table(run_cli, monkeypatch):
     code, out, _ = run_cli("recommend", "--goal=research", "--language=true", "--gpu-memory-gb=24")
     assert code == 0
     assert out.splitlines()[2].startswith("1. SmolVLA (smolvla), score")
-    assert "train the winner:\n  policyzoo train --policy.path=lerobot/smolvla_base --policy.device=cuda" in out
+    assert (
+        "train the winner:\n  policyzoo train --policy.path=lerobot/smolvla_base --policy.device=cuda" in out
+    )
     code, out, _ = run_cli("recommend", "--goal=production", "--gpu-memory-gb=4")
     assert "-- SmolVLA (smolvla), ruled out\n" in out
     assert "     ruled out: needs about 10–16 GB to train, 4 GB available" in out
 
 
-@pytest.mark.parametrize("args", [
-    [], ["--gpu-memory-gb=0"], ["--gpu-memory-gb=4"], ["--gpu-memory-gb=24"],
-    ["--goal=research", "--language=true", "--gpu-memory-gb=0"], ["--goal=limited-data", "--gpu-memory-gb=12"],
-])
+@pytest.mark.parametrize(
+    "args",
+    [
+        [],
+        ["--gpu-memory-gb=0"],
+        ["--gpu-memory-gb=4"],
+        ["--gpu-memory-gb=24"],
+        ["--goal=research", "--language=true", "--gpu-memory-gb=0"],
+        ["--goal=limited-data", "--gpu-memory-gb=12"],
+    ],
+)
 def test_cli_lists_each_policy_once(run_cli, args):
     code, out, _ = run_cli("recommend", *args)
     assert code == 0
-    heads = [re.match(r"^(?:\d+\.|--) (?:.* \((?P<named>[\w-]+)\)|(?P<bare>[\w-]+)),", line)
-             for line in out.splitlines() if re.match(r"^(?:\d+\.|--) ", line)]
+    heads = [
+        re.match(r"^(?:\d+\.|--) (?:.* \((?P<named>[\w-]+)\)|(?P<bare>[\w-]+)),", line)
+        for line in out.splitlines()
+        if re.match(r"^(?:\d+\.|--) ", line)
+    ]
     listed = [head.group("named") or head.group("bare") for head in heads]
     assert sorted(listed) == sorted(candidate.type for candidate in recommend(Facts()))  # each type, once
     assert "\nruled out:\n" not in out  # no second list of the ruled-out ones
@@ -209,24 +251,29 @@ def test_cli_without_a_gpu_never_trains_a_gpu_only_policy(run_cli):
     assert re.search(r" --steps=\d+$", command) and "--output_dir" not in command
 
 
-@pytest.mark.parametrize(("args", "message"), [
-    (["--goal=fast"], "--goal=fast: allowed values are production, research"),
-    (["--gpu-memory-gb=lots"], "--gpu_memory_gb=lots: expected a number of GB"),
-    (["--language=maybe"], "--language=maybe: expected true or false"),
-    (["--dataset.root=/nonexistent/data"], "--dataset.root=/nonexistent/data: no meta/info.json"),
-    (["--dataset.episodes=3"], "--dataset.episodes: unknown flag"),
-    (["--gaol=research"], "--gaol: unknown flag. Did you mean --goal?"),
-])
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--goal=fast"], "--goal=fast: allowed values are production, research"),
+        (["--gpu-memory-gb=lots"], "--gpu_memory_gb=lots: expected a number of GB"),
+        (["--language=maybe"], "--language=maybe: expected true or false"),
+        (["--dataset.root=/nonexistent/data"], "--dataset.root=/nonexistent/data: no meta/info.json"),
+        (["--dataset.episodes=3"], "--dataset.episodes: unknown flag"),
+        (["--gaol=research"], "--gaol: unknown flag. Did you mean --goal?"),
+    ],
+)
 def test_cli_bad_input(run_cli, args, message):
     code, _, err = run_cli("recommend", *args)
     assert code == 2 and message in err and err.count("\n") == 1
 
 
 def test_recommend_never_imports_torch():
-    code = ("import sys\nfrom policyzoo.cli import main\n"
-            "try:\n    main(['recommend', '--goal=research', '--gpu-memory-gb=8', '--json'])\n"
-            "except SystemExit:\n    pass\n"
-            "print(sorted(m for m in ('torch', 'lerobot', 'transformers') if m in sys.modules))")
+    code = (
+        "import sys\nfrom policyzoo.cli import main\n"
+        "try:\n    main(['recommend', '--goal=research', '--gpu-memory-gb=8', '--json'])\n"
+        "except SystemExit:\n    pass\n"
+        "print(sorted(m for m in ('torch', 'lerobot', 'transformers') if m in sys.modules))"
+    )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout.strip().splitlines()[-1] == "[]"
 
@@ -236,13 +283,23 @@ def test_recommend_never_imports_torch():
 
 def third_party_card(**goals: GoalFit) -> PolicyCard:
     return PolicyCard(
-        title="Grasp Net (GN)", summary="a third-party policy", architecture="a net", training="imitation",
+        title="Grasp Net (GN)",
+        summary="a third-party policy",
+        architecture="a net",
+        training="imitation",
         guide=Guide(
-            cameras="any number", best_for=["low-latency control", "reliable production use"], not_for=[],
-            episodes_needed=Source(value="no figure", source="-"), train_memory_gb=(1, 2), train_memory_source="-",
-            inference_memory=Source(value="small", source="-"), latency=Source(value="fast", source="-"),
+            cameras="any number",
+            best_for=["low-latency control", "reliable production use"],
+            not_for=[],
+            episodes_needed=Source(value="no figure", source="-"),
+            train_memory_gb=(1, 2),
+            train_memory_source="-",
+            inference_memory=Source(value="small", source="-"),
+            latency=Source(value="fast", source="-"),
             parameters=Source(value="1 M", source="-"),
-            goals={goal.replace("_", "-"): fit for goal, fit in goals.items()}))
+            goals={goal.replace("_", "-"): fit for goal, fit in goals.items()},
+        ),
+    )
 
 
 def test_every_first_party_card_scores_every_goal():
@@ -251,8 +308,10 @@ def test_every_first_party_card_scores_every_goal():
 
 
 def test_a_third_party_card_ranks_by_its_goal_fields_like_a_first_party_one():
-    gn = third_party_card(production=GoalFit(score=5, reason="measured on 30 real arms", sources=("GN paper",)),
-                          research=GoalFit(score=0, reason="nothing new in it"))
+    gn = third_party_card(
+        production=GoalFit(score=5, reason="measured on 30 real arms", sources=("GN paper",)),
+        research=GoalFit(score=0, reason="nothing new in it"),
+    )
     pool = [*first_party(), Candidate("grasp_net", gn, True, "policyzoo-grasp-net")]
     production = by_type(recommend(Facts(goal="production", gpu_memory_gb=24), pool))
     act = production["act"]
@@ -277,7 +336,9 @@ def test_test_and_example_policies_do_not_outrank_real_ones_for_production():
     ranking = [c.type for c in recommend(Facts(goal="production", gpu_memory_gb=24)) if c.eligible]
     for silent in ("tiny", "mlp_bc"):
         if silent in ranking:
-            assert ranking.index(silent) > max(ranking.index(t) for t in ("act", "vqbet", "diffusion", "tdmpc"))
+            assert ranking.index(silent) > max(
+                ranking.index(t) for t in ("act", "vqbet", "diffusion", "tdmpc")
+            )
 
 
 def test_an_uninstalled_catalogued_type_says_what_to_install(monkeypatch):
@@ -296,8 +357,11 @@ def test_cli_ranks_an_in_process_third_party_plugin(run_cli, register_plugin):
     class Plugin:
         @hookimpl
         def register_policies(self, register):
-            register(GraspNetSpec, third_party_card(production=GoalFit(score=5, reason="made for it")),
-                     factory="nowhere:factory")
+            register(
+                GraspNetSpec,
+                third_party_card(production=GoalFit(score=5, reason="made for it")),
+                factory="nowhere:factory",
+            )
 
     assert register_plugin(Plugin(), "grasp-net")
     code, out, _ = run_cli("recommend", "--goal=production", "--gpu-memory-gb=24", "--json")

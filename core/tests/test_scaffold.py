@@ -17,11 +17,18 @@ EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "mlp_bc"
 def test_examples_mlp_bc_is_exactly_what_plugin_new_writes():
     rendered = render("mlp_bc")
     assert {str(path) for path in rendered} == {
-        "pyproject.toml", "README.md", "src/policyzoo_mlp_bc/__init__.py", "src/policyzoo_mlp_bc/spec.py",
-        "src/policyzoo_mlp_bc/policy.py", "tests/test_mlp_bc.py"}
+        "pyproject.toml",
+        "README.md",
+        "src/policyzoo_mlp_bc/__init__.py",
+        "src/policyzoo_mlp_bc/spec.py",
+        "src/policyzoo_mlp_bc/policy.py",
+        "tests/test_mlp_bc.py",
+    }
     stale = [str(path) for path, content in rendered.items() if (EXAMPLE / path).read_text() != content]
-    assert not stale, f"examples/mlp_bc differs from the templates in {stale}; regenerate it with: " \
-                      f"rm -r examples/mlp_bc && policyzoo plugin new mlp_bc --dir examples/mlp_bc"
+    assert not stale, (
+        f"examples/mlp_bc differs from the templates in {stale}; regenerate it with: "
+        f"rm -r examples/mlp_bc && policyzoo plugin new mlp_bc --dir examples/mlp_bc"
+    )
 
 
 def test_written_package_declares_entry_point_contract_and_valid_python(tmp_path):
@@ -33,8 +40,12 @@ def test_written_package_declares_entry_point_contract_and_valid_python(tmp_path
     assert '[project.entry-points.policyzoo]\ngrasp_net = "policyzoo_grasp_net"\n' in pyproject
     assert 'dependencies = ["policyzoo-runtime>=' in pyproject
     entry = ast.parse((root / "src/policyzoo_grasp_net/__init__.py").read_text())
-    contract = [node.value.value for node in entry.body if isinstance(node, ast.Assign)
-                and [t.id for t in node.targets if isinstance(t, ast.Name)] == ["POLICYZOO_CONTRACT"]]
+    contract = [
+        node.value.value
+        for node in entry.body
+        if isinstance(node, ast.Assign)
+        and [t.id for t in node.targets if isinstance(t, ast.Name)] == ["POLICYZOO_CONTRACT"]
+    ]
     assert contract == [CONTRACT_VERSION]
     for path in written:
         if path.suffix == ".py":
@@ -50,16 +61,19 @@ def test_entry_module_imports_no_torch():
     assert "torch" not in entry.replace("no torch", "") and "import torch" not in spec
 
 
-@pytest.mark.parametrize("name, hint", [
-    ("My-Policy", "e.g. my_policy"),
-    ("2fast", "starting with a letter"),
-    ("with space", "e.g. with_space"),
-    ("double__underscore", "single underscores"),
-    ("trailing_", "e.g. trailing"),
-    ("class", "e.g. my_policy"),
-    ("a" * 41, "at most 40 characters"),
-    ("", "lowercase letters"),
-])
+@pytest.mark.parametrize(
+    "name, hint",
+    [
+        ("My-Policy", "e.g. my_policy"),
+        ("2fast", "starting with a letter"),
+        ("with space", "e.g. with_space"),
+        ("double__underscore", "single underscores"),
+        ("trailing_", "e.g. trailing"),
+        ("class", "e.g. my_policy"),
+        ("a" * 41, "at most 40 characters"),
+        ("", "lowercase letters"),
+    ],
+)
 def test_bad_names_are_refused_with_a_fix(name, hint):
     with pytest.raises(BadInput, match=f"NAME={name}: .*{hint}"):
         check_name(name)
@@ -92,9 +106,11 @@ def test_cli_writes_into_an_empty_folder(tmp_path, run_cli):
 
 
 def test_plugin_new_imports_neither_torch_nor_lerobot(tmp_path):
-    code = ("import sys\nfrom policyzoo.cli import main\ntry:\n    main(['plugin', 'new', 'light_probe', '--dir', "
-            f"{str(tmp_path / 'p')!r}])\nexcept SystemExit as exit_:\n    assert exit_.code == 0\n"
-            "print(sorted(name for name in ('torch', 'lerobot') if name in sys.modules))")
+    code = (
+        "import sys\nfrom policyzoo.cli import main\ntry:\n    main(['plugin', 'new', 'light_probe', '--dir', "
+        f"{str(tmp_path / 'p')!r}])\nexcept SystemExit as exit_:\n    assert exit_.code == 0\n"
+        "print(sorted(name for name in ('torch', 'lerobot') if name in sys.modules))"
+    )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip().splitlines()[-1] == "[]"
@@ -103,11 +119,21 @@ def test_plugin_new_imports_neither_torch_nor_lerobot(tmp_path):
 def source_lines(text: str) -> int:
     """Lines of Python code: no blank lines, comments or docstrings."""
     tree = ast.parse(text)
-    docstrings = [node for node in ast.walk(tree) if isinstance(node, ast.Expr)
-                  and isinstance(node.value, ast.Constant) and isinstance(node.value.value, str)]
-    strings = {line for node in docstrings for line in range(node.lineno, (node.end_lineno or node.lineno) + 1)}
-    return sum(1 for number, line in enumerate(text.splitlines(), 1)
-               if line.strip() and not line.strip().startswith("#") and number not in strings)
+    docstrings = [
+        node
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Expr)
+        and isinstance(node.value, ast.Constant)
+        and isinstance(node.value.value, str)
+    ]
+    strings = {
+        line for node in docstrings for line in range(node.lineno, (node.end_lineno or node.lineno) + 1)
+    }
+    return sum(
+        1
+        for number, line in enumerate(text.splitlines(), 1)
+        if line.strip() and not line.strip().startswith("#") and number not in strings
+    )
 
 
 def test_a_new_plugin_is_about_the_model_itself():

@@ -58,7 +58,8 @@ def test_recommend_leaves_it_unranked_with_a_note(short_card, run_cli):
     with_cards = [candidate.type for candidate in ranking if candidate.card is not None]
     assert with_cards[-1] == "grasp_net"  # after the ranked and the ruled-out ones
     assert train_command(Candidate("grasp_net", SHORT, True, "x"), Facts(gpu_memory_gb=24)) == (
-        "policyzoo train --policy.type=grasp_net --policy.device=cuda")
+        "policyzoo train --policy.type=grasp_net --policy.device=cuda"
+    )
     code, out, err = run_cli("recommend", "--goal=production", "--gpu-memory-gb=24")
     assert code == 0, err
     assert f"-- GN (grasp_net), not ranked\n     · {NO_GUIDE}\n" in out
@@ -80,8 +81,11 @@ def test_the_benchmarks_and_the_demo_leave_it_out(short_card, tmp_path, capsys):
     [note] = [line for line in capsys.readouterr().out.splitlines() if line.startswith("not checked: ")]
     assert "grasp_net" in note and note.endswith("(no PolicyCard.bench on the card, so no claims)")
     assert "grasp_net" not in presets_for("lift", [])
-    with pytest.raises(BadInput, match=r"--policies=grasp_net: its plugin declares no settings for task 'lift' "
-                                       r"\(PolicyCard.bench.presets\); tasks it has: none"):
+    with pytest.raises(
+        BadInput,
+        match=r"--policies=grasp_net: its plugin declares no settings for task 'lift' "
+        r"\(PolicyCard.bench.presets\); tasks it has: none",
+    ):
         presets_for("lift", ["grasp_net"])
     assert pick_policy(None) == "act" and demo_policy()[0] == "act"
     features = bench_features(GraspNetSpec(), SHORT, quick=True)  # the policies bench reads the card's needs
@@ -93,8 +97,9 @@ def test_the_training_summary_and_the_model_card_do_without_a_guide(short_card):
     from policyzoo_runtime.train.metrics import indicator_of, verdict
 
     assert indicator_of("grasp_net") is None
-    assert verdict("grasp_net", 2.0, 1.0).endswith("no reference figures for grasp_net (its card has no training "
-                                                   "indicator)")
+    assert verdict("grasp_net", 2.0, 1.0).endswith(
+        "no reference figures for grasp_net (its card has no training indicator)"
+    )
     facts = _facts(get_registry().policy("grasp_net"), {})
     assert "| Architecture | a small CNN |" in facts and "| Needs rewards | no |" in facts
     assert "Best for" not in facts and "Training method" not in facts
@@ -102,21 +107,27 @@ def test_the_training_summary_and_the_model_card_do_without_a_guide(short_card):
 
 def test_a_card_without_a_title_is_one_line_naming_the_field_and_the_plugin(tmp_path, monkeypatch):
     (tmp_path / "untitled_zoo.py").write_text(
-        "from policyzoo import PolicyCard\n\nCARD = PolicyCard(summary='no title', architecture='-')\n")
+        "from policyzoo import PolicyCard\n\nCARD = PolicyCard(summary='no title', architecture='-')\n"
+    )
     monkeypatch.syspath_prepend(str(tmp_path))
     entry_point = EntryPoint(name="untitled", value="untitled_zoo", group="policyzoo")
     monkeypatch.setattr("policyzoo.plugins.entry_points", lambda group: [entry_point])
     plugins = Plugins()
     plugins.load_entry_points()
     [problem] = plugins.problems
-    assert (problem.plugin, problem.problem) == ("untitled", f"failed to import untitled_zoo: {MISSING_TITLE}")
+    assert (problem.plugin, problem.problem) == (
+        "untitled",
+        f"failed to import untitled_zoo: {MISSING_TITLE}",
+    )
 
 
 def test_a_card_without_a_title_made_in_the_hook_is_one_warning_line(register_plugin, run_cli, capsys):
     class Untitled:
         @hookimpl
         def register_policies(self, register):
-            register(GraspNetSpec, PolicyCard(summary="no title", architecture="-"), factory="nowhere:factory")
+            register(
+                GraspNetSpec, PolicyCard(summary="no title", architecture="-"), factory="nowhere:factory"
+            )
 
     register_plugin(Untitled(), "untitled", "untitled-zoo")
     assert "grasp_net" not in get_registry().policies
@@ -124,5 +135,6 @@ def test_a_card_without_a_title_made_in_the_hook_is_one_warning_line(register_pl
     assert warning.startswith(f"warning: plugin 'untitled' failed in register_policies: {MISSING_TITLE} (")
     code, out, _ = run_cli("plugins", "doctor")
     assert code == 1
-    assert (f"problem: untitled (untitled-zoo): hook register_policies raised {MISSING_TITLE}"
-            in out.splitlines())
+    assert (
+        f"problem: untitled (untitled-zoo): hook register_policies raised {MISSING_TITLE}" in out.splitlines()
+    )

@@ -5,11 +5,16 @@ from pydantic import ValidationError
 
 from policyzoo import CameraSpec, Features, JointSpec, Mismatch, PolicySpec, RobotSpec, check_compatibility
 
-JOINTS = [f"{side}_{motor}" for side in ("left", "right")
-          for motor in ("shoulder_pan", "shoulder_lift", "elbow_flex", "wrist_flex", "wrist_roll", "gripper")]
+JOINTS = [
+    f"{side}_{motor}"
+    for side in ("left", "right")
+    for motor in ("shoulder_pan", "shoulder_lift", "elbow_flex", "wrist_flex", "wrist_roll", "gripper")
+]
 
 
-def info_json(action_dim: int = 12, cameras: tuple[str, ...] = ("top", "front"), reward: bool = False) -> dict:
+def info_json(
+    action_dim: int = 12, cameras: tuple[str, ...] = ("top", "front"), reward: bool = False
+) -> dict:
     names = [f"{joint}.pos" for joint in JOINTS][:action_dim]
     features = {
         "observation.state": {"dtype": "float32", "shape": [action_dim], "names": names},
@@ -20,7 +25,10 @@ def info_json(action_dim: int = 12, cameras: tuple[str, ...] = ("top", "front"),
     }
     for camera in cameras:
         features[f"observation.images.{camera}"] = {
-            "dtype": "video", "shape": [96, 128, 3], "names": ["height", "width", "channels"]}
+            "dtype": "video",
+            "shape": [96, 128, 3],
+            "names": ["height", "width", "channels"],
+        }
     if reward:
         features["next.reward"] = {"dtype": "float32", "shape": [1], "names": None}
     return {"codebase_version": "v3.0", "fps": 30, "total_tasks": 1, "features": features}
@@ -29,8 +37,10 @@ def info_json(action_dim: int = 12, cameras: tuple[str, ...] = ("top", "front"),
 def bimanual(cameras: tuple[str, ...] = ("top", "front")) -> RobotSpec:
     return RobotSpec(
         type="bimanual_test",
-        joints=[JointSpec(name=name, unit="percent" if name.endswith("gripper") else "deg", lower=-100, upper=100)
-                for name in JOINTS],
+        joints=[
+            JointSpec(name=name, unit="percent" if name.endswith("gripper") else "deg", lower=-100, upper=100)
+            for name in JOINTS
+        ],
         cameras=[CameraSpec(name=name, height=96, width=128) for name in cameras],
     )
 
@@ -40,8 +50,13 @@ class OneCameraSpec(PolicySpec):
 
     def check_features(self, features):
         if len(features.visual) != 1:
-            return [Mismatch(what="cameras", problem=f"needs exactly one camera, got {len(features.visual)}",
-                             fix="pick one with --policy.image_key")]
+            return [
+                Mismatch(
+                    what="cameras",
+                    problem=f"needs exactly one camera, got {len(features.visual)}",
+                    fix="pick one with --policy.image_key",
+                )
+            ]
         return []
 
 
@@ -49,7 +64,10 @@ def test_features_from_info_reads_shapes_channel_first_and_names():
     features = Features.from_info(info_json(reward=True))
     assert features.state == {"observation.state": (12,)}
     assert features.action == {"action": (12,)}
-    assert features.visual == {"observation.images.top": (3, 96, 128), "observation.images.front": (3, 96, 128)}
+    assert features.visual == {
+        "observation.images.top": (3, 96, 128),
+        "observation.images.front": (3, 96, 128),
+    }
     assert features.has_reward and features.has_language
     assert features.action_names[0] == "left_shoulder_pan.pos" and features.fps == 30
     assert "timestamp" not in features.state and "index" not in features.state
@@ -57,13 +75,15 @@ def test_features_from_info_reads_shapes_channel_first_and_names():
 
 def test_robot_features_match_what_a_dataset_recorded_on_it_has():
     assert bimanual().features().model_dump(exclude={"has_language"}) == Features.from_info(
-        info_json()).model_dump(exclude={"has_language"})
+        info_json()
+    ).model_dump(exclude={"has_language"})
 
 
 def test_compatibility_reports_every_mismatch_at_once():
     dataset = Features.from_info(info_json(action_dim=12, cameras=("top", "front", "wrist")))
-    robot = RobotSpec(type="smaller", joints=bimanual().joints[:7], cameras=[CameraSpec(name="top", height=48,
-                                                                                        width=64)])
+    robot = RobotSpec(
+        type="smaller", joints=bimanual().joints[:7], cameras=[CameraSpec(name="top", height=48, width=64)]
+    )
     problems = check_compatibility(OneCameraSpec(), dataset, robot)
     text = "\n".join(str(p) for p in problems)
     assert "12 action dims, robot 'smaller' has 7" in text
@@ -75,7 +95,9 @@ def test_compatibility_reports_every_mismatch_at_once():
 
 
 def test_compatible_data_and_robot_give_no_mismatch():
-    assert check_compatibility(PolicySpec.model_construct(), Features.from_info(info_json()), bimanual()) == []
+    assert (
+        check_compatibility(PolicySpec.model_construct(), Features.from_info(info_json()), bimanual()) == []
+    )
 
 
 def test_data_without_action_is_reported():
@@ -85,8 +107,10 @@ def test_data_without_action_is_reported():
     assert any("no 'action' feature" in str(p) for p in problems)
 
 
-@pytest.mark.parametrize("field, value", [("device", "gpu"), ("optimizer_lr", 0), ("optimizer_lr", 2.0),
-                                          ("use_amp", "maybe"), ("unknown", 1)])
+@pytest.mark.parametrize(
+    "field, value",
+    [("device", "gpu"), ("optimizer_lr", 0), ("optimizer_lr", 2.0), ("use_amp", "maybe"), ("unknown", 1)],
+)
 def test_base_spec_rejects_bad_values(field, value):
     with pytest.raises(ValidationError):
         OneCameraSpec(**{field: value})

@@ -43,8 +43,9 @@ class LinearPolicy(TorchPolicy):
 
     def forward(self, state: torch.Tensor, images: list[torch.Tensor]) -> torch.Tensor:
         colours = [image.mean(dim=(2, 3)) for image in images]
-        return self.model(torch.cat([state, *colours], dim=-1)).view(-1, self.spec.chunk_size,
-                                                                     self.features.action_dim)
+        return self.model(torch.cat([state, *colours], dim=-1)).view(
+            -1, self.spec.chunk_size, self.features.action_dim
+        )
 
     def loss(self, batch: dict[str, Any]) -> tuple[torch.Tensor, dict[str, float]]:
         error = (self.forward(*self.inputs(batch)) - self.target(batch)).abs()
@@ -87,7 +88,13 @@ def test_save_then_load_gives_identical_actions(trained: LinearPolicy, tmp_path:
     trained.save(tmp_path)
     assert sorted(path.name for path in tmp_path.iterdir()) == ["config.json", "model.safetensors", META_FILE]
     assert set(load_file(tmp_path / "model.safetensors")) == {
-        "weight", "bias", "state_norm.mean", "state_norm.std", "action_norm.mean", "action_norm.std"}
+        "weight",
+        "bias",
+        "state_norm.mean",
+        "state_norm.std",
+        "action_norm.mean",
+        "action_norm.std",
+    }
     assert read_meta(tmp_path).spec == trained.spec.model_dump(mode="json")
     loaded = FACTORY.load(tmp_path, device="cpu")
     assert (loaded.spec, loaded.features) == (trained.spec, trained.features)

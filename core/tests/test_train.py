@@ -154,7 +154,9 @@ def test_metrics_resume_drops_later_rows_and_plots(tmp_path: Path) -> None:
 def test_verdict_compares_with_the_guide() -> None:
     assert "the guide expects act to start near 1 and to end below 0.1: reached" in verdict("act", 1.1, 0.05)
     assert verdict("act", 1.0, 0.5).endswith(": not reached yet")
-    assert "the guide expects diffusion to start near 10 and to end below 1: reached" in verdict("diffusion", 9.0, 0.8)
+    assert "the guide expects diffusion to start near 10 and to end below 1: reached" in verdict(
+        "diffusion", 9.0, 0.8
+    )
     assert "no reference figure" in verdict("tdmpc", 4.0, 1.0)
 
 

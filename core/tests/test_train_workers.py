@@ -35,15 +35,19 @@ def test_num_workers_is_bounded_by_the_machine() -> None:
     bound = max_num_workers()
     assert bound == max(4, os.cpu_count() or 1)
     assert parse_flags(Flags([f"--num_workers={bound}"]))["num_workers"] == bound
-    with pytest.raises(BadInput, match=rf"--num_workers=1000: expected an integer from 0 to {bound} \(one data "
-                                       rf"worker per CPU core"):
+    with pytest.raises(
+        BadInput,
+        match=rf"--num_workers=1000: expected an integer from 0 to {bound} \(one data "
+        rf"worker per CPU core",
+    ):
         parse_flags(Flags(["--num_workers=1000"]))
 
 
 @pytest.mark.slow
 def test_data_workers_die_with_a_killed_run() -> None:
-    run = subprocess.Popen([sys.executable, "-c", KILLED_RUN], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                           text=True)
+    run = subprocess.Popen(
+        [sys.executable, "-c", KILLED_RUN], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+    )
     try:
         workers = [int(pid) for pid in run.stdout.readline().split()]
         assert len(workers) >= 2, workers  # the two data workers (and perhaps a resource tracker)
@@ -69,7 +73,10 @@ def test_prefetch_and_batch_size_are_bounded() -> None:
 
     with pytest.raises(BadInput, match=r"--prefetch_factor=1000000: expected an integer from 1 to 32"):
         parse_flags(Flags(["--prefetch_factor=1000000"]))
-    with pytest.raises(BadInput, match=r"--batch_size=1000000000: more than the 10 frames to train on; use at "
-                                       r"most 10"):
+    with pytest.raises(
+        BadInput,
+        match=r"--batch_size=1000000000: more than the 10 frames to train on; use at "
+        r"most 10",
+    ):
         StepBatchSampler(range(10), 1_000_000_000, seed=0)
     assert len(next(iter(StepBatchSampler(range(10), 10, seed=0)))) == 10

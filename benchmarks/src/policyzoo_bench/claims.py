@@ -21,8 +21,16 @@ import click
 from policyzoo.card import PolicyCard
 from policyzoo_bench.report import report
 
-Kind = Literal["inference_hz", "control_hz", "chunk_s", "train_memory_gb", "parameters_m", "speedup", "async",
-               "startup_s"]
+Kind = Literal[
+    "inference_hz",
+    "control_hz",
+    "chunk_s",
+    "train_memory_gb",
+    "parameters_m",
+    "speedup",
+    "async",
+    "startup_s",
+]
 Outcome = Literal["supported", "contradicted", "cannot test here"]
 
 
@@ -42,23 +50,52 @@ class Claim:
 
 
 CORE_CLAIMS: tuple[Claim, ...] = (
-    Claim("async-inference", "-", "Asynchronous inference keeps the control loop from waiting for chunks",
-          "async", 0, "SmolVLA paper (async cut task time about 30%)"),
-    Claim("cli-startup", "-", "`policyzoo policies list` starts in under 0.4 s", "startup_s", 0.4,
-          "policyzoo design goal"),
+    Claim(
+        "async-inference",
+        "-",
+        "Asynchronous inference keeps the control loop from waiting for chunks",
+        "async",
+        0,
+        "SmolVLA paper (async cut task time about 30%)",
+    ),
+    Claim(
+        "cli-startup",
+        "-",
+        "`policyzoo policies list` starts in under 0.4 s",
+        "startup_s",
+        0.4,
+        "policyzoo design goal",
+    ),
 )
 """Claims about policyzoo rather than about one policy."""
 
-KIND_ORDER: tuple[str, ...] = ("control_hz", "inference_hz", "chunk_s", "speedup", "parameters_m",
-                               "train_memory_gb")
+KIND_ORDER: tuple[str, ...] = (
+    "control_hz",
+    "inference_hz",
+    "chunk_s",
+    "speedup",
+    "parameters_m",
+    "train_memory_gb",
+)
 """The table lists rates first, then sizes, then memory; within a kind, in the order the plugins load."""
 
 
 def card_claims(cards: dict[str, PolicyCard]) -> list[Claim]:
     """The claims on these cards (policy type -> card), as TYPE-ID claims, sorted by kind."""
-    found = [Claim(f"{policy_type}-{claim.id}", policy_type, claim.text, claim.kind, claim.value, claim.source,
-                   claim.hardware, claim.versus)
-             for policy_type, card in cards.items() for claim in (card.bench.claims if card.bench else ())]
+    found = [
+        Claim(
+            f"{policy_type}-{claim.id}",
+            policy_type,
+            claim.text,
+            claim.kind,
+            claim.value,
+            claim.source,
+            claim.hardware,
+            claim.versus,
+        )
+        for policy_type, card in cards.items()
+        for claim in (card.bench.claims if card.bench else ())
+    ]
     return sorted(found, key=lambda claim: KIND_ORDER.index(claim.kind))
 
 
@@ -104,19 +141,28 @@ def load_results(out_dir: Path) -> dict[str, dict[str, Any]]:
     return found
 
 
-def compare(results: dict[str, dict[str, Any]], gpu: str | None = None,
-            claims: list[Claim] | None = None) -> list[Verdict]:
+def compare(
+    results: dict[str, dict[str, Any]], gpu: str | None = None, claims: list[Claim] | None = None
+) -> list[Verdict]:
     """A verdict per claim (default: `all_claims()`); `gpu` names the GPU the policies bench ran on (None: the
     CPU)."""
     claims = all_claims() if claims is None else claims
-    measured = {row["type"]: row for row in results.get("policies", {}).get("results", [])
-                if isinstance(row, dict) and "error" not in row and "type" in row}
+    measured = {
+        row["type"]: row
+        for row in results.get("policies", {}).get("results", [])
+        if isinstance(row, dict) and "error" not in row and "type" in row
+    }
     quick = bool(results.get("policies", {}).get("quick"))
     return [_judge(claim, measured, quick, results, gpu) for claim in claims]
 
 
-def _judge(claim: Claim, measured: dict[str, dict[str, Any]], quick: bool, results: dict[str, dict[str, Any]],
-           gpu: str | None) -> Verdict:
+def _judge(
+    claim: Claim,
+    measured: dict[str, dict[str, Any]],
+    quick: bool,
+    results: dict[str, dict[str, Any]],
+    gpu: str | None,
+) -> Verdict:
     policy = claim.policy
     if claim.kind == "async":  # whichever policy the deploy bench drove
         policy = str((results.get("deploy") or {}).get("policy", claim.policy))
@@ -135,8 +181,12 @@ def _judge(claim: Claim, measured: dict[str, dict[str, Any]], quick: bool, resul
         return verdict(f"{seconds:.3f} s", outcome, "median of repeated runs on this machine")
     row = measured.get(claim.policy)
     if row is None:
-        return verdict("-", "cannot test here", f"{claim.policy} was not measured (not installed, or its bench "
-                                                f"failed): run `policyzoo bench policies`")
+        return verdict(
+            "-",
+            "cannot test here",
+            f"{claim.policy} was not measured (not installed, or its bench "
+            f"failed): run `policyzoo bench policies`",
+        )
     if claim.kind == "train_memory_gb":
         return _judge_memory(claim, row, gpu, verdict)
     if quick:
@@ -144,21 +194,30 @@ def _judge(claim: Claim, measured: dict[str, dict[str, Any]], quick: bool, resul
     if claim.kind == "parameters_m":
         millions = row["parameters"] / 1e6
         if millions < claim.value * STAND_IN_SHARE:
-            return verdict(f"{millions:.1f} M", "cannot test here",
-                           "the bench measured a reduced stand-in (e.g. a tiny offline backbone), not the real "
-                           "model")
+            return verdict(
+                f"{millions:.1f} M",
+                "cannot test here",
+                "the bench measured a reduced stand-in (e.g. a tiny offline backbone), not the real model",
+            )
         close = abs(millions - claim.value) <= PARAMETER_TOLERANCE * claim.value
-        return verdict(f"{millions:.1f} M", "supported" if close else "contradicted",
-                       f"within {PARAMETER_TOLERANCE:.0%}" if close else f"off by more than {PARAMETER_TOLERANCE:.0%}")
+        return verdict(
+            f"{millions:.1f} M",
+            "supported" if close else "contradicted",
+            f"within {PARAMETER_TOLERANCE:.0%}" if close else f"off by more than {PARAMETER_TOLERANCE:.0%}",
+        )
     if claim.kind == "speedup":
         other = measured.get(claim.versus or "")
         if other is None:
-            return verdict("-", "cannot test here", f"{claim.versus} was not measured: run `policyzoo bench "
-                                                    f"policies`")
+            return verdict(
+                "-", "cannot test here", f"{claim.versus} was not measured: run `policyzoo bench policies`"
+            )
         factor = other["chunk_p50_s"] / row["chunk_p50_s"]
         outcome = "supported" if factor >= SPEEDUP_TOLERANCE * claim.value else "contradicted"
-        return verdict(f"{factor:.1f}x", outcome, f"chunk prediction p50 against {claim.versus}, both at their "
-                                                  f"default settings, same machine")
+        return verdict(
+            f"{factor:.1f}x",
+            outcome,
+            f"chunk prediction p50 against {claim.versus}, both at their default settings, same machine",
+        )
     return _judge_rate(claim, row, gpu, verdict)
 
 
@@ -175,12 +234,20 @@ def _judge_rate(claim: Claim, row: dict[str, Any], gpu: str | None, verdict: Any
         hz = steps / (chunk_s + (steps - 1) * queued)
         local, meets = f"{hz:.1f} Hz over {steps}-action chunks", hz >= claim.value
     if meets:
-        return verdict(local, "supported", f"reached {where}" + (" (the claim is for a GPU)" if claim.hardware
-                                                                  and not gpu else ""))
+        return verdict(
+            local,
+            "supported",
+            f"reached {where}" + (" (the claim is for a GPU)" if claim.hardware and not gpu else ""),
+        )
     if claim.hardware and not gpu:
-        return verdict(local, "cannot test here", f"the claim is for a {claim.hardware}; this machine has no GPU")
-    return verdict(local, "contradicted", f"not reached {where}"
-                   + ("" if claim.hardware else "; the claim names no hardware"))
+        return verdict(
+            local, "cannot test here", f"the claim is for a {claim.hardware}; this machine has no GPU"
+        )
+    return verdict(
+        local,
+        "contradicted",
+        f"not reached {where}" + ("" if claim.hardware else "; the claim names no hardware"),
+    )
 
 
 def _judge_memory(claim: Claim, row: dict[str, Any], gpu: str | None, verdict: Any) -> Verdict:
@@ -189,8 +256,12 @@ def _judge_memory(claim: Claim, row: dict[str, Any], gpu: str | None, verdict: A
     if gpu_mb is None or not gpu:
         rss = row.get("train_peak_mb")
         local = f"CPU RSS +{rss:.0f} MB" if isinstance(rss, (int, float)) else "-"
-        return verdict(local, "cannot test here", "the claim is GPU memory while training at batch 8; this "
-                                                  "machine has no GPU (CPU memory is not comparable)")
+        return verdict(
+            local,
+            "cannot test here",
+            "the claim is GPU memory while training at batch 8; this "
+            "machine has no GPU (CPU memory is not comparable)",
+        )
     gigabytes = gpu_mb / 1024
     outcome: Outcome = "supported" if gigabytes <= high else "contradicted"
     return verdict(f"{gigabytes:.1f} GB", outcome, f"peak GPU memory at batch {row.get('batch_size', '?')}")
@@ -199,16 +270,23 @@ def _judge_memory(claim: Claim, row: dict[str, Any], gpu: str | None, verdict: A
 def _judge_async(claim: Claim, deploy: dict[str, Any] | None, verdict: Any) -> Verdict:
     runs = (deploy or {}).get("results", {})
     if "sync" not in runs or "async" not in runs:
-        return verdict("-", "cannot test here", "no deploy.json with sync and async runs: run `policyzoo bench "
-                                                "deploy`")
+        return verdict(
+            "-", "cannot test here", "no deploy.json with sync and async runs: run `policyzoo bench deploy`"
+        )
     sync, background = runs["sync"], runs["async"]
-    local = (f"on time: sync {sync['on_time_pct']:.1f}%, async {background['on_time_pct']:.1f}%; missed "
-             f"deadlines {sync['missed_deadlines']} vs {background['missed_deadlines']}")
-    better = (background["missed_deadlines"] < sync["missed_deadlines"]
-              or (background["missed_deadlines"] == sync["missed_deadlines"] == 0))
-    return verdict(local, "supported" if better else "contradicted",
-                   f"{deploy.get('policy', 'the deploy bench policy')} on the simulator at {deploy.get('fps', '?')} "
-                   f"Hz, both modes in one run")
+    local = (
+        f"on time: sync {sync['on_time_pct']:.1f}%, async {background['on_time_pct']:.1f}%; missed "
+        f"deadlines {sync['missed_deadlines']} vs {background['missed_deadlines']}"
+    )
+    better = background["missed_deadlines"] < sync["missed_deadlines"] or (
+        background["missed_deadlines"] == sync["missed_deadlines"] == 0
+    )
+    return verdict(
+        local,
+        "supported" if better else "contradicted",
+        f"{deploy.get('policy', 'the deploy bench policy')} on the simulator at {deploy.get('fps', '?')} "
+        f"Hz, both modes in one run",
+    )
 
 
 def run(out_dir: Path) -> list[Verdict]:
@@ -220,11 +298,23 @@ def run(out_dir: Path) -> list[Verdict]:
     verdicts = compare(results, gpu=gpu, claims=claims)
     unclaimed = sorted(policy_type for policy_type, card in installed_cards().items() if card.bench is None)
     rows = [[v.policy, v.text, v.source, v.local, v.outcome, v.why] for v in verdicts]
-    counts = {outcome: sum(v.outcome == outcome for v in verdicts)
-              for outcome in ("supported", "contradicted", "cannot test here")}
-    report("claims", ["policy", "claim", "source", "here", "verdict", "why"], rows,
-           {"benches_found": sorted(results), "device": device, "counts": counts,
-            "claims": [asdict(claim) for claim in claims], "verdicts": [asdict(v) for v in verdicts]}, out_dir)
+    counts = {
+        outcome: sum(v.outcome == outcome for v in verdicts)
+        for outcome in ("supported", "contradicted", "cannot test here")
+    }
+    report(
+        "claims",
+        ["policy", "claim", "source", "here", "verdict", "why"],
+        rows,
+        {
+            "benches_found": sorted(results),
+            "device": device,
+            "counts": counts,
+            "claims": [asdict(claim) for claim in claims],
+            "verdicts": [asdict(v) for v in verdicts],
+        },
+        out_dir,
+    )
     click.echo("\nguide claims: " + ", ".join(f"{n} {outcome}" for outcome, n in counts.items()))
     if unclaimed:
         click.echo(f"not checked: {', '.join(unclaimed)} (no PolicyCard.bench on the card, so no claims)")

@@ -8,8 +8,13 @@ import click
 
 from policyzoo.cli.base import ZooGroup
 
-OUT_DIR = click.option("--out_dir", type=click.Path(path_type=Path), default=Path("bench-results"),
-                       show_default=True, help="Where the JSON results go.")
+OUT_DIR = click.option(
+    "--out_dir",
+    type=click.Path(path_type=Path),
+    default=Path("bench-results"),
+    show_default=True,
+    help="Where the JSON results go.",
+)
 
 # name -> (module, click command); each module imports its heavy code only when run.
 BENCHES = {

@@ -23,8 +23,15 @@ RATIO_GOAL = 2.0
 """policyzoo's samples/s over LeRobot's, with the same workers."""
 SHARE_GOAL = 0.10
 """data_s / (data_s + update_s) of an ACT step at batch 8."""
-STEP_SETTINGS = {"device": "cpu", "pretrained_backbone_weights": "None", "dim_model": "256", "n_heads": "8",
-                 "dim_feedforward": "1024", "n_encoder_layers": "2", "n_vae_encoder_layers": "2"}
+STEP_SETTINGS = {
+    "device": "cpu",
+    "pretrained_backbone_weights": "None",
+    "dim_model": "256",
+    "n_heads": "8",
+    "dim_feedforward": "1024",
+    "n_encoder_layers": "2",
+    "n_vae_encoder_layers": "2",
+}
 """The step measurement's settings, where the policy has them: for ACT, LeRobot's ResNet18 and chunk of 100 with
 a narrower transformer."""
 
@@ -47,16 +54,30 @@ QUICK = Scale(2, 40, 48, 64, batches=3, steps=2)
 
 @click.command("data")
 @click.option("--quick", is_flag=True, help="Tiny sizes (2 episodes of 40 frames at 48x64) for tests.")
-@click.option("--policies", default="", help="Comma-separated policy types whose windows are compared "
-                                             "(default: every installed type with a LeRobot config).")
-@click.option("--workers", type=click.IntRange(0, 64), default=None,
-              help="Data workers of both loaders [default: policyzoo train's default here].")
+@click.option(
+    "--policies",
+    default="",
+    help="Comma-separated policy types whose windows are compared "
+    "(default: every installed type with a LeRobot config).",
+)
+@click.option(
+    "--workers",
+    type=click.IntRange(0, 64),
+    default=None,
+    help="Data workers of both loaders [default: policyzoo train's default here].",
+)
 @click.option("--batch_size", type=click.IntRange(1, 1024), default=8, show_default=True)
-@click.option("--work_dir", type=click.Path(path_type=Path), default=Path("bench-results/data"), show_default=True,
-              help="Where the synthetic dataset is built (and reused by the next run).")
+@click.option(
+    "--work_dir",
+    type=click.Path(path_type=Path),
+    default=Path("bench-results/data"),
+    show_default=True,
+    help="Where the synthetic dataset is built (and reused by the next run).",
+)
 @click.option("--out_dir", type=click.Path(path_type=Path), default=Path("bench-results"), show_default=True)
-def command(quick: bool, policies: str, workers: int | None, batch_size: int, work_dir: Path, out_dir: Path
-            ) -> None:
+def command(
+    quick: bool, policies: str, workers: int | None, batch_size: int, work_dir: Path, out_dir: Path
+) -> None:
     """Samples/s of LeRobot's training loader (`lerobot-train` 0.6) and policyzoo's on 480x640 AV1 video (goal: 2x), and
     the data share of an ACT step (goal: at most 10%)."""
     from policyzoo_runtime.train.config import default_num_workers
@@ -66,31 +87,67 @@ def command(quick: bool, policies: str, workers: int | None, batch_size: int, wo
     workers = default_num_workers() if workers is None else workers
     root, build_s = _dataset(work_dir, scale)
     windows = _windows(policies)
-    rates = {name: {side: _rate(loader, scale.batches, workers, batch_size)
-                    for side, loader in _loaders(root, config, batch_size, workers).items()}
-             for name, config in windows.items()}
+    rates = {
+        name: {
+            side: _rate(loader, scale.batches, workers, batch_size)
+            for side, loader in _loaders(root, config, batch_size, workers).items()
+        }
+        for name, config in windows.items()
+    }
     step = _step(root, scale.steps, workers)
     size = f"{scale.height}x{scale.width}"
     rows = [_rate_row(name, windows[name], rates[name], batch_size, workers) for name in windows]
     share = step["data_share"]
-    rows.append([f"data share of a {step['policy']} step ({_settings_text(step['spec'])}), batch 8, {size}",
-                 "-", f"{share:.1%} ({step['mean_data_s'] * 1000:.0f} ms of {step['step_s']:.2f} s)",
-                 "-", f"<= {SHARE_GOAL:.0%}: {'met' if share <= SHARE_GOAL else 'MISSED'}"])
-    report("data", ["measure", f"LeRobot {version('lerobot')}", "policyzoo", "ratio", "goal"], rows, {
-        "dataset": {"root": str(root), "episodes": scale.episodes, "frames_per_episode": scale.frames,
-                    "cameras": 2, "size": size, "fps": 30, "codec": "av1 (libsvtav1)", "build_s": build_s},
-        "batch_size": batch_size, "num_workers": workers, "video_backend": "pyav", "batches_timed": scale.batches,
-        "samples_per_s": rates, "ratio": {name: rate["policyzoo"] / rate["lerobot"] for name, rate in rates.items()},
-        "ratio_goal": RATIO_GOAL, "step": step, "share_goal": SHARE_GOAL, "load_average_before": load,
-    }, out_dir)
+    rows.append(
+        [
+            f"data share of a {step['policy']} step ({_settings_text(step['spec'])}), batch 8, {size}",
+            "-",
+            f"{share:.1%} ({step['mean_data_s'] * 1000:.0f} ms of {step['step_s']:.2f} s)",
+            "-",
+            f"<= {SHARE_GOAL:.0%}: {'met' if share <= SHARE_GOAL else 'MISSED'}",
+        ]
+    )
+    report(
+        "data",
+        ["measure", f"LeRobot {version('lerobot')}", "policyzoo", "ratio", "goal"],
+        rows,
+        {
+            "dataset": {
+                "root": str(root),
+                "episodes": scale.episodes,
+                "frames_per_episode": scale.frames,
+                "cameras": 2,
+                "size": size,
+                "fps": 30,
+                "codec": "av1 (libsvtav1)",
+                "build_s": build_s,
+            },
+            "batch_size": batch_size,
+            "num_workers": workers,
+            "video_backend": "pyav",
+            "batches_timed": scale.batches,
+            "samples_per_s": rates,
+            "ratio": {name: rate["policyzoo"] / rate["lerobot"] for name, rate in rates.items()},
+            "ratio_goal": RATIO_GOAL,
+            "step": step,
+            "share_goal": SHARE_GOAL,
+            "load_average_before": load,
+        },
+        out_dir,
+    )
 
 
 def _rate_row(name: str, config: Any, rates: dict[str, float], batch_size: int, workers: int) -> list[str]:
     observed = len(config.observation_delta_indices or [0])
     ratio = rates["policyzoo"] / rates["lerobot"]
-    return [f"samples/s, {name} window ({observed} obs + {len(config.action_delta_indices)} actions), "
-            f"batch {batch_size}, {workers} worker(s)", f"{rates['lerobot']:.1f}", f"{rates['policyzoo']:.1f}",
-            f"{ratio:.2f}x", f">= {RATIO_GOAL:.0f}x: {'met' if ratio >= RATIO_GOAL else 'MISSED'}"]
+    return [
+        f"samples/s, {name} window ({observed} obs + {len(config.action_delta_indices)} actions), "
+        f"batch {batch_size}, {workers} worker(s)",
+        f"{rates['lerobot']:.1f}",
+        f"{rates['policyzoo']:.1f}",
+        f"{ratio:.2f}x",
+        f">= {RATIO_GOAL:.0f}x: {'met' if ratio >= RATIO_GOAL else 'MISSED'}",
+    ]
 
 
 def _dataset(work_dir: Path, scale: Scale) -> tuple[Path, float | None]:
@@ -103,8 +160,10 @@ def _dataset(work_dir: Path, scale: Scale) -> tuple[Path, float | None]:
     partial = root.with_name(root.name + ".partial")  # renamed once complete: an interrupted build is redone
     shutil.rmtree(partial, ignore_errors=True)
     partial.parent.mkdir(parents=True, exist_ok=True)
-    click.echo(f"building the synthetic dataset {root} ({scale.episodes} episodes of {scale.frames} frames, "
-               f"two cameras at {scale.height}x{scale.width}, AV1)")
+    click.echo(
+        f"building the synthetic dataset {root} ({scale.episodes} episodes of {scale.frames} frames, "
+        f"two cameras at {scale.height}x{scale.width}, AV1)"
+    )
     written = write(partial, SynthSize(scale.episodes, scale.frames, scale.height, scale.width))
     partial.rename(root)
     click.echo(f"built in {written.seconds:.0f} s")
@@ -115,8 +174,10 @@ def _loaders(root: Path, config: Any, batch_size: int, workers: int) -> dict[str
     from policyzoo_runtime.lerobot.reference_loader import lerobot_train_loader
     from policyzoo_runtime.lerobot.synth import REPO_ID
 
-    return {"lerobot": lerobot_train_loader(REPO_ID, root, config, batch_size, workers),
-            "policyzoo": _policyzoo_loader(root, config, batch_size, workers)}
+    return {
+        "lerobot": lerobot_train_loader(REPO_ID, root, config, batch_size, workers),
+        "policyzoo": _policyzoo_loader(root, config, batch_size, workers),
+    }
 
 
 def _policyzoo_loader(root: Path, config: Any, batch_size: int, workers: int) -> Iterable[dict[str, Any]]:
@@ -193,12 +254,28 @@ def _step(root: Path, steps: int, workers: int) -> dict[str, Any]:
     fields = get_registry().policy(policy_type).spec.model_fields
     spec = {key: value for key, value in STEP_SETTINGS.items() if key in fields}
     with tempfile.TemporaryDirectory() as work:
-        config = TrainConfig(policy_type=policy_type, dataset_repo_id=REPO_ID, dataset_root=str(root), policy=spec,
-                             batch_size=8, steps=steps + 1, log_freq=steps + 1, save_checkpoint=False,
-                             num_workers=workers, output_dir=str(Path(work) / "run"),
-                             command="policyzoo bench data")
+        config = TrainConfig(
+            policy_type=policy_type,
+            dataset_repo_id=REPO_ID,
+            dataset_root=str(root),
+            policy=spec,
+            batch_size=8,
+            steps=steps + 1,
+            log_freq=steps + 1,
+            save_checkpoint=False,
+            num_workers=workers,
+            output_dir=str(Path(work) / "run"),
+            command="policyzoo bench data",
+        )
         summary = train(prepare.plan(config)).summary
-    return {"policy": policy_type, "spec": spec, "batch_size": 8, "steps_timed": steps, "num_workers": workers,
-            "data_share": summary["data_share"], "mean_data_s": summary["mean_data_s"],
-            "mean_update_s": summary["mean_update_s"],
-            "step_s": summary["mean_data_s"] + summary["mean_update_s"]}
+    return {
+        "policy": policy_type,
+        "spec": spec,
+        "batch_size": 8,
+        "steps_timed": steps,
+        "num_workers": workers,
+        "data_share": summary["data_share"],
+        "mean_data_s": summary["mean_data_s"],
+        "mean_update_s": summary["mean_update_s"],
+        "step_s": summary["mean_data_s"] + summary["mean_update_s"],
+    }

@@ -25,12 +25,17 @@ def pick_policy(requested: str | None) -> str:
     registry = get_registry()
     if requested is not None:
         return registry.policy(requested, flag="--policy").type
-    marked = sorted(entry.type for entry in registry.policies.values()
-                    if entry.card.bench is not None and entry.card.bench.deploy)
+    marked = sorted(
+        entry.type
+        for entry in registry.policies.values()
+        if entry.card.bench is not None and entry.card.bench.deploy
+    )
     if not marked:
         installed = ", ".join(sorted(registry.policies)) or "none"
-        raise BadInput(f"--policy: no installed policy's card sets bench.deploy; pass --policy=TYPE "
-                       f"(installed: {installed})")
+        raise BadInput(
+            f"--policy: no installed policy's card sets bench.deploy; pass --policy=TYPE "
+            f"(installed: {installed})"
+        )
     return marked[0]
 
 
@@ -62,7 +67,9 @@ def random_stats(features: Any, samples: int = 256, seed: int = 0) -> dict[str, 
     return stats
 
 
-def run(duration_s: float, fps: int, threads: int, out_dir: Path, policy_type: str | None = None) -> dict[str, Any]:
+def run(
+    duration_s: float, fps: int, threads: int, out_dir: Path, policy_type: str | None = None
+) -> dict[str, Any]:
     from policyzoo.api import build_policy, get_spec
     from policyzoo.capabilities import ChunkingSpec
     from policyzoo_runtime.deploy import DeployConfig, check_policy_fits, make_robot, run_loop
@@ -169,8 +176,13 @@ def run(duration_s: float, fps: int, threads: int, out_dir: Path, policy_type: s
     help="Torch threads for inference, the same in both modes (one core stays "
     "with the control loop and the simulator's rendering).",
 )
-@click.option("--policy", "policy_type", default=None, metavar="TYPE",
-              help="The policy to drive [default: the installed one whose card sets bench.deploy].")
+@click.option(
+    "--policy",
+    "policy_type",
+    default=None,
+    metavar="TYPE",
+    help="The policy to drive [default: the installed one whose card sets bench.deploy].",
+)
 @click.option("--out_dir", type=click.Path(path_type=Path), default=Path("bench-results"), show_default=True)
 def command(duration_s: float, fps: int, threads: int, policy_type: str | None, out_dir: Path) -> None:
     """A policy (default size, freshly built) on the simulator: sync vs async ticks on time."""

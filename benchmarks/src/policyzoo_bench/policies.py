@@ -89,8 +89,9 @@ def _maxrss_mb() -> float:
 # -- timing -------------------------------------------------------------------------------------------
 
 
-def interleaved(ours: Callable[[], Any], direct: Callable[[], Any] | None, repeats: int, warm_up: bool = True
-                ) -> tuple[list[float], list[float]]:
+def interleaved(
+    ours: Callable[[], Any], direct: Callable[[], Any] | None, repeats: int, warm_up: bool = True
+) -> tuple[list[float], list[float]]:
     """Seconds per call of `ours` and `direct` after warm-up calls, alternating which runs first.
 
     Warm-up runs pairs until WARM_UP_S has passed (at least one, at most WARM_UP_PAIRS): the first few
@@ -105,7 +106,9 @@ def interleaved(ours: Callable[[], Any], direct: Callable[[], Any] | None, repea
     ours_s: list[float] = []
     direct_s: list[float] = []
     for repeat in range(repeats):
-        pair = [(ours, ours_s), (direct, direct_s)] if repeat % 2 == 0 else [(direct, direct_s), (ours, ours_s)]
+        pair = (
+            [(ours, ours_s), (direct, direct_s)] if repeat % 2 == 0 else [(direct, direct_s), (ours, ours_s)]
+        )
         for function, times in pair:
             if function is None:
                 continue
@@ -162,9 +165,11 @@ def bench_features(spec: Any, card: Any, quick: bool) -> Any:
 
     height, width = QUICK_IMAGE_SIZE if quick else IMAGE_SIZE
     flags = {"has_reward": card.needs_reward, "has_language": card.needs_language}
-    candidates = [bimanual_so101_features(("top", "wrist"), height, width, **flags),
-                  bimanual_so101_features(("top",), height, width, **flags),
-                  bimanual_so101_features(("top",), height, height, **flags)]
+    candidates = [
+        bimanual_so101_features(("top", "wrist"), height, width, **flags),
+        bimanual_so101_features(("top",), height, width, **flags),
+        bimanual_so101_features(("top",), height, height, **flags),
+    ]
     for features in candidates:
         problems = spec.check_features(features)
         if not problems:
@@ -208,8 +213,11 @@ def bench_policy(entry: Any, quick: bool, repeats: int, workdir: Path) -> dict[s
     with PeakMemory(device) as train_memory:
         train_ours, train_direct = interleaved(
             synchronized(lambda: step(handle.loss(batch)[0]), device),
-            synchronized(lambda: step(policy.forward(preprocessor(batch))[0]), device) if direct_possible else None,
-            repeats)
+            synchronized(lambda: step(policy.forward(preprocessor(batch))[0]), device)
+            if direct_possible
+            else None,
+            repeats,
+        )
     handle.train_mode(False)
 
     # acting: a fresh chunk after reset (handle and LeRobot in turn), then the queued actions of that
@@ -256,8 +264,9 @@ def bench_policy(entry: Any, quick: bool, repeats: int, workdir: Path) -> dict[s
             warm_up_times.clear()
         for index in range(repeats):
             round_(index)
-        chunk_s, _ = interleaved(synchronized(lambda: handle.predict_chunk(observation), device), None, repeats,
-                                 warm_up=False)
+        chunk_s, _ = interleaved(
+            synchronized(lambda: handle.predict_chunk(observation), device), None, repeats, warm_up=False
+        )
 
     def episode_s(fresh_s: list[float], queued_s: list[float]) -> float | None:
         if not fresh_s:
@@ -266,22 +275,36 @@ def bench_policy(entry: Any, quick: bool, repeats: int, workdir: Path) -> dict[s
 
     ours_episode, direct_episode = episode_s(fresh_ours, queued_ours), episode_s(fresh_direct, queued_direct)
     return {
-        "type": entry.type, "distribution": entry.distribution, "settings": settings,
-        "features": {"cameras": {k: list(v) for k, v in features.visual.items()},
-                     "state_dim": features.state_dim, "action_dim": features.action_dim,
-                     "reward": features.has_reward, "language": features.has_language},
-        "parameters": parameters, "batch_size": BATCH_SIZE, "repeats": repeats, "episode_length": episode,
-        "train_step_s": statistics.median(train_ours), "train_step_direct_s": _median(train_direct),
+        "type": entry.type,
+        "distribution": entry.distribution,
+        "settings": settings,
+        "features": {
+            "cameras": {k: list(v) for k, v in features.visual.items()},
+            "state_dim": features.state_dim,
+            "action_dim": features.action_dim,
+            "reward": features.has_reward,
+            "language": features.has_language,
+        },
+        "parameters": parameters,
+        "batch_size": BATCH_SIZE,
+        "repeats": repeats,
+        "episode_length": episode,
+        "train_step_s": statistics.median(train_ours),
+        "train_step_direct_s": _median(train_direct),
         "train_ratio": ratio(train_ours, train_direct),
-        "chunk_p50_s": percentile(chunk_s, 50), "chunk_p99_s": percentile(chunk_s, 99),
-        "fresh_select_s": statistics.median(fresh_ours), "fresh_ratio": ratio(fresh_ours, fresh_direct),
+        "chunk_p50_s": percentile(chunk_s, 50),
+        "chunk_p99_s": percentile(chunk_s, 99),
+        "fresh_select_s": statistics.median(fresh_ours),
+        "fresh_ratio": ratio(fresh_ours, fresh_direct),
         "queued_p50_s": percentile(queued_ours, 50) if queued_ours else None,
         "queued_p99_s": percentile(queued_ours, 99) if queued_ours else None,
         "queued_ratio": ratio(queued_ours, queued_direct),
         "select_ratio": ours_episode / direct_episode if ours_episode and direct_episode else None,
         "device": device_label(device),
-        "train_peak_mb": train_memory.mb, "act_peak_mb": act_memory.mb,
-        "train_gpu_peak_mb": train_memory.gpu_mb, "act_gpu_peak_mb": act_memory.gpu_mb,
+        "train_peak_mb": train_memory.mb,
+        "act_peak_mb": act_memory.mb,
+        "train_gpu_peak_mb": train_memory.gpu_mb,
+        "act_gpu_peak_mb": act_memory.gpu_mb,
         "memory_method": "VmHWM reset" if train_memory.resettable else "ru_maxrss",
     }
 
@@ -316,25 +339,50 @@ def run(types: tuple[str, ...], quick: bool, repeats: int | None, out_dir: Path)
     rows = [_row(result, gpu) for result in results]
     measured = [r for r in results if "error" not in r]
     verdict = {
-        "train_goal": TRAIN_GOAL, "select_goal": SELECT_GOAL,
+        "train_goal": TRAIN_GOAL,
+        "select_goal": SELECT_GOAL,
         "train_ok": all(r["train_ratio"] is None or r["train_ratio"] <= TRAIN_GOAL for r in measured),
         "select_ok": all(r["select_ratio"] is None or r["select_ratio"] <= SELECT_GOAL for r in measured),
     }
-    report("policies",
-           ["policy", "params M", "train step s", "train ratio", "chunk p50 ms", "chunk p99 ms",
-            "queued p50 ms", "select ratio", "queued ratio", "train peak MB", "act peak MB",
-            *(["train GPU peak MB", "act GPU peak MB"] if gpu else [])],
-           rows, {"quick": quick, "device": device_label(device), "torch_threads": torch.get_num_threads(),
-                  "results": results, **verdict}, out_dir)
-    click.echo(f"\nhandle / LeRobot: train step goal <= {TRAIN_GOAL} {'met' if verdict['train_ok'] else 'MISSED'}; "
-               f"select_action goal <= {SELECT_GOAL} {'met' if verdict['select_ok'] else 'MISSED'}")
+    report(
+        "policies",
+        [
+            "policy",
+            "params M",
+            "train step s",
+            "train ratio",
+            "chunk p50 ms",
+            "chunk p99 ms",
+            "queued p50 ms",
+            "select ratio",
+            "queued ratio",
+            "train peak MB",
+            "act peak MB",
+            *(["train GPU peak MB", "act GPU peak MB"] if gpu else []),
+        ],
+        rows,
+        {
+            "quick": quick,
+            "device": device_label(device),
+            "torch_threads": torch.get_num_threads(),
+            "results": results,
+            **verdict,
+        },
+        out_dir,
+    )
+    click.echo(
+        f"\nhandle / LeRobot: train step goal <= {TRAIN_GOAL} {'met' if verdict['train_ok'] else 'MISSED'}; "
+        f"select_action goal <= {SELECT_GOAL} {'met' if verdict['select_ok'] else 'MISSED'}"
+    )
     return results
 
 
 def _measure(entry: Any, quick: bool, repeats: int) -> dict[str, Any]:
     import torch
 
-    click.echo(f"bench {entry.type} ({'quick' if quick else 'default'} size, {repeats} repeats) ...", err=True)
+    click.echo(
+        f"bench {entry.type} ({'quick' if quick else 'default'} size, {repeats} repeats) ...", err=True
+    )
     torch.manual_seed(0)
     with tempfile.TemporaryDirectory(prefix="policyzoo-bench-") as workdir:
         try:
@@ -347,8 +395,20 @@ def _measure(entry: Any, quick: bool, repeats: int) -> dict[str, Any]:
 def _measure_in_child(policy_type: str, quick: bool, repeats: int) -> dict[str, Any]:
     """`_measure` in a fresh `policyzoo bench policies --policy TYPE` process; its table is not printed."""
     with tempfile.TemporaryDirectory(prefix="policyzoo-bench-") as out_dir:
-        command = [sys.executable, "-m", "policyzoo", "bench", "policies", "--policy", policy_type,
-                   "--repeats", str(repeats), "--out_dir", out_dir, *(["--quick"] if quick else [])]
+        command = [
+            sys.executable,
+            "-m",
+            "policyzoo",
+            "bench",
+            "policies",
+            "--policy",
+            policy_type,
+            "--repeats",
+            str(repeats),
+            "--out_dir",
+            out_dir,
+            *(["--quick"] if quick else []),
+        ]
         finished = subprocess.run(command, stdout=subprocess.DEVNULL)
         result_file = Path(out_dir) / "policies.json"
         if finished.returncode != 0 or not result_file.exists():
@@ -378,18 +438,33 @@ def _row(result: dict[str, Any], gpu: bool) -> list[Any]:
     def mb(value: float | None) -> str:
         return "-" if value is None else f"{value:.0f}"
 
-    return [result["type"], f"{result['parameters'] / 1e6:.1f}", f"{result['train_step_s']:.3f}",
-            x(result["train_ratio"]), ms(result["chunk_p50_s"]), ms(result["chunk_p99_s"]),
-            ms(result["queued_p50_s"]), x(result["select_ratio"]), x(result["queued_ratio"]),
-            f"{result['train_peak_mb']:.0f}", f"{result['act_peak_mb']:.0f}",
-            *([mb(result.get("train_gpu_peak_mb")), mb(result.get("act_gpu_peak_mb"))] if gpu else [])]
+    return [
+        result["type"],
+        f"{result['parameters'] / 1e6:.1f}",
+        f"{result['train_step_s']:.3f}",
+        x(result["train_ratio"]),
+        ms(result["chunk_p50_s"]),
+        ms(result["chunk_p99_s"]),
+        ms(result["queued_p50_s"]),
+        x(result["select_ratio"]),
+        x(result["queued_ratio"]),
+        f"{result['train_peak_mb']:.0f}",
+        f"{result['act_peak_mb']:.0f}",
+        *([mb(result.get("train_gpu_peak_mb")), mb(result.get("act_gpu_peak_mb"))] if gpu else []),
+    ]
 
 
 @click.command("policies")
 @click.option("--policy", "types", multiple=True, metavar="TYPE", help="Only this policy type (repeatable).")
-@click.option("--quick", is_flag=True, help="Small models and 48x64 images instead of LeRobot's default sizes.")
-@click.option("--repeats", type=click.IntRange(1, 1000), default=None,
-              help="Timed repeats per measurement, after a warm-up [default: 2, or 10 with --quick].")
+@click.option(
+    "--quick", is_flag=True, help="Small models and 48x64 images instead of LeRobot's default sizes."
+)
+@click.option(
+    "--repeats",
+    type=click.IntRange(1, 1000),
+    default=None,
+    help="Timed repeats per measurement, after a warm-up [default: 2, or 10 with --quick].",
+)
 @click.option("--out_dir", type=click.Path(path_type=Path), default=Path("bench-results"), show_default=True)
 def command(types: tuple[str, ...], quick: bool, repeats: int | None, out_dir: Path) -> None:
     """Per installed policy: parameters, train-step time (batch 8, two 96x128 cameras where accepted),

@@ -37,8 +37,9 @@ def python_code(code: str) -> list[str]:
 
 
 def cli_code(*args: str) -> list[str]:
-    return python_code(f"import sys\nsys.argv = ['policyzoo', *{list(args)!r}]\n"
-                       "from policyzoo.cli import main\nmain()")
+    return python_code(
+        f"import sys\nsys.argv = ['policyzoo', *{list(args)!r}]\nfrom policyzoo.cli import main\nmain()"
+    )
 
 
 def run_once(command: list[str]) -> tuple[float, float]:
@@ -46,7 +47,9 @@ def run_once(command: list[str]) -> tuple[float, float]:
     with tempfile.NamedTemporaryFile("r") as peak_file:
         env = {**os.environ, "POLICYZOO_PEAK_FILE": peak_file.name}
         start = time.perf_counter()
-        completed = subprocess.run(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env, text=True)
+        completed = subprocess.run(
+            command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env, text=True
+        )
         elapsed = time.perf_counter() - start
         if completed.returncode != 0:
             raise RuntimeError(f"{command[-1]!r} exited {completed.returncode}: {completed.stderr[-500:]}")
@@ -75,21 +78,38 @@ def run(repeats: int, out_dir: Path) -> dict:
     results = {label: measure(command, repeats) for label, command in commands.items()}
     baseline = results["python -c pass"]
     target = results["policyzoo policies list"]
-    leaked = heavy_imports("from policyzoo.cli import cli\nfrom policyzoo.registry import get_registry\n"
-                           "get_registry()")
-    rows = [[label, f"{r['median_s']:.3f}", f"{r['peak_rss_mb']:.1f}",
-             f"{r['median_s'] - baseline['median_s']:+.3f}", f"{r['peak_rss_mb'] - baseline['peak_rss_mb']:+.1f}"]
-            for label, r in results.items()]
+    leaked = heavy_imports(
+        "from policyzoo.cli import cli\nfrom policyzoo.registry import get_registry\nget_registry()"
+    )
+    rows = [
+        [
+            label,
+            f"{r['median_s']:.3f}",
+            f"{r['peak_rss_mb']:.1f}",
+            f"{r['median_s'] - baseline['median_s']:+.3f}",
+            f"{r['peak_rss_mb'] - baseline['peak_rss_mb']:+.1f}",
+        ]
+        for label, r in results.items()
+    ]
     verdict = {
-        "time_goal_s": TIME_GOAL_S, "rss_goal_mb": RSS_GOAL_MB,
-        "time_ok": target["median_s"] <= TIME_GOAL_S, "rss_ok": target["peak_rss_mb"] <= RSS_GOAL_MB,
+        "time_goal_s": TIME_GOAL_S,
+        "rss_goal_mb": RSS_GOAL_MB,
+        "time_ok": target["median_s"] <= TIME_GOAL_S,
+        "rss_ok": target["peak_rss_mb"] <= RSS_GOAL_MB,
         "heavy_modules_imported": leaked,
     }
-    report("cli", ["command", "median s", "peak RSS MB", "s over python", "MB over python"], rows,
-           {"repeats": repeats, "results": results, **verdict}, out_dir)
-    print(f"\npolicies list: {target['median_s']:.3f} s (goal <= {TIME_GOAL_S} s: "
-          f"{'met' if verdict['time_ok'] else 'MISSED'}), {target['peak_rss_mb']:.1f} MB (goal <= {RSS_GOAL_MB:g} MB: "
-          f"{'met' if verdict['rss_ok'] else 'MISSED'}); heavy modules at start-up: {', '.join(leaked) or 'none'}")
+    report(
+        "cli",
+        ["command", "median s", "peak RSS MB", "s over python", "MB over python"],
+        rows,
+        {"repeats": repeats, "results": results, **verdict},
+        out_dir,
+    )
+    print(
+        f"\npolicies list: {target['median_s']:.3f} s (goal <= {TIME_GOAL_S} s: "
+        f"{'met' if verdict['time_ok'] else 'MISSED'}), {target['peak_rss_mb']:.1f} MB (goal <= {RSS_GOAL_MB:g} MB: "
+        f"{'met' if verdict['rss_ok'] else 'MISSED'}); heavy modules at start-up: {', '.join(leaked) or 'none'}"
+    )
     return verdict
 
 

@@ -31,8 +31,9 @@ def command(steps: int, out_dir: Path) -> None:
     from policyzoo_runtime.train.loop import train
 
     with tempfile.TemporaryDirectory() as work:
-        given = demo_config({"steps": steps, "log_freq": steps, "save_freq": steps,
-                             "output_dir": str(Path(work) / "run")})
+        given = demo_config(
+            {"steps": steps, "log_freq": steps, "save_freq": steps, "output_dir": str(Path(work) / "run")}
+        )
         config = TrainConfig(**given, command="policyzoo bench train")
         plan = prepare.plan(config)
         summary = train(plan).summary

@@ -19,10 +19,15 @@ FIRST_PARTY: dict[str, CatalogueEntry] = {
     entry.type: entry
     for entry in (
         CatalogueEntry("act", "Action Chunking Transformer: fast, data-efficient imitation", "policyzoo-act"),
-        CatalogueEntry("diffusion", "Diffusion Policy: multimodal actions by denoising", "policyzoo-diffusion"),
+        CatalogueEntry(
+            "diffusion", "Diffusion Policy: multimodal actions by denoising", "policyzoo-diffusion"
+        ),
         CatalogueEntry("tdmpc", "TD-MPC: model-based RL with planning; needs rewards", "policyzoo-tdmpc"),
-        CatalogueEntry("vqbet", "VQ-BeT: behaviour transformer over vector-quantised actions", "policyzoo-vqbet"),
-        CatalogueEntry("smolvla", "SmolVLA: small vision-language-action model; follows a task text",
-                       "policyzoo-smolvla"),
+        CatalogueEntry(
+            "vqbet", "VQ-BeT: behaviour transformer over vector-quantised actions", "policyzoo-vqbet"
+        ),
+        CatalogueEntry(
+            "smolvla", "SmolVLA: small vision-language-action model; follows a task text", "policyzoo-smolvla"
+        ),
     )
 }

@@ -32,8 +32,9 @@ def spec_schema(policy_type: str, flag: str = "--policy.type") -> dict[str, Any]
     return schema
 
 
-def build_policy(spec: PolicySpec, features: Features, stats: dict[str, dict[str, Any]] | None = None
-                 ) -> PolicyHandle:
+def build_policy(
+    spec: PolicySpec, features: Features, stats: dict[str, dict[str, Any]] | None = None
+) -> PolicyHandle:
     """A new policy for `features`; `stats` are the dataset's normalization statistics."""
     from policyzoo.errors import BadInput
 
@@ -44,21 +45,26 @@ def build_policy(spec: PolicySpec, features: Features, stats: dict[str, dict[str
     return factory.build(spec, features, stats)
 
 
-def load_policy(path_or_repo_id: str | Path, device: str | None = None, finetune: FineTune | None = None
-                ) -> PolicyHandle:
+def load_policy(
+    path_or_repo_id: str | Path, device: str | None = None, finetune: FineTune | None = None
+) -> PolicyHandle:
     """A saved policy from a local folder (checkpoint, training output) or a Hub repo id; `finetune` adapts it
     to a new dataset (its statistics, input names, settings) when its plugin can."""
     directory = resolve_pretrained(path_or_repo_id)
     entry = get_registry().policy(policy_type_of(directory), flag="config.json type")
     factory = entry.load_factory()
-    check_saved_policy(directory)  # a LeRobot policy's factory checks its processor files before LeRobot reads them
+    check_saved_policy(
+        directory
+    )  # a LeRobot policy's factory checks its processor files before LeRobot reads them
     options: dict[str, Any] = {}
     if finetune is not None and FINE_TUNABLE.declared_by(factory):
         options["finetune"] = finetune
     elif finetune is not None and finetune.needs_plugin:
-        raise BadInput(f"--policy.path: the {entry.type} plugin ({entry.distribution}) cannot adapt a saved policy "
-                       f"to a new dataset (its factory is not fine_tunable); fine-tune with "
-                       f"--keep_checkpoint_stats=true and without --rename_map or --policy.* settings")
+        raise BadInput(
+            f"--policy.path: the {entry.type} plugin ({entry.distribution}) cannot adapt a saved policy "
+            f"to a new dataset (its factory is not fine_tunable); fine-tune with "
+            f"--keep_checkpoint_stats=true and without --rename_map or --policy.* settings"
+        )
     try:
         return factory.load(directory, device=device, **options)
     except BadInput:

@@ -50,8 +50,10 @@ class Declaration:
         `method` does not take `argument`."""
         declared = _flag(owner, self.flag, getattr(self.protocol, self.flag))
         if declared and not self.backed_by(owner):
-            raise BadInput(f"{_named(owner)} declares {self.flag} = True, but its {self.method} takes no "
-                           f"`{self.argument}` argument; report it to the plugin's maintainers")
+            raise BadInput(
+                f"{_named(owner)} declares {self.flag} = True, but its {self.method} takes no "
+                f"`{self.argument}` argument; report it to the plugin's maintainers"
+            )
         return declared
 
     def backed_by(self, owner: object) -> bool:
@@ -60,8 +62,10 @@ class Declaration:
         if not callable(method):
             return False
         parameters = inspect.signature(method).parameters.values()
-        return any(p.kind is p.VAR_KEYWORD or (p.name == self.argument and p.kind is not p.POSITIONAL_ONLY)
-                   for p in parameters)
+        return any(
+            p.kind is p.VAR_KEYWORD or (p.name == self.argument and p.kind is not p.POSITIONAL_ONLY)
+            for p in parameters
+        )
 
     def undeclared_problem(self, owner: object) -> str | None:
         """What is wrong when `owner`'s `method` takes `argument` by name but `owner` does not declare the
@@ -69,15 +73,18 @@ class Declaration:
         method = getattr(owner, self.method, None)
         named = callable(method) and self.argument in inspect.signature(method).parameters
         if named and not self.declared_by(owner):
-            return (f"{_named(owner)}.{self.method} takes `{self.argument}`, but {_named(owner)} does not "
-                    f"declare {self.flag} = True, so policyzoo never passes it")
+            return (
+                f"{_named(owner)}.{self.method} takes `{self.argument}`, but {_named(owner)} does not "
+                f"declare {self.flag} = True, so policyzoo never passes it"
+            )
         return None
 
 
 FINE_TUNABLE = Declaration(PolicyFactory, "fine_tunable", "load", "finetune")
 """A factory whose `load` also takes `finetune: FineTune | None` (`policyzoo train --policy.path`)."""
-CONFIGURABLE_OPTIMIZER = Declaration(TrainingExtras, "configurable_optimizer", "optimizer_and_scheduler",
-                                     "optimizer")
+CONFIGURABLE_OPTIMIZER = Declaration(
+    TrainingExtras, "configurable_optimizer", "optimizer_and_scheduler", "optimizer"
+)
 """A handle whose `optimizer_and_scheduler` also takes `optimizer` (the `--optimizer.X` flags as strings)."""
 FACTORY_DECLARATIONS = (FINE_TUNABLE,)
 HANDLE_DECLARATIONS = (CONFIGURABLE_OPTIMIZER,)

@@ -29,10 +29,14 @@ class FinishPhase(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     steps: int = Field(gt=0, description="Training steps of this phase.")
-    save_freq: int = Field(gt=0, description="Steps between its checkpoints; the benchmark evaluates each one.")
+    save_freq: int = Field(
+        gt=0, description="Steps between its checkpoints; the benchmark evaluates each one."
+    )
     flags: dict[str, PresetValue] = Field(
-        default_factory=dict, description="`policyzoo train` flags of this phase (as --NAME=VALUE, LeRobot's names); "
-                                          "the first phase's flags do not carry over.")
+        default_factory=dict,
+        description="`policyzoo train` flags of this phase (as --NAME=VALUE, LeRobot's names); "
+        "the first phase's flags do not carry over.",
+    )
 
 
 class TrainingPreset(BaseModel):
@@ -41,19 +45,26 @@ class TrainingPreset(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     policy: dict[str, PresetValue] = Field(
-        default_factory=dict, description="Spec fields (as --policy.NAME=VALUE), e.g. chunk_size.")
+        default_factory=dict, description="Spec fields (as --policy.NAME=VALUE), e.g. chunk_size."
+    )
     steps: int = Field(gt=0, description="Training steps.")
     batch_size: int = Field(gt=0)
     save_freq: int = Field(gt=0, description="Steps between checkpoints; the benchmark evaluates each one.")
     demos: int = Field(50, gt=0, description="Scripted demonstrations to train on.")
     cameras: tuple[str, ...] | None = Field(
-        None, description="Simulator cameras the demos are recorded with, at the robot's camera size (None: the "
-                          "robot's own cameras), e.g. ('left_top', 'right_front', 'right_wrist').")
+        None,
+        description="Simulator cameras the demos are recorded with, at the robot's camera size (None: the "
+        "robot's own cameras), e.g. ('left_top', 'right_front', 'right_wrist').",
+    )
     flags: dict[str, PresetValue] = Field(
-        default_factory=dict, description="Further `policyzoo train` flags (as --NAME=VALUE, LeRobot's names), "
-                                          "e.g. dataset.image_transforms.enable or scheduler.type.")
+        default_factory=dict,
+        description="Further `policyzoo train` flags (as --NAME=VALUE, LeRobot's names), "
+        "e.g. dataset.image_transforms.enable or scheduler.type.",
+    )
     finish: FinishPhase | None = Field(
-        None, description="A fine-tuning phase after `steps`, from the last checkpoint (None: the run ends there).")
+        None,
+        description="A fine-tuning phase after `steps`, from the last checkpoint (None: the run ends there).",
+    )
     note: str = Field("", description="Why these settings, and what they were measured to reach.")
 
 
@@ -64,8 +75,9 @@ class TaskPresets(BaseModel):
 
     cpu: TrainingPreset | None = None
     gpu: TrainingPreset | None = None
-    demo: TrainingPreset | None = Field(None, description="A few CPU minutes on the task's embedded sample: "
-                                                          "what `policyzoo demo` trains.")
+    demo: TrainingPreset | None = Field(
+        None, description="A few CPU minutes on the task's embedded sample: what `policyzoo demo` trains."
+    )
     note: str = Field("", description="Why a scale has no settings, e.g. a backbone that must be downloaded.")
 
     def at(self, scale: Literal["cpu", "gpu"]) -> TrainingPreset | None:
@@ -84,7 +96,9 @@ class GoalFit(BaseModel):
 
     score: int = Field(ge=0, le=5, description="0: a poor fit ... 5: the best fit there is.")
     reason: str = Field(min_length=1, description="One line a user reads beside the points.")
-    sources: tuple[str, ...] = Field((), description="The guide, a paper or a measurement that backs the reason.")
+    sources: tuple[str, ...] = Field(
+        (), description="The guide, a paper or a measurement that backs the reason."
+    )
 
 
 class TrainingIndicator(BaseModel):
@@ -94,7 +108,9 @@ class TrainingIndicator(BaseModel):
 
     start: float | None = Field(None, description="The loss at the start of a typical run, if known.")
     goal: float | None = Field(None, description="The loss a well-trained run gets below; None: no figure.")
-    note: str = Field(min_length=1, description="Where the figures come from, or how to judge the run instead.")
+    note: str = Field(
+        min_length=1, description="Where the figures come from, or how to judge the run instead."
+    )
 
     @model_validator(mode="after")
     def _goal_below_start(self) -> TrainingIndicator:
@@ -111,12 +127,16 @@ class PolicyClaim(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    id: str = Field(pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$",
-                    description="Unique on the card, e.g. control-hz; the bench reports it as TYPE-ID.")
+    id: str = Field(
+        pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$",
+        description="Unique on the card, e.g. control-hz; the bench reports it as TYPE-ID.",
+    )
     text: str = Field(min_length=1, description="The claim as the guide or the paper makes it.")
-    kind: ClaimKind = Field(description="What is measured: inference_hz (1 / chunk time), control_hz (actions "
-                                        "per second over a chunk), chunk_s, train_memory_gb (low, high), "
-                                        "parameters_m, speedup (chunk time of `versus` / ours).")
+    kind: ClaimKind = Field(
+        description="What is measured: inference_hz (1 / chunk time), control_hz (actions "
+        "per second over a chunk), chunk_s, train_memory_gb (low, high), "
+        "parameters_m, speedup (chunk time of `versus` / ours)."
+    )
     value: float | tuple[float, float]
     source: str = Field(min_length=1)
     hardware: str | None = Field(None, description="The GPU the figure was measured on; None: it names none.")
@@ -126,7 +146,9 @@ class PolicyClaim(BaseModel):
     def _value_fits_kind(self) -> PolicyClaim:
         ranged = isinstance(self.value, tuple)
         if (self.kind == "train_memory_gb") != ranged:
-            raise ValueError(f"kind {self.kind}: value must be " + ("(low, high)" if not ranged else "one number"))
+            raise ValueError(
+                f"kind {self.kind}: value must be " + ("(low, high)" if not ranged else "one number")
+            )
         if (self.kind == "speedup") != (self.versus is not None):
             raise ValueError("versus names the policy type of a speedup claim, and only of one")
         return self
@@ -138,10 +160,15 @@ class PretrainedBase(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     repo_id: str = Field(description="Hub repo id, passed as --policy.path.")
-    steps: int = Field(gt=0, description="Training steps of a typical fine-tune (the --steps recommend prints).")
+    steps: int = Field(
+        gt=0, description="Training steps of a typical fine-tune (the --steps recommend prints)."
+    )
     source: str = Field(min_length=1, description="Where the figure comes from.")
-    cameras: tuple[str, ...] = Field((), description="The camera keys it was trained with, in order: recommend "
-                                                     "maps a dataset's cameras onto them with --rename_map.")
+    cameras: tuple[str, ...] = Field(
+        (),
+        description="The camera keys it was trained with, in order: recommend "
+        "maps a dataset's cameras onto them with --rename_map.",
+    )
 
 
 class Guide(BaseModel):
@@ -160,20 +187,29 @@ class Guide(BaseModel):
     episodes_needed: Source
     train_memory_gb: tuple[float, float] = Field(description="GPU memory to train at batch 8: low, high.")
     train_memory_source: str
-    train_steps: int | None = Field(None, gt=0, description="Training steps of a typical full run from scratch: "
-                                    "the --steps `policyzoo recommend` suggests (None: train's default).")
+    train_steps: int | None = Field(
+        None,
+        gt=0,
+        description="Training steps of a typical full run from scratch: "
+        "the --steps `policyzoo recommend` suggests (None: train's default).",
+    )
     train_steps_source: str = Field("", description="Where train_steps comes from; required with it.")
     pretrained_base: PretrainedBase | None = Field(
-        None, description="The checkpoint `policyzoo recommend` fine-tunes from (--policy.path) instead of "
-                          "training from scratch.")
+        None,
+        description="The checkpoint `policyzoo recommend` fine-tunes from (--policy.path) instead of "
+        "training from scratch.",
+    )
     inference_memory: Source
     latency: Source
     parameters: Source
     goals: dict[Goal, GoalFit] = Field(
-        default_factory=dict, description="`policyzoo recommend`: the fit for each goal; a goal left out "
-                                          "scores 0 points, and the reason says the card is silent.")
+        default_factory=dict,
+        description="`policyzoo recommend`: the fit for each goal; a goal left out "
+        "scores 0 points, and the reason says the card is silent.",
+    )
     indicator: TrainingIndicator | None = Field(
-        None, description="What a healthy loss looks like: the end-of-training summary and loss plot use it.")
+        None, description="What a healthy loss looks like: the end-of-training summary and loss plot use it."
+    )
 
     @model_validator(mode="after")
     def _steps_have_a_source(self) -> Guide:
@@ -188,12 +224,16 @@ class Bench(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     presets: dict[str, TaskPresets] = Field(
-        default_factory=dict, description="Simulator task name (RobotSpec.sim_task) -> training settings.")
+        default_factory=dict, description="Simulator task name (RobotSpec.sim_task) -> training settings."
+    )
     claims: tuple[PolicyClaim, ...] = Field(
-        (), description="Published figures `policyzoo bench claims` checks on this machine.")
+        (), description="Published figures `policyzoo bench claims` checks on this machine."
+    )
     deploy: bool = Field(
-        False, description="`policyzoo bench deploy` drives this policy unless --policy says otherwise: a "
-                           "chunking policy that builds at its default size in seconds.")
+        False,
+        description="`policyzoo bench deploy` drives this policy unless --policy says otherwise: a "
+        "chunking policy that builds at its default size in seconds.",
+    )
 
     @model_validator(mode="after")
     def _unique_claims(self) -> Bench:
@@ -218,8 +258,11 @@ class PolicyCard(BaseModel):
     paper: str = ""
     needs_language: bool = False
     needs_reward: bool = False
-    cameras_optional: bool = Field(False, description="A trained policy of this type runs without some of the "
-                                                      "cameras it was trained with (it masks them): fine-tuning "
-                                                      "on data with fewer cameras drops the others.")
+    cameras_optional: bool = Field(
+        False,
+        description="A trained policy of this type runs without some of the "
+        "cameras it was trained with (it masks them): fine-tuning "
+        "on data with fewer cameras drops the others.",
+    )
     guide: Guide | None = Field(None, description="None: `policyzoo recommend` leaves it unranked.")
     bench: Bench | None = Field(None, description="None: the benchmarks and the demo leave it out.")

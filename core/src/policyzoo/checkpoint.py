@@ -56,8 +56,10 @@ def read_meta(directory: Path) -> CheckpointMeta | None:
     try:
         return CheckpointMeta.model_validate_json(path.read_text())
     except (ValidationError, UnicodeDecodeError) as exc:
-        raise BadInput(f"{path}: damaged ({_first_problem(exc)}); copy the checkpoint again, or delete "
-                       f"{META_FILE} to load the folder as LeRobot saved it") from None
+        raise BadInput(
+            f"{path}: damaged ({_first_problem(exc)}); copy the checkpoint again, or delete "
+            f"{META_FILE} to load the folder as LeRobot saved it"
+        ) from None
 
 
 def _first_problem(exc: ValidationError | UnicodeDecodeError) -> str:
@@ -101,7 +103,11 @@ def atomic_directory(final: Path) -> Iterator[Path]:
 
 def find_pretrained(directory: Path) -> Path | None:
     """The folder with `config.json` inside a training output dir, a checkpoint, or itself."""
-    for candidate in (directory, directory / "pretrained_model", directory / "checkpoints" / "last" / "pretrained_model"):
+    for candidate in (
+        directory,
+        directory / "pretrained_model",
+        directory / "checkpoints" / "last" / "pretrained_model",
+    ):
         if (candidate / CONFIG_FILE).is_file():
             return candidate
     return None
@@ -110,8 +116,12 @@ def find_pretrained(directory: Path) -> Path | None:
 def newest_run_below(folder: Path, depth: int = 2) -> Path | None:
     """The most recently saved training run within `depth` levels below `folder` (`outputs/train` holds
     DATE/TIME_JOB runs), or None."""
-    runs = [run for level in range(1, depth + 1) for run in folder.glob("/".join(["*"] * level))
-            if (run / "checkpoints" / "last" / "pretrained_model" / CONFIG_FILE).is_file()]
+    runs = [
+        run
+        for level in range(1, depth + 1)
+        for run in folder.glob("/".join(["*"] * level))
+        if (run / "checkpoints" / "last" / "pretrained_model" / CONFIG_FILE).is_file()
+    ]
     return max(runs, key=lambda run: (run / "checkpoints" / "last").lstat().st_mtime, default=None)
 
 
@@ -123,8 +133,10 @@ def resolve_pretrained(path_or_repo_id: str | Path, flag: str = "--policy.path")
         if found is None:
             newest = newest_run_below(path) if path.is_dir() else None
             hint = f"; the newest run under it is {newest}" if newest else ""
-            raise BadInput(f"{flag}={path_or_repo_id}: no config.json in this folder, its pretrained_model/ "
-                           f"or checkpoints/last/; point it at a saved policy{hint}")
+            raise BadInput(
+                f"{flag}={path_or_repo_id}: no config.json in this folder, its pretrained_model/ "
+                f"or checkpoints/last/; point it at a saved policy{hint}"
+            )
         return found
     text = str(path_or_repo_id)
     if not _REPO_ID.match(text) or text.startswith((".", "/", "~")):
@@ -144,12 +156,18 @@ def _download(repo_id: str, flag: str) -> Path:
     try:
         folder = snapshot_download(repo_id, allow_patterns=SAFE_PATTERNS)
     except HFValidationError as exc:
-        raise BadInput(f"{flag}={repo_id}: not a valid Hub repo id ({exc}); no such local folder either") from None
+        raise BadInput(
+            f"{flag}={repo_id}: not a valid Hub repo id ({exc}); no such local folder either"
+        ) from None
     except RepositoryNotFoundError:
-        raise BadInput(f"{flag}={repo_id}: no such model repo on the Hub (or no access: check HF_TOKEN)") from None
+        raise BadInput(
+            f"{flag}={repo_id}: no such model repo on the Hub (or no access: check HF_TOKEN)"
+        ) from None
     except LocalEntryNotFoundError:
-        raise BadInput(f"{flag}={repo_id}: not in the local Hugging Face cache and the Hub cannot be reached "
-                       f"(offline?); download it first or pass a local folder") from None
+        raise BadInput(
+            f"{flag}={repo_id}: not in the local Hugging Face cache and the Hub cannot be reached "
+            f"(offline?); download it first or pass a local folder"
+        ) from None
     except (HfHubHTTPError, OSError) as exc:
         raise BadInput(f"{flag}={repo_id}: download failed: {' '.join(str(exc).split())[:200]}") from None
     return Path(folder)
@@ -164,8 +182,10 @@ def policy_type_of(directory: Path) -> str:
         raise BadInput(f"{config_path}: unreadable config.json ({exc}); re-export the checkpoint") from None
     policy_type = config.get("type") if isinstance(config, dict) else None
     if not isinstance(policy_type, str):
-        raise BadInput(f"{config_path}: has no \"type\" field; add the policy type (e.g. \"type\": \"act\") "
-                       f"or re-export with policyzoo export")
+        raise BadInput(
+            f'{config_path}: has no "type" field; add the policy type (e.g. "type": "act") '
+            f"or re-export with policyzoo export"
+        )
     return policy_type
 
 
@@ -194,13 +214,18 @@ def safetensors_header(path: Path) -> dict[str, Any]:
             if size < 8 or length > size - 8:
                 raise ValueError("header longer than the file")
             header = json.loads(handle.read(length))
-        end = max((entry["data_offsets"][1] for key, entry in header.items() if key != "__metadata__"), default=0)
+        end = max(
+            (entry["data_offsets"][1] for key, entry in header.items() if key != "__metadata__"), default=0
+        )
     except (ValueError, KeyError, TypeError, IndexError) as exc:
-        raise BadInput(f"{path}: not a valid safetensors file ({exc}); the download or copy is damaged, "
-                       f"fetch it again") from None
+        raise BadInput(
+            f"{path}: not a valid safetensors file ({exc}); the download or copy is damaged, fetch it again"
+        ) from None
     if size < 8 + length + end:
-        raise BadInput(f"{path}: truncated ({size} bytes, the header declares {8 + length + end}); the download "
-                       f"or copy is incomplete, fetch it again")
+        raise BadInput(
+            f"{path}: truncated ({size} bytes, the header declares {8 + length + end}); the download "
+            f"or copy is incomplete, fetch it again"
+        )
     return header
 
 
@@ -208,9 +233,11 @@ def load_error(directory: Path, exc: BaseException) -> BadInput | None:
     """A clear error for a weights file that does not fit its config (e.g. 14 vs 12 action dims)."""
     text = " ".join(str(exc).split())
     if "size mismatch" in text or ("shape" in text and "mismatch" in text):
-        detail = text[text.find("size mismatch"):][:240] if "size mismatch" in text else text[:240]
-        return BadInput(f"{directory}: {WEIGHTS_FILE} does not match config.json ({detail}); the files come from "
-                        f"different checkpoints")
+        detail = text[text.find("size mismatch") :][:240] if "size mismatch" in text else text[:240]
+        return BadInput(
+            f"{directory}: {WEIGHTS_FILE} does not match config.json ({detail}); the files come from "
+            f"different checkpoints"
+        )
     if "Missing key" in text or "Unexpected key" in text:
         return BadInput(f"{directory}: {WEIGHTS_FILE} does not fit this policy type ({text[:240]})")
     return None

@@ -102,8 +102,13 @@ def check_compatibility(
     problems: list[Mismatch] = []
     if dataset is not None:
         if not dataset.action:
-            problems.append(Mismatch(what="dataset", problem="has no 'action' feature",
-                                     fix="record the commanded joint positions as 'action'"))
+            problems.append(
+                Mismatch(
+                    what="dataset",
+                    problem="has no 'action' feature",
+                    fix="record the commanded joint positions as 'action'",
+                )
+            )
         problems.extend(spec.check_features(dataset))
     if dataset is not None and robot is not None:
         problems.extend(_robot_mismatches(dataset, robot))
@@ -116,33 +121,41 @@ def _robot_mismatches(dataset: Features, robot: RobotSpec) -> list[Mismatch]:
     problems = []
     robot_features = robot.features()
     if dataset.action_dim != robot_features.action_dim:
-        problems.append(Mismatch(
-            what="action",
-            problem=f"the dataset has {dataset.action_dim} action dims, robot '{robot.type}' has "
-                    f"{robot_features.action_dim}",
-            fix="train on data recorded with this robot, or pick the robot the data came from",
-        ))
+        problems.append(
+            Mismatch(
+                what="action",
+                problem=f"the dataset has {dataset.action_dim} action dims, robot '{robot.type}' has "
+                f"{robot_features.action_dim}",
+                fix="train on data recorded with this robot, or pick the robot the data came from",
+            )
+        )
     if dataset.state and dataset.state_dim != robot_features.state_dim:
-        problems.append(Mismatch(
-            what="observation.state",
-            problem=f"the dataset has {dataset.state_dim} state dims, robot '{robot.type}' has "
-                    f"{robot_features.state_dim}",
-            fix="train on data recorded with this robot",
-        ))
+        problems.append(
+            Mismatch(
+                what="observation.state",
+                problem=f"the dataset has {dataset.state_dim} state dims, robot '{robot.type}' has "
+                f"{robot_features.state_dim}",
+                fix="train on data recorded with this robot",
+            )
+        )
     for key, shape in dataset.visual.items():
         if key not in robot_features.visual:
             cameras = ", ".join(c.name for c in robot.cameras) or "none"
-            problems.append(Mismatch(
-                what=key,
-                problem=f"the policy needs camera '{key.removeprefix(IMAGE_PREFIX)}', "
-                        f"robot '{robot.type}' has: {cameras}",
-                fix="configure a camera with that name on the robot",
-            ))
+            problems.append(
+                Mismatch(
+                    what=key,
+                    problem=f"the policy needs camera '{key.removeprefix(IMAGE_PREFIX)}', "
+                    f"robot '{robot.type}' has: {cameras}",
+                    fix="configure a camera with that name on the robot",
+                )
+            )
         elif robot_features.visual[key] != shape:
-            problems.append(Mismatch(
-                what=key,
-                problem=f"dataset images are {shape[1]}x{shape[2]}, the robot camera gives "
-                        f"{robot_features.visual[key][1]}x{robot_features.visual[key][2]}",
-                fix="set the camera's height and width to match the dataset",
-            ))
+            problems.append(
+                Mismatch(
+                    what=key,
+                    problem=f"dataset images are {shape[1]}x{shape[2]}, the robot camera gives "
+                    f"{robot_features.visual[key][1]}x{robot_features.visual[key][2]}",
+                    fix="set the camera's height and width to match the dataset",
+                )
+            )
     return problems

@@ -68,15 +68,22 @@ class Flags:
                 raise BadInput(f"--{name}: given twice ({self.values[name]} and {value}); give it once")
             self.values[name] = value
 
-    def take(self, name: str, parse: Callable[[str], Any] = str, default: Any = None,
-             choices: Sequence[str] | None = None, help_value: str = "") -> Any:
+    def take(
+        self,
+        name: str,
+        parse: Callable[[str], Any] = str,
+        default: Any = None,
+        choices: Sequence[str] | None = None,
+        help_value: str = "",
+    ) -> Any:
         """The value of `--name`, parsed, or `default` when absent."""
         text = self.text(name, parse is parse_bool, help_value or _describe(parse))
         if text is None:
             return default
         if choices is not None and text not in choices:
-            raise BadInput(f"--{name}={text}: allowed values are {', '.join(choices)}."
-                           + did_you_mean(text, choices))
+            raise BadInput(
+                f"--{name}={text}: allowed values are {', '.join(choices)}." + did_you_mean(text, choices)
+            )
         try:
             return parse(text)
         except (ValueError, TypeError):
@@ -94,8 +101,11 @@ class Flags:
     def section(self, prefix: str, known: Sequence[str] = ()) -> dict[str, str]:
         """All `--prefix.X` flags as {X: value}; `known` names help suggestions for other flags."""
         self._known.update(f"{prefix}.{name}" for name in known)
-        found = {name[len(prefix) + 1:]: value for name, value in self.values.items()
-                 if name.startswith(prefix + ".")}
+        found = {
+            name[len(prefix) + 1 :]: value
+            for name, value in self.values.items()
+            if name.startswith(prefix + ".")
+        }
         for name in found:
             del self.values[f"{prefix}.{name}"]
         return found
@@ -113,13 +123,21 @@ class Flags:
 
 def _did_you_mean_flag(name: str, known: set[str]) -> str:
     hint = did_you_mean(name, known)
-    return hint.replace("'", "", 2).replace("mean ", "mean --", 1) if hint else (
-        f" Known flags: {', '.join('--' + k for k in sorted(known))}" if known else "")
+    return (
+        hint.replace("'", "", 2).replace("mean ", "mean --", 1)
+        if hint
+        else (f" Known flags: {', '.join('--' + k for k in sorted(known))}" if known else "")
+    )
 
 
 def _describe(parse: Callable) -> str:
-    return {int: "an integer", whole_number: "a whole number", float: "a number", parse_bool: "true or false",
-            str: "text"}.get(parse, "a value")
+    return {
+        int: "an integer",
+        whole_number: "a whole number",
+        float: "a number",
+        parse_bool: "true or false",
+        str: "text",
+    }.get(parse, "a value")
 
 
 @dataclass(frozen=True)
@@ -142,8 +160,12 @@ class Flag:
 
 def flag_fields(model: type[BaseModel]) -> dict[str, Flag]:
     """{field name: its Flag}, for the fields of `model` that flags set."""
-    return {name: flag for name, field in model.model_fields.items()
-            for flag in field.metadata if isinstance(flag, Flag)}
+    return {
+        name: flag
+        for name, field in model.model_fields.items()
+        for flag in field.metadata
+        if isinstance(flag, Flag)
+    }
 
 
 def flag_name(model: type[BaseModel], field: str) -> str:
@@ -170,8 +192,11 @@ def bind(flags: Flags, model: type[BaseModel]) -> dict[str, Any]:
 def _given_once(flags: Flags, flag: Flag, field: FieldInfo) -> tuple[str, str] | None:
     """(the name used, its text) of the flag or one of its aliases."""
     switch = _plain(field.annotation) is bool
-    texts = [(name, text) for name in (flag.name, *flag.aliases)
-             if (text := flags.text(name, switch, _expects(field, flag) or _describe(str))) is not None]
+    texts = [
+        (name, text)
+        for name in (flag.name, *flag.aliases)
+        if (text := flags.text(name, switch, _expects(field, flag) or _describe(str))) is not None
+    ]
     if len(texts) > 1:
         raise BadInput(f"--{texts[1][0]}: the same as --{texts[0][0]}; give one of them")
     return texts[0] if texts else None
@@ -183,13 +208,19 @@ def _value(used: str, text: str, field: FieldInfo, flag: Flag) -> Any:
         return None
     if get_origin(kind) is Literal and text not in get_args(kind):
         choices = [str(choice) for choice in get_args(kind)]
-        raise BadInput(f"--{used}={text}: allowed values are {', '.join(choices)}." + did_you_mean(text, choices))
+        raise BadInput(
+            f"--{used}={text}: allowed values are {', '.join(choices)}." + did_you_mean(text, choices)
+        )
     expects = _expects(field, flag)
     try:
         value = _PARSERS.get(kind, str)(text)
         adapter: TypeAdapter[Any] = TypeAdapter(Annotated[field.annotation, field])  # type: ignore[arg-type]
         value = adapter.validate_python(value)
-        if value is None or (flag.least is None or value >= flag.least) and (flag.most is None or value <= flag.most):
+        if (
+            value is None
+            or (flag.least is None or value >= flag.least)
+            and (flag.most is None or value <= flag.most)
+        ):
             return value
         raise ValueError("out of bounds")
     except ValidationError as exc:
@@ -199,7 +230,11 @@ def _value(used: str, text: str, field: FieldInfo, flag: Flag) -> Any:
     raise BadInput(f"--{used}={text}: {reason}")
 
 
-_PARSERS: dict[Any, Callable[[str], Any]] = {bool: parse_bool, int: whole_number, float: float}  # text as a value
+_PARSERS: dict[Any, Callable[[str], Any]] = {
+    bool: parse_bool,
+    int: whole_number,
+    float: float,
+}  # text as a value
 
 
 def _plain(annotation: Any) -> Any:
@@ -215,14 +250,21 @@ def _expects(field: FieldInfo, flag: Flag) -> str:
         return flag.expects
     words = "true or false" if kind is bool else "a whole number" if kind is int else "a number"
     least = next((bound.ge for bound in field.metadata if isinstance(bound, Ge)), flag.least)
-    words += f" >= {least}" if least is not None else "".join(
-        f" > {bound.gt}" for bound in field.metadata if isinstance(bound, Gt))
+    words += (
+        f" >= {least}"
+        if least is not None
+        else "".join(f" > {bound.gt}" for bound in field.metadata if isinstance(bound, Gt))
+    )
     most = next((bound.le for bound in field.metadata if isinstance(bound, Le)), flag.most)
     return words + (f", at most {most}" if most is not None else "")
 
 
-def make_spec(spec_class: type[PolicySpec], values: dict[str, Any], prefix: str = "--policy.",
-              reasons: Mapping[str, str] | None = None) -> PolicySpec:
+def make_spec(
+    spec_class: type[PolicySpec],
+    values: dict[str, Any],
+    prefix: str = "--policy.",
+    reasons: Mapping[str, str] | None = None,
+) -> PolicySpec:
     """Validate `values` (strings from the command line, or typed) into `spec_class`, one clear error; `reasons`
     says why a setting no spec takes is refused (the runtime passes LeRobot's: `lerobot_flags.POLICY_REASONS`)."""
     try:
@@ -231,8 +273,13 @@ def make_spec(spec_class: type[PolicySpec], values: dict[str, Any], prefix: str 
         raise BadInput(describe_validation_error(exc, spec_class, values, prefix, reasons or {})) from None
 
 
-def describe_validation_error(exc: ValidationError, spec_class: type[PolicySpec], values: dict[str, Any],
-                              prefix: str = "--policy.", reasons: Mapping[str, str] | None = None) -> str:
+def describe_validation_error(
+    exc: ValidationError,
+    spec_class: type[PolicySpec],
+    values: dict[str, Any],
+    prefix: str = "--policy.",
+    reasons: Mapping[str, str] | None = None,
+) -> str:
     error = exc.errors()[0]
     field = ".".join(str(part) for part in error["loc"])
     kind = spec_class.type
@@ -241,8 +288,11 @@ def describe_validation_error(exc: ValidationError, spec_class: type[PolicySpec]
         if kept:
             return f"{prefix}{field}: {kind} takes no such setting here: {kept}"
         hint = did_you_mean(field, spec_class.model_fields)
-        hint = hint.replace("mean '", f"mean {prefix}").replace("'?", "?") if hint else (
-            f" See: policyzoo policies show {kind}")
+        hint = (
+            hint.replace("mean '", f"mean {prefix}").replace("'?", "?")
+            if hint
+            else (f" See: policyzoo policies show {kind}")
+        )
         return f"{prefix}{field}: {kind} has no such setting.{hint}"
     message = error["msg"].removeprefix("Value error, ")
     if not field:

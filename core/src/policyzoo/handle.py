@@ -160,7 +160,8 @@ class PolicyFactory(Protocol):
     """True when `load` also takes a keyword argument `finetune: FineTune | None`; policyzoo passes it only
     then (without it, a policy fine-tunes only with `--keep_checkpoint_stats=true`)."""
 
-    def build(self, spec: PolicySpec, features: Features, stats: dict[str, dict[str, Any]] | None) -> PolicyHandle:
-        ...
+    def build(
+        self, spec: PolicySpec, features: Features, stats: dict[str, dict[str, Any]] | None
+    ) -> PolicyHandle: ...
 
     def load(self, directory: Path, device: str | None = None) -> PolicyHandle: ...

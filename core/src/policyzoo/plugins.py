@@ -53,10 +53,15 @@ class Plugins:
         self.notes: list[str] = []
         self._warned: set[PluginProblem] = set()
         self.preferences = read_preferences()
-        self.problems += [PluginProblem(
-            PREFER_VARIABLE, "environment", f"entry '{item}' is not NAME=DISTRIBUTION; it is ignored",
-            f"write it as {PREFER_VARIABLE}=NAME=DISTRIBUTION, comma-separated for several",
-        ) for item in self.preferences.malformed]
+        self.problems += [
+            PluginProblem(
+                PREFER_VARIABLE,
+                "environment",
+                f"entry '{item}' is not NAME=DISTRIBUTION; it is ignored",
+                f"write it as {PREFER_VARIABLE}=NAME=DISTRIBUTION, comma-separated for several",
+            )
+            for item in self.preferences.malformed
+        ]
         if os.environ.get(TRACE_VARIABLE, "") not in ("", "0"):
             self.manager.add_hookcall_monitoring(_trace_call, _trace_result)
 
@@ -65,12 +70,16 @@ class Plugins:
         contract = getattr(plugin, "POLICYZOO_CONTRACT", None)
         if contract is not None and contract != CONTRACT_VERSION:
             newer = contract > CONTRACT_VERSION
-            self.problems.append(PluginProblem(
-                name, distribution,
-                f"targets plugin contract {contract}, this policyzoo speaks {CONTRACT_VERSION}",
-                "upgrade policyzoo: pip install -U policyzoo" if newer
-                else f"upgrade the plugin: pip install -U {distribution}",
-            ))
+            self.problems.append(
+                PluginProblem(
+                    name,
+                    distribution,
+                    f"targets plugin contract {contract}, this policyzoo speaks {CONTRACT_VERSION}",
+                    "upgrade policyzoo: pip install -U policyzoo"
+                    if newer
+                    else f"upgrade the plugin: pip install -U {distribution}",
+                )
+            )
             return False
         try:
             self.manager.register(plugin, name=name)
@@ -94,8 +103,9 @@ class Plugins:
         """Load every entry point; a name two distributions offer loads from both (a clash) or the preferred one."""
         # Sorted, so the order of hook calls does not depend on sys.path order; registered in reverse, since
         # pluggy calls the plugin registered last first: hooks run in the order of distribution names.
-        found = sorted(entry_points(group=ENTRY_POINT_GROUP), key=lambda ep: (_distribution(ep), ep.name),
-                       reverse=True)
+        found = sorted(
+            entry_points(group=ENTRY_POINT_GROUP), key=lambda ep: (_distribution(ep), ep.name), reverse=True
+        )
         offers: dict[str, set[str]] = {}
         for entry_point in found:
             offers.setdefault(entry_point.name, set()).add(_distribution(entry_point))
@@ -107,7 +117,9 @@ class Plugins:
             elif winner is not None:
                 self.notes.append(ignored_note("entry point", name, distribution, winner))
             else:
-                clash = Clash("entry point", name, tuple(sorted(offers[name])), self.preferences.chosen.get(name))
+                clash = Clash(
+                    "entry point", name, tuple(sorted(offers[name])), self.preferences.chosen.get(name)
+                )
                 if distribution == clash.distributions[0]:
                     self.problems.append(clash_problem(clash))
                 self._load(entry_point, f"{name}@{distribution}")
@@ -120,11 +132,14 @@ class Plugins:
         except KeyboardInterrupt:
             raise
         except BaseException as exc:  # a broken plugin, even one calling sys.exit, must not break the others
-            self.problems.append(PluginProblem(
-                name, distribution,
-                f"failed to import {entry_point.value}: {type(exc).__name__}: {_one_line(exc)}",
-                f"reinstall it (pip install --force-reinstall {distribution}) or uninstall it",
-            ))
+            self.problems.append(
+                PluginProblem(
+                    name,
+                    distribution,
+                    f"failed to import {entry_point.value}: {type(exc).__name__}: {_one_line(exc)}",
+                    f"reinstall it (pip install --force-reinstall {distribution}) or uninstall it",
+                )
+            )
             return
         self.add(module, name, distribution, entry_point.dist.version if entry_point.dist else "")
 
@@ -138,8 +153,12 @@ class Plugins:
         """
         return self.call_each(hook, lambda _info: kwargs, warn)
 
-    def call_each(self, hook: str, arguments: Callable[[PluginInfo], dict[str, Any]],
-                  warn: Callable[[str], None] | None = None) -> list[Any]:
+    def call_each(
+        self,
+        hook: str,
+        arguments: Callable[[PluginInfo], dict[str, Any]],
+        warn: Callable[[str], None] | None = None,
+    ) -> list[Any]:
         """`call`, with arguments made for each plugin by `arguments(plugin info)` (e.g. a `register` callback
         that knows which distribution registers)."""
         return self._run(hook, arguments, warn, firstresult=False)
@@ -149,18 +168,30 @@ class Plugins:
         first, then the plugin registered last); failures as in `call`."""
         return self._run(hook, lambda _info: kwargs, warn, firstresult=True)
 
-    def _run(self, hook: str, arguments: Callable[[PluginInfo], dict[str, Any]],
-             warn: Callable[[str], None] | None, firstresult: bool) -> Any:
+    def _run(
+        self,
+        hook: str,
+        arguments: Callable[[PluginInfo], dict[str, Any]],
+        warn: Callable[[str], None] | None,
+        firstresult: bool,
+    ) -> Any:
         """Run `hook` through pluggy's own call loop (the manager's `_hookexec`), so that its order (tryfirst
         first, trylast last, else the plugin registered last first), its wrappers and `add_hookcall_monitoring`
         all apply. Each implementation takes part as a stand-in (`_stand_in`) that gets its own plugin's
         arguments, not pluggy's shared ones, and keeps its failures to itself."""
-        stand_ins = [self._stand_in(impl, hook, arguments, warn)
-                     for impl in getattr(self.manager.hook, hook).get_hookimpls()]
+        stand_ins = [
+            self._stand_in(impl, hook, arguments, warn)
+            for impl in getattr(self.manager.hook, hook).get_hookimpls()
+        ]
         return self.manager._hookexec(hook, stand_ins, {}, firstresult)
 
-    def _stand_in(self, impl: pluggy.HookImpl, hook: str, arguments: Callable[[PluginInfo], dict[str, Any]],
-                  warn: Callable[[str], None] | None) -> pluggy.HookImpl:
+    def _stand_in(
+        self,
+        impl: pluggy.HookImpl,
+        hook: str,
+        arguments: Callable[[PluginInfo], dict[str, Any]],
+        warn: Callable[[str], None] | None,
+    ) -> pluggy.HookImpl:
         """`impl` with its plugin's arguments, its output on stderr and its failures recorded (`_guard`); with the
         same options, so pluggy orders it, and runs it as a wrapper (new or old style), as it would `impl`."""
         info = self.info.get(impl.plugin_name, PluginInfo(impl.plugin_name, "(in-process)", "", None))
@@ -168,16 +199,19 @@ class Plugins:
 
         def start() -> Any:
             kwargs = arguments(info)
-            return impl.function(*(kwargs[name] for name in impl.argnames),
-                                 **{name: kwargs[name] for name in impl.kwargnames if name in kwargs})
+            return impl.function(
+                *(kwargs[name] for name in impl.argnames),
+                **{name: kwargs[name] for name in impl.kwargnames if name in kwargs},
+            )
 
         def run() -> Any:
             return _wrapping(start, guard) if impl.wrapper or impl.hookwrapper else guard(start)
 
         return pluggy.HookImpl(impl.plugin, impl.plugin_name, run, impl.opts)
 
-    def _guard(self, info: PluginInfo, hook: str, warn: Callable[[str], None] | None,
-               work: Callable[[], Any]) -> Any:
+    def _guard(
+        self, info: PluginInfo, hook: str, warn: Callable[[str], None] | None, work: Callable[[], Any]
+    ) -> Any:
         """What `work()`, plugin code, returns, printing to stderr; None if it raises (KeyboardInterrupt aside)."""
         try:
             with plugin_output():
@@ -188,18 +222,24 @@ class Plugins:
             self.record_failure(info, hook, exc, warn)
             return None
 
-    def record_failure(self, info: PluginInfo, hook: str, exc: BaseException,
-                       warn: Callable[[str], None] | None = None) -> PluginProblem:
+    def record_failure(
+        self, info: PluginInfo, hook: str, exc: BaseException, warn: Callable[[str], None] | None = None
+    ) -> PluginProblem:
         """Record that `info`'s implementation of `hook` raised `exc` (once) and warn about it (once)."""
-        problem = PluginProblem(info.name, info.distribution,
-                                f"hook {hook} raised {type(exc).__name__}: {_one_line(exc)}",
-                                f"report it to the maintainers of {info.distribution}, or uninstall it")
+        problem = PluginProblem(
+            info.name,
+            info.distribution,
+            f"hook {hook} raised {type(exc).__name__}: {_one_line(exc)}",
+            f"report it to the maintainers of {info.distribution}, or uninstall it",
+        )
         if problem not in self.problems:
             self.problems.append(problem)
         if problem not in self._warned:
             self._warned.add(problem)
-            (warn or _warn_stderr)(f"warning: plugin '{info.name}' failed in {hook}: {type(exc).__name__}: "
-                                   f"{_one_line(exc)} (carrying on without it; see: policyzoo plugins doctor)")
+            (warn or _warn_stderr)(
+                f"warning: plugin '{info.name}' failed in {hook}: {type(exc).__name__}: "
+                f"{_one_line(exc)} (carrying on without it; see: policyzoo plugins doctor)"
+            )
         return problem
 
 
@@ -208,7 +248,9 @@ def plugin_output() -> contextlib.AbstractContextManager:
     return contextlib.redirect_stdout(sys.stderr)
 
 
-def _wrapping(start: Callable[[], Any], guard: Callable[[Callable[[], Any]], Any]) -> Generator[None, Any, Any]:
+def _wrapping(
+    start: Callable[[], Any], guard: Callable[[Callable[[], Any]], Any]
+) -> Generator[None, Any, Any]:
     """Run a plugin's wrapper (what `start()` returns) around the rest. Where its own code fails (`guard` records
     that), what the rest returned passes through as if it were not there: unlike in pluggy, a wrapper's exception
     never fails the call, since one plugin's bug must not. A KeyboardInterrupt is not handed to the wrapper: the
@@ -249,10 +291,18 @@ def _trace_call(hook: str, implementations: Sequence[pluggy.HookImpl], _kwargs: 
     _warn_stderr(f"policyzoo: hook {hook} calls {order}")
 
 
-def _trace_result(outcome: pluggy.Result, hook: str, _implementations: Sequence[pluggy.HookImpl],
-                  _kwargs: Mapping[str, object]) -> None:
+def _trace_result(
+    outcome: pluggy.Result,
+    hook: str,
+    _implementations: Sequence[pluggy.HookImpl],
+    _kwargs: Mapping[str, object],
+) -> None:
     exc = outcome.exception
-    told = f"raised {type(exc).__name__}" if exc is not None else f"returned {reprlib.repr(outcome.get_result())}"
+    told = (
+        f"raised {type(exc).__name__}"
+        if exc is not None
+        else f"returned {reprlib.repr(outcome.get_result())}"
+    )
     _warn_stderr(f"policyzoo: hook {hook} {told}")
 
 
@@ -284,10 +334,14 @@ def _signature_fix() -> str:
 
 
 def _misspelt_fix(plugin: object) -> str:
-    known = [name for name in dir(hookspecs) if not name.startswith("_") and name not in ("pluggy", "hookspec",
-                                                                                          "hookimpl")]
+    known = [
+        name
+        for name in dir(hookspecs)
+        if not name.startswith("_") and name not in ("pluggy", "hookspec", "hookimpl")
+    ]
     unknown = [
-        name for name in dir(plugin)
+        name
+        for name in dir(plugin)
         if getattr(getattr(plugin, name, None), "policyzoo_impl", None) is not None and name not in known
     ]
     hints = []

@@ -79,7 +79,9 @@ class Registry:
             raise BadInput(f"{flag}={robot_type}: {self.robot_clashes[robot_type].error()}")
         known = sorted(self.robots)
         hint = ", ".join(known) if known else "none installed (pip install policyzoo-so101)"
-        raise BadInput(f"{flag}={robot_type}: unknown robot type; known: {hint}." + did_you_mean(robot_type, known))
+        raise BadInput(
+            f"{flag}={robot_type}: unknown robot type; known: {hint}." + did_you_mean(robot_type, known)
+        )
 
 
 def import_object(path: str) -> Any:
@@ -99,7 +101,9 @@ def build_registry(plugins: Plugins) -> Registry:
     registry = Registry(problems=list(plugins.problems), notes=list(plugins.notes))
     policies: Offers[PolicyEntry] = {}
     robots: Offers[RobotEntry] = {}
-    plugins.call_each("register_policies", lambda info: {"register": _policy_registrar(registry, info, policies)})
+    plugins.call_each(
+        "register_policies", lambda info: {"register": _policy_registrar(registry, info, policies)}
+    )
     plugins.call_each("register_robots", lambda info: {"register": _robot_registrar(registry, info, robots)})
     registry.problems += [problem for problem in plugins.problems if problem not in registry.problems]
     registry.policies, registry.policy_clashes = _resolve(registry, plugins, "policy type", policies)
@@ -107,11 +111,15 @@ def build_registry(plugins: Plugins) -> Registry:
     return registry
 
 
-def _policy_registrar(registry: Registry, info: PluginInfo,
-                      offers: Offers[PolicyEntry]) -> Callable[..., None]:
+def _policy_registrar(
+    registry: Registry, info: PluginInfo, offers: Offers[PolicyEntry]
+) -> Callable[..., None]:
     def register(spec: type[PolicySpec], card: PolicyCard, factory: str) -> None:
-        if not (isinstance(spec, type) and issubclass(spec, PolicySpec) and isinstance(getattr(spec, "type", None),
-                                                                                       str)):
+        if not (
+            isinstance(spec, type)
+            and issubclass(spec, PolicySpec)
+            and isinstance(getattr(spec, "type", None), str)
+        ):
             raise TypeError("spec must be a PolicySpec subclass with a class attribute `type`")
         if not isinstance(card, PolicyCard):
             raise TypeError(f"card of '{spec.type}' must be a policyzoo.PolicyCard")
@@ -121,13 +129,17 @@ def _policy_registrar(registry: Registry, info: PluginInfo,
     return register
 
 
-def _robot_registrar(registry: Registry, info: PluginInfo,
-                     offers: Offers[RobotEntry]) -> Callable[..., None]:
+def _robot_registrar(registry: Registry, info: PluginInfo, offers: Offers[RobotEntry]) -> Callable[..., None]:
     def register(spec: RobotSpec, backends: dict[str, str]) -> None:
         if not isinstance(spec, RobotSpec):
             raise TypeError("spec must be a policyzoo.RobotSpec")
-        _offer(registry, info, "robot type", offers,
-               RobotEntry(spec.type, spec, dict(backends), info.distribution, info.version))
+        _offer(
+            registry,
+            info,
+            "robot type",
+            offers,
+            RobotEntry(spec.type, spec, dict(backends), info.distribution, info.version),
+        )
 
     return register
 
@@ -136,16 +148,21 @@ def _offer(registry: Registry, info: PluginInfo, kind: str, offers: Offers[Entry
     """Record what a distribution registers; the same type twice from one distribution keeps the first."""
     by_distribution = offers.setdefault(entry.type, {})
     if info.distribution in by_distribution:
-        registry.problems.append(PluginProblem(
-            info.name, info.distribution, f"{kind} '{entry.type}' is registered twice by {info.distribution}; "
-            "kept the first", f"report it to the maintainers of {info.distribution}",
-        ))
+        registry.problems.append(
+            PluginProblem(
+                info.name,
+                info.distribution,
+                f"{kind} '{entry.type}' is registered twice by {info.distribution}; kept the first",
+                f"report it to the maintainers of {info.distribution}",
+            )
+        )
         return
     by_distribution[info.distribution] = entry
 
 
-def _resolve(registry: Registry, plugins: Plugins, kind: str, offers: Offers[Entry]
-             ) -> tuple[dict[str, Entry], dict[str, Clash]]:
+def _resolve(
+    registry: Registry, plugins: Plugins, kind: str, offers: Offers[Entry]
+) -> tuple[dict[str, Entry], dict[str, Clash]]:
     """Each type from its one distribution, or from the preferred one of several; the rest are clashes."""
     chosen: dict[str, Entry] = {}
     clashes: dict[str, Clash] = {}
@@ -157,7 +174,9 @@ def _resolve(registry: Registry, plugins: Plugins, kind: str, offers: Offers[Ent
             registry.problems.append(clash_problem(clash))
             continue
         chosen[name] = by_distribution[winner]
-        registry.notes += [ignored_note(kind, name, d, winner) for d in sorted(by_distribution) if d != winner]
+        registry.notes += [
+            ignored_note(kind, name, d, winner) for d in sorted(by_distribution) if d != winner
+        ]
     return chosen, clashes
 
 

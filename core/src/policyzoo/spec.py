@@ -40,7 +40,9 @@ class PolicySpec(BaseModel):
     """Settings of the upstream (LeRobot) config that this spec does not take, each with why and what to do
     instead: `--policy.NAME` for one of them is refused with that reason, not with a did-you-mean."""
 
-    device: Device = Field("auto", description="auto, cpu, cuda, cuda:N or mps; auto picks cuda when present.")
+    device: Device = Field(
+        "auto", description="auto, cpu, cuda, cuda:N or mps; auto picks cuda when present."
+    )
     use_amp: bool = Field(False, description="Mixed precision (CUDA only).")
     optimizer_lr: float = Field(1e-4, gt=0, lt=1, description="Learning rate of the optimizer preset.")
 
@@ -79,8 +81,10 @@ class SingleCameraSpec(PolicySpec):
     """Base spec of policies that see one camera: `image_key` picks it, else the dataset's first camera."""
 
     image_key: str | None = Field(
-        None, description="The one camera the policy sees, e.g. top or observation.images.top; default: the "
-                          "dataset's first camera.")
+        None,
+        description="The one camera the policy sees, e.g. top or observation.images.top; default: the "
+        "dataset's first camera.",
+    )
 
     @field_validator("image_key")
     @classmethod
@@ -97,9 +101,13 @@ class SingleCameraSpec(PolicySpec):
         if self.image_key is None or self.image_key in features.visual:
             return []
         cameras = ", ".join(features.visual) or "none"
-        return [Mismatch(what=f"--policy.image_key={self.image_key}", problem=f"no such camera; the data has: "
-                         f"{cameras}", fix="pick one of those cameras." + did_you_mean(self.image_key,
-                                                                                       features.visual))]
+        return [
+            Mismatch(
+                what=f"--policy.image_key={self.image_key}",
+                problem=f"no such camera; the data has: {cameras}",
+                fix="pick one of those cameras." + did_you_mean(self.image_key, features.visual),
+            )
+        ]
 
 
 Unit = Literal["deg", "rad", "percent", "m"]
@@ -116,7 +124,9 @@ class JointSpec(BaseModel):
     @model_validator(mode="after")
     def _ordered(self) -> JointSpec:
         if not self.lower < self.upper:
-            raise ValueError(f"joint {self.name}: lower limit {self.lower} must be below upper limit {self.upper}")
+            raise ValueError(
+                f"joint {self.name}: lower limit {self.lower} must be below upper limit {self.upper}"
+            )
         return self
 
     @property
@@ -148,7 +158,8 @@ class RobotSpec(BaseModel):
     cameras: list[CameraSpec] = []
     fps: int = Field(30, gt=0)
     sim_task: str | None = Field(
-        None, description="Short name of the task its simulator backend sets (e.g. 'lift'), for benchmarks.")
+        None, description="Short name of the task its simulator backend sets (e.g. 'lift'), for benchmarks."
+    )
 
     @property
     def joint_names(self) -> list[str]:

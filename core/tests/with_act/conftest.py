@@ -20,34 +20,66 @@ FAKE_TOKEN = "hf_" + "Q" * 34
 LOCAL_DATA = "/home/someone/private/so101_data"
 LOCAL_MODEL = "/home/someone/models/act-local"
 REPO_ID = "someone/act-tiny"
-JOINTS = [f"{side}_{motor}" for side in ("left", "right")
-          for motor in ("shoulder_pan", "shoulder_lift", "elbow_flex", "wrist_flex", "wrist_roll", "gripper")]
+JOINTS = [
+    f"{side}_{motor}"
+    for side in ("left", "right")
+    for motor in ("shoulder_pan", "shoulder_lift", "elbow_flex", "wrist_flex", "wrist_roll", "gripper")
+]
 
 
 def png_bytes(width: int = 4, height: int = 3) -> bytes:
     """A valid RGB PNG (what the training loop's loss plot is, as far as export cares)."""
+
     def chunk(kind: bytes, data: bytes) -> bytes:
         return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
 
     rows = b"".join(b"\x00" + b"\x80\x40\x20" * width for _ in range(height))
     header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b"")
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(rows))
+        + chunk(b"IEND", b"")
+    )
 
 
 def tiny_act(device: str = "cpu"):
     import policyzoo
 
-    spec = policyzoo.get_spec("act")(device=device, chunk_size=5, n_action_steps=5, dim_model=16, n_heads=2,
-                                     dim_feedforward=32, n_encoder_layers=1, n_decoder_layers=1,
-                                     n_vae_encoder_layers=1, latent_dim=4)
-    features = Features(state={"observation.state": (12,)}, visual={"observation.images.left_top": (3, 24, 24)},
-                        action={"action": (12,)}, state_names=[f"{j}.pos" for j in JOINTS],
-                        action_names=[f"{j}.pos" for j in JOINTS], fps=30)
+    spec = policyzoo.get_spec("act")(
+        device=device,
+        chunk_size=5,
+        n_action_steps=5,
+        dim_model=16,
+        n_heads=2,
+        dim_feedforward=32,
+        n_encoder_layers=1,
+        n_decoder_layers=1,
+        n_vae_encoder_layers=1,
+        latent_dim=4,
+    )
+    features = Features(
+        state={"observation.state": (12,)},
+        visual={"observation.images.left_top": (3, 24, 24)},
+        action={"action": (12,)},
+        state_names=[f"{j}.pos" for j in JOINTS],
+        action_names=[f"{j}.pos" for j in JOINTS],
+        fps=30,
+    )
     stats = {
-        "observation.state": {"mean": [1.0] * 12, "std": [20.0] * 12, "min": [-90.0] * 12, "max": [90.0] * 12},
+        "observation.state": {
+            "mean": [1.0] * 12,
+            "std": [20.0] * 12,
+            "min": [-90.0] * 12,
+            "max": [90.0] * 12,
+        },
         "action": {"mean": [2.0] * 12, "std": [25.0] * 12, "min": [-90.0] * 12, "max": [90.0] * 12},
-        "observation.images.left_top": {"mean": [[[0.5]]] * 3, "std": [[[0.25]]] * 3,
-                                        "min": [[[0.0]]] * 3, "max": [[[1.0]]] * 3},
+        "observation.images.left_top": {
+            "mean": [[[0.5]]] * 3,
+            "std": [[[0.25]]] * 3,
+            "min": [[[0.0]]] * 3,
+            "max": [[[1.0]]] * 3,
+        },
     }
     return policyzoo.build_policy(spec, features, stats)
 
@@ -74,16 +106,32 @@ def act_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
     config["repo_id"] = LOCAL_MODEL
     (pretrained / "config.json").write_text(json.dumps(config, indent=4))
     meta = read_meta(pretrained)
-    robot = RobotSpec(type="so101_bimanual", joints=[JointSpec(name=j, unit="deg", lower=-90, upper=90)
-                                                     for j in JOINTS],
-                      cameras=[CameraSpec(name="left_top", height=24, width=24)])
-    write_meta(pretrained, meta.model_copy(update={
-        "robot": robot, "dataset": DatasetRef(repo_id="policyzoo/so101_bimanual_sample", fingerprint="0123abcd"),
-        "training": {"status": "completed", "steps": 10, "batch_size": 2, "first_loss": 9.5, "final_loss": 0.5,
-                     "dataset": "policyzoo/so101_bimanual_sample", "wall_s": 3.2,
-                     "command": f"policyzoo train --dataset.root={LOCAL_DATA} --policy.type=act --steps=10 "
-                                f"--output_dir={run}",
-                     "note": f"logged in with {FAKE_TOKEN}"}}))
+    robot = RobotSpec(
+        type="so101_bimanual",
+        joints=[JointSpec(name=j, unit="deg", lower=-90, upper=90) for j in JOINTS],
+        cameras=[CameraSpec(name="left_top", height=24, width=24)],
+    )
+    write_meta(
+        pretrained,
+        meta.model_copy(
+            update={
+                "robot": robot,
+                "dataset": DatasetRef(repo_id="policyzoo/so101_bimanual_sample", fingerprint="0123abcd"),
+                "training": {
+                    "status": "completed",
+                    "steps": 10,
+                    "batch_size": 2,
+                    "first_loss": 9.5,
+                    "final_loss": 0.5,
+                    "dataset": "policyzoo/so101_bimanual_sample",
+                    "wall_s": 3.2,
+                    "command": f"policyzoo train --dataset.root={LOCAL_DATA} --policy.type=act --steps=10 "
+                    f"--output_dir={run}",
+                    "note": f"logged in with {FAKE_TOKEN}",
+                },
+            }
+        ),
+    )
     return run
 
 

@@ -17,8 +17,16 @@ def act_folder(act_run):
 def test_same_seed_same_summary(run_cli, act_folder, tmp_path):
     import av
 
-    args = ["eval", f"--policy.path={act_folder}", "--env=so101_bimanual_sim", "--episodes=2", "--max_steps=8",
-            "--videos=1", "--policy.device=cpu", "--workers=1"]
+    args = [
+        "eval",
+        f"--policy.path={act_folder}",
+        "--env=so101_bimanual_sim",
+        "--episodes=2",
+        "--max_steps=8",
+        "--videos=1",
+        "--policy.device=cpu",
+        "--workers=1",
+    ]
     code, out, err = run_cli(*args, "--seed=5", f"--output_dir={tmp_path / 'a'}")
     assert code == 0, err
     assert "2 episodes of act on so101_bimanual_sim (seed 5): success rate" in out

@@ -24,12 +24,24 @@ MARK = "POLICYZOO_TEST_PROCESS_MARK"
 
 def start_eval(policy: Path, output: Path, err: Path, mark: str) -> tuple[subprocess.Popen, list[str]]:
     """`policyzoo eval` with two workers, once its first episode has finished: (process, stdout lines so far)."""
-    command = [sys.executable, "-m", "policyzoo", "eval", f"--policy.path={policy}", "--env=so101_bimanual_sim",
-               f"--episodes={EPISODES}", "--max_steps=2", f"--videos={EPISODES}", "--policy.device=cpu",
-               "--workers=2", f"--output_dir={output}"]
+    command = [
+        sys.executable,
+        "-m",
+        "policyzoo",
+        "eval",
+        f"--policy.path={policy}",
+        "--env=so101_bimanual_sim",
+        f"--episodes={EPISODES}",
+        "--max_steps=2",
+        f"--videos={EPISODES}",
+        "--policy.device=cpu",
+        "--workers=2",
+        f"--output_dir={output}",
+    ]
     with err.open("w") as stderr:
-        process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=stderr, text=True,
-                                   env={**os.environ, MARK: mark})
+        process = subprocess.Popen(
+            command, stdout=subprocess.PIPE, stderr=stderr, text=True, env={**os.environ, MARK: mark}
+        )
     lines: list[str] = []
     while not any(line.startswith("episode ") for line in lines):
         line = process.stdout.readline()
@@ -80,11 +92,14 @@ def test_no_worker_outlives_a_stopped_eval(act_run: Path, tmp_path: Path, signum
     assert process.returncode == 128 + signum, err[-3000:]
     assert "interrupted (SIGTERM)" in err and "Traceback" not in err, err[-3000:]
     summary = json.loads((output / "eval_summary.json").read_text())
-    finished = sorted(int(line.split(":")[0].split()[1]) for line in lines + out.splitlines()
-                      if line.startswith("episode "))
+    finished = sorted(
+        int(line.split(":")[0].split()[1]) for line in lines + out.splitlines() if line.startswith("episode ")
+    )
     assert summary["partial"] == {"stop": "interrupted (SIGTERM)", "episodes_planned": EPISODES}
     assert 1 <= summary["episodes"] == len(finished) < EPISODES
     assert [episode["index"] for episode in summary["per_episode"]] == finished
     videos = sorted(path.name for path in output.glob("*.mp4"))
     assert videos == sorted(e["video"] for e in summary["per_episode"])  # none of an episode cut short
-    assert f"wrote {output / 'eval_summary.json'}: {summary['episodes']} of {EPISODES} episodes finished" in err
+    assert (
+        f"wrote {output / 'eval_summary.json'}: {summary['episodes']} of {EPISODES} episodes finished" in err
+    )

@@ -15,8 +15,15 @@ pytestmark = pytest.mark.slow
 
 def test_each_eval_writes_to_a_fresh_folder(run_cli, act_run: Path, tmp_path: Path, monkeypatch) -> None:
     monkeypatch.chdir(tmp_path)
-    args = ["eval", f"--policy.path={act_run / 'checkpoints' / 'last' / 'pretrained_model'}", "--episodes=1",
-            "--max_steps=2", "--videos=0", "--workers=1", "--policy.device=cpu"]
+    args = [
+        "eval",
+        f"--policy.path={act_run / 'checkpoints' / 'last' / 'pretrained_model'}",
+        "--episodes=1",
+        "--max_steps=2",
+        "--videos=0",
+        "--workers=1",
+        "--policy.device=cpu",
+    ]
     folders = []
     for _ in range(2):
         code, out, err = run_cli(*args)

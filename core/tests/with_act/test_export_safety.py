@@ -111,8 +111,11 @@ def test_a_token_in_safetensors_metadata_is_scrubbed(checkpoint, tmp_path):
     from safetensors.torch import load_file, save_file
 
     tensors = load_file(checkpoint / WEIGHTS)
-    save_file(tensors, checkpoint / WEIGHTS,
-              metadata={"format": "pt", "note": f"pushed with {FAKE_TOKEN} from /home/someone/runs/act"})
+    save_file(
+        tensors,
+        checkpoint / WEIGHTS,
+        metadata={"format": "pt", "note": f"pushed with {FAKE_TOKEN} from /home/someone/runs/act"},
+    )
     report = export_module.export(checkpoint, tmp_path / "out")
     out = tmp_path / "out"
     with safe_open(str(out / WEIGHTS), framework="pt") as handle:
@@ -130,16 +133,21 @@ def test_a_token_in_safetensors_metadata_is_scrubbed(checkpoint, tmp_path):
 # -- bad Hub input -----------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("repo_id", "problem"), [
-    ("a/b--c", "'--' and '..' are not allowed"),
-    ("someone/act-tiny\n", "starts or ends with a space or line break"),
-    ("someone/act-tiny  ", "starts or ends with a space or line break"),
-    (" someone/act-tiny", "starts or ends with a space or line break"),
-    ("someone/act-", "each part must start with a letter or digit, end with a letter, digit or '_'"),
-])
+@pytest.mark.parametrize(
+    ("repo_id", "problem"),
+    [
+        ("a/b--c", "'--' and '..' are not allowed"),
+        ("someone/act-tiny\n", "starts or ends with a space or line break"),
+        ("someone/act-tiny  ", "starts or ends with a space or line break"),
+        (" someone/act-tiny", "starts or ends with a space or line break"),
+        ("someone/act-", "each part must start with a letter or digit, end with a letter, digit or '_'"),
+    ],
+)
 def test_bad_repo_id_is_one_line(run_cli, checkpoint, uploader, no_slow_work, tmp_path, repo_id, problem):
-    for args in (["push", str(checkpoint), "--repo-id", repo_id],
-                 ["export", str(checkpoint), "--to", str(tmp_path / "out"), "--repo-id", repo_id]):
+    for args in (
+        ["push", str(checkpoint), "--repo-id", repo_id],
+        ["export", str(checkpoint), "--to", str(tmp_path / "out"), "--repo-id", repo_id],
+    ):
         code, _, err = run_cli(*args)
         one_line_error(code, err)
         assert f"--repo_id={push_module.shown(repo_id)}: not a Hub repo id (" in err and problem in err
@@ -158,10 +166,15 @@ def test_a_hub_answer_without_url_is_not_reported_as_pushed(run_cli, act_run, up
     code, out, err = run_cli("push", str(act_run), "--repo-id", REPO_ID)
     one_line_error(code, err)
     assert "pushed" not in out
-    assert f"push to {REPO_ID}: the Hub's answer has no commit URL (got None), so the upload is not confirmed" in err
+    assert (
+        f"push to {REPO_ID}: the Hub's answer has no commit URL (got None), so the upload is not confirmed"
+        in err
+    )
 
 
-@pytest.mark.parametrize("answer", ["", "None", {"oid": "abc"}, "https://huggingface.co/x/commit/1\nline two"])
+@pytest.mark.parametrize(
+    "answer", ["", "None", {"oid": "abc"}, "https://huggingface.co/x/commit/1\nline two"]
+)
 def test_answers_without_a_commit_url(exported, monkeypatch, answer):
     monkeypatch.setattr(push_module.uploader, "upload", lambda folder, repo_id, **_: answer)
     folder, _ = exported
@@ -180,8 +193,9 @@ def test_the_real_seam_returns_none_without_a_commit_url(monkeypatch, tmp_path):
             return {"oid": "abc"}
 
     monkeypatch.setattr(huggingface_hub, "HfApi", Api)
-    url = push_module.HubUploader().upload(tmp_path, REPO_ID, token="hf_x", private=False, revision=None,
-                                           commit_message="x")
+    url = push_module.HubUploader().upload(
+        tmp_path, REPO_ID, token="hf_x", private=False, revision=None, commit_message="x"
+    )
     assert url is None
 
 
@@ -205,7 +219,9 @@ def test_export_under_a_regular_file(run_cli, checkpoint, no_slow_work, tmp_path
     assert no_slow_work == []
 
 
-def test_export_into_a_folder_without_write_permission(run_cli, checkpoint, no_slow_work, tmp_path, monkeypatch):
+def test_export_into_a_folder_without_write_permission(
+    run_cli, checkpoint, no_slow_work, tmp_path, monkeypatch
+):
     locked = tmp_path / "locked"
     locked.mkdir()
     locked.chmod(0o555)
@@ -219,4 +235,3 @@ def test_export_into_a_folder_without_write_permission(run_cli, checkpoint, no_s
     one_line_error(code, err)
     assert f"no permission to write in {locked}; choose another --to" in err
     assert no_slow_work == [] and not (locked / "new").exists()
-

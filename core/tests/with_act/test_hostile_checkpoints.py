@@ -54,62 +54,97 @@ CASES: dict[str, tuple[Edit, str]] = {
     "class-os-system": (
         lambda f, m: edit_json(f, PRE, lambda c: c["steps"].insert(0, touch(m))),
         r"step 0: \"class\": \"os.system\" names a Python class to import; policyzoo accepts only registered "
-        r"step names"),
+        r"step names",
+    ),
     "class-os-system-in-postprocessor": (
         lambda f, m: edit_json(f, POST, lambda c: c["steps"].append(touch(m))),
-        r"policy_postprocessor.json: step 2: \"class\": \"os.system\" names a Python class to import"),
+        r"policy_postprocessor.json: step 2: \"class\": \"os.system\" names a Python class to import",
+    ),
     "class-beside-registry-name": (
-        lambda f, m: edit_json(f, PRE, lambda c: step(c, "device_processor").update(touch(m) | {
-            "registry_name": "device_processor"})),
-        r"step 2 \(device_processor\): \"class\": \"os.system\" names a Python class to import"),
+        lambda f, m: edit_json(
+            f,
+            PRE,
+            lambda c: step(c, "device_processor").update(touch(m) | {"registry_name": "device_processor"}),
+        ),
+        r"step 2 \(device_processor\): \"class\": \"os.system\" names a Python class to import",
+    ),
     "unknown-registry-name": (
-        lambda f, m: edit_json(f, PRE, lambda c: step(c, "normalizer_processor").update(
-            registry_name="normaliser_processor")),
+        lambda f, m: edit_json(
+            f, PRE, lambda c: step(c, "normalizer_processor").update(registry_name="normaliser_processor")
+        ),
         r"step 3 \(normaliser_processor\): 'normaliser_processor' is not a registered processor step\. "
-        r"Did you mean 'normalizer_processor'\? Install the plugin"),
+        r"Did you mean 'normalizer_processor'\? Install the plugin",
+    ),
     "config-key-the-step-does-not-take": (
         lambda f, m: edit_json(f, PRE, lambda c: step(c, "device_processor")["config"].update(command="id")),
         r"step 2 \(device_processor\): config key\(s\) command are not parameters of DeviceProcessorStep "
-        r"\(it takes: device, float_dtype\)"),
+        r"\(it takes: device, float_dtype\)",
+    ),
     "config-not-an-object": (
         lambda f, m: edit_json(f, PRE, lambda c: step(c, "device_processor").update(config=["cpu"])),
-        r"step 2 \(device_processor\): \"config\" is a list, not a JSON object"),
+        r"step 2 \(device_processor\): \"config\" is a list, not a JSON object",
+    ),
     "trust-remote-code": (
-        lambda f, m: edit_json(f, PRE, lambda c: c["steps"].append(
-            {"registry_name": "action_tokenizer_processor", "config": {"action_tokenizer_name": "evil/tok"}})),
-        r"step 4 \(action_tokenizer_processor\): trust_remote_code is not false, so loading could run code"),
+        lambda f, m: edit_json(
+            f,
+            PRE,
+            lambda c: c["steps"].append(
+                {
+                    "registry_name": "action_tokenizer_processor",
+                    "config": {"action_tokenizer_name": "evil/tok"},
+                }
+            ),
+        ),
+        r"step 4 \(action_tokenizer_processor\): trust_remote_code is not false, so loading could run code",
+    ),
     "state-file-absolute": (
-        lambda f, m: edit_json(f, PRE, lambda c: step(c, "normalizer_processor").update(
-            state_file=str(outside_state(f)))),
+        lambda f, m: edit_json(
+            f, PRE, lambda c: step(c, "normalizer_processor").update(state_file=str(outside_state(f)))
+        ),
         r"step 3 \(normalizer_processor\): state_file \".*/outside.safetensors\" is not a plain file name in "
-        r"the checkpoint folder \(absolute paths, folders and '\.\.' are refused\)"),
+        r"the checkpoint folder \(absolute paths, folders and '\.\.' are refused\)",
+    ),
     "state-file-dot-dot": (
-        lambda f, m: (outside_state(f), edit_json(f, PRE, lambda c: step(c, "normalizer_processor").update(
-            state_file="../outside.safetensors"))),
-        r"state_file \"\.\./outside.safetensors\" is not a plain file name in the checkpoint folder"),
+        lambda f, m: (
+            outside_state(f),
+            edit_json(
+                f, PRE, lambda c: step(c, "normalizer_processor").update(state_file="../outside.safetensors")
+            ),
+        ),
+        r"state_file \"\.\./outside.safetensors\" is not a plain file name in the checkpoint folder",
+    ),
     "state-file-symlink-out": (
         _symlink_out,
         r"step 3 \(normalizer_processor\): state_file 'linked.safetensors' links outside the checkpoint folder "
-        r"\(to .*/outside.safetensors\); copy the file into the folder"),
+        r"\(to .*/outside.safetensors\); copy the file into the folder",
+    ),
     "state-file-not-safetensors": (
-        lambda f, m: edit_json(f, PRE, lambda c: step(c, "normalizer_processor").update(state_file="config.json")),
-        r"state_file 'config.json' is not a .safetensors file"),
+        lambda f, m: edit_json(
+            f, PRE, lambda c: step(c, "normalizer_processor").update(state_file="config.json")
+        ),
+        r"state_file 'config.json' is not a .safetensors file",
+    ),
     "steps-not-a-list": (
         lambda f, m: edit_json(f, PRE, lambda c: c.update(steps={"0": touch(m)})),
-        r"policy_preprocessor.json: not a processor pipeline \(expected a JSON object whose \"steps\" is a list\)"),
+        r"policy_preprocessor.json: not a processor pipeline \(expected a JSON object whose \"steps\" is a list\)",
+    ),
     "pipeline-not-an-object": (
         lambda f, m: (f / PRE).write_text(json.dumps([touch(m)])),
-        r"policy_preprocessor.json: not a processor pipeline"),
+        r"policy_preprocessor.json: not a processor pipeline",
+    ),
     "step-not-an-object": (
         lambda f, m: edit_json(f, PRE, lambda c: c["steps"].append("os.system")),
-        r"step 4 is a str, not a JSON object"),
+        r"step 4 is a str, not a JSON object",
+    ),
     "name-not-a-string": (
         lambda f, m: edit_json(f, PRE, lambda c: c.update(name=touch(m))),
-        r"policy_preprocessor.json: \"name\" is a dict, not a string"),
+        r"policy_preprocessor.json: \"name\" is a dict, not a string",
+    ),
     "unexpected-step-key": (
         lambda f, m: edit_json(f, PRE, lambda c: step(c, "to_batch_processor").update(module="os")),
         r"step 1 \(to_batch_processor\): unexpected key\(s\) module; a step has only registry_name, config "
-        r"and state_file"),
+        r"and state_file",
+    ),
 }
 
 
@@ -135,8 +170,9 @@ def test_load_policy_refuses(hostile: tuple[Path, str], marker: Path) -> None:
     assert not marker.exists()
 
 
-@pytest.mark.parametrize("hostile", ["class-os-system", "class-beside-registry-name", "state-file-symlink-out"],
-                         indirect=True)
+@pytest.mark.parametrize(
+    "hostile", ["class-os-system", "class-beside-registry-name", "state-file-symlink-out"], indirect=True
+)
 def test_factory_and_export_check_refuse_on_their_own(hostile: tuple[Path, str], marker: Path) -> None:
     """Defence in depth: the factory's loader and the export's LeRobot reload check without load_policy."""
     from policyzoo.registry import get_registry
@@ -162,11 +198,20 @@ def test_the_payload_is_real_without_the_check(hostile: tuple[Path, str], marker
 
 
 @pytest.mark.parametrize("hostile", ["class-os-system"], indirect=True)
-def test_cli_says_one_line_and_exits_2(hostile: tuple[Path, str], marker: Path, run_cli, tmp_path: Path) -> None:
+def test_cli_says_one_line_and_exits_2(
+    hostile: tuple[Path, str], marker: Path, run_cli, tmp_path: Path
+) -> None:
     folder, _ = hostile
-    for args in (["eval", f"--policy.path={folder}", "--env=so101_bimanual_sim", "--episodes=1",
-                  f"--output_dir={tmp_path / 'eval'}"],
-                 ["export", str(folder), "--to", str(tmp_path / "out")]):
+    for args in (
+        [
+            "eval",
+            f"--policy.path={folder}",
+            "--env=so101_bimanual_sim",
+            "--episodes=1",
+            f"--output_dir={tmp_path / 'eval'}",
+        ],
+        ["export", str(folder), "--to", str(tmp_path / "out")],
+    ):
         code, _, err = run_cli(*args)
         assert code == 2, err
         assert err.startswith("policyzoo: error: ") and err.count("\n") == 1 and "Traceback" not in err

@@ -13,10 +13,17 @@ from .conftest import FAKE_TOKEN, LOCAL_DATA, LOCAL_MODEL, REPO_ID
 
 pytestmark = pytest.mark.slow
 
-EXPECTED = {"config.json", "model.safetensors", "policy_preprocessor.json", "policy_postprocessor.json",
-            "policy_preprocessor_step_3_normalizer_processor.safetensors",
-            "policy_postprocessor_step_0_unnormalizer_processor.safetensors", "policyzoo.json", "README.md",
-            "loss.png"}
+EXPECTED = {
+    "config.json",
+    "model.safetensors",
+    "policy_preprocessor.json",
+    "policy_postprocessor.json",
+    "policy_preprocessor_step_3_normalizer_processor.safetensors",
+    "policy_postprocessor_step_0_unnormalizer_processor.safetensors",
+    "policyzoo.json",
+    "README.md",
+    "loss.png",
+}
 
 
 def test_export_writes_only_model_files(exported, act_run):
@@ -73,8 +80,15 @@ def test_model_card(exported):
     folder, _ = exported
     card = (folder / "README.md").read_text()
     front = card.split("---\n")[1]
-    for line in ("library_name: lerobot", "pipeline_tag: robotics", "license: apache-2.0", '- "act"',
-                 '- "so101_bimanual"', "datasets:", '- "policyzoo/so101_bimanual_sample"'):
+    for line in (
+        "library_name: lerobot",
+        "pipeline_tag: robotics",
+        "license: apache-2.0",
+        '- "act"',
+        '- "so101_bimanual"',
+        "datasets:",
+        '- "policyzoo/so101_bimanual_sample"',
+    ):
         assert line in front
     assert "# Action Chunking Transformer (ACT) policy for so101_bimanual" in card
     assert "policyzoo train --dataset.root=so101_data --policy.type=act --steps=10" in card

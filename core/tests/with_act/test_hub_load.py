@@ -41,10 +41,16 @@ def test_load_policy_by_repo_id_from_the_cache_offline(exported, hf_home):
 
 def test_pickle_only_repo_is_refused(hf_home, exported):
     folder, _ = exported
-    fill_cache(hf_home / "hub", "someone/pickled", {"config.json": folder / "config.json",
-                                                    "pytorch_model.bin": b"\x80\x04 pickle"})
-    with pytest.raises(BadInput, match=r"no model.safetensors \(pytorch_model.bin found: pickle files are never "
-                                       r"loaded\)"):
+    fill_cache(
+        hf_home / "hub",
+        "someone/pickled",
+        {"config.json": folder / "config.json", "pytorch_model.bin": b"\x80\x04 pickle"},
+    )
+    with pytest.raises(
+        BadInput,
+        match=r"no model.safetensors \(pytorch_model.bin found: pickle files are never "
+        r"loaded\)",
+    ):
         policyzoo.load_policy("someone/pickled")
 
 
@@ -73,7 +79,9 @@ def test_truncated_safetensors(copy_of, exported):
     weights.unlink()
     data = (folder / "model.safetensors").read_bytes()
     weights.write_bytes(data[: len(data) // 2])
-    with pytest.raises(BadInput, match=r"model.safetensors: truncated \(\d+ bytes, the header declares \d+\)"):
+    with pytest.raises(
+        BadInput, match=r"model.safetensors: truncated \(\d+ bytes, the header declares \d+\)"
+    ):
         policyzoo.load_policy(copy_of)
 
 
@@ -90,7 +98,9 @@ def test_missing_processor_file(copy_of):
         policyzoo.load_policy(copy_of)
     (copy_of / "policy_postprocessor.json").write_text("{}")
     (copy_of / "policy_preprocessor_step_3_normalizer_processor.safetensors").unlink()
-    with pytest.raises(BadInput, match="policy_preprocessor.json needs policy_preprocessor_step_3_normalizer"):
+    with pytest.raises(
+        BadInput, match="policy_preprocessor.json needs policy_preprocessor_step_3_normalizer"
+    ):
         policyzoo.load_policy(copy_of)
 
 
@@ -108,7 +118,9 @@ def test_config_and_stats_disagree_on_shapes(copy_of):
     config = json.loads((copy_of / "config.json").read_text())
     config["output_features"]["action"]["shape"] = [14]
     (copy_of / "config.json").write_text(json.dumps(config))
-    with pytest.raises(BadInput, match=r"config.json says action has shape \[14\], the processor says \[12\]"):
+    with pytest.raises(
+        BadInput, match=r"config.json says action has shape \[14\], the processor says \[12\]"
+    ):
         check_processor_files(copy_of)
 
 
@@ -120,8 +132,11 @@ def test_weights_and_config_disagree_on_shapes(copy_of):
         target["dim_feedforward"] = 48
         (copy_of / name).write_text(json.dumps(content))
     # found in the weights file's header, before the model is built
-    with pytest.raises(BadInput, match=r"config.json gives model\.\S+ the shape \[48(, 16)?\], model.safetensors "
-                                       r"holds \[32(, 16)?\]; the files come from different checkpoints"):
+    with pytest.raises(
+        BadInput,
+        match=r"config.json gives model\.\S+ the shape \[48(, 16)?\], model.safetensors "
+        r"holds \[32(, 16)?\]; the files come from different checkpoints",
+    ):
         policyzoo.load_policy(copy_of)
 
 
@@ -131,6 +146,7 @@ def test_uninstalled_plugin_says_what_to_install(exported, hf_home, monkeypatch)
     folder, _ = exported
     fill_cache(hf_home / "hub", REPO_ID, _policy_files(folder))
     monkeypatch.delitem(get_registry().policies, "act")  # as if policyzoo-act were not installed
-    with pytest.raises(BadInput, match="config.json type=act: the plugin is not installed; run: pip install "
-                                       "policyzoo-act"):
+    with pytest.raises(
+        BadInput, match="config.json type=act: the plugin is not installed; run: pip install policyzoo-act"
+    ):
         policyzoo.load_policy(REPO_ID)

@@ -22,11 +22,27 @@ class RecordingUploader:
     def check(self, token: str) -> None:
         """The Hub answers (a failing upload fails at the upload, after the export)."""
 
-    def upload(self, folder: Path, repo_id: str, *, token: str, private: bool, revision: str | None,
-               commit_message: str) -> str:
-        self.calls.append({"files": sorted(p.name for p in folder.iterdir()), "repo_id": repo_id, "token": token,
-                           "private": private, "revision": revision, "message": commit_message,
-                           "card": (folder / "README.md").read_text()})
+    def upload(
+        self,
+        folder: Path,
+        repo_id: str,
+        *,
+        token: str,
+        private: bool,
+        revision: str | None,
+        commit_message: str,
+    ) -> str:
+        self.calls.append(
+            {
+                "files": sorted(p.name for p in folder.iterdir()),
+                "repo_id": repo_id,
+                "token": token,
+                "private": private,
+                "revision": revision,
+                "message": commit_message,
+                "card": (folder / "README.md").read_text(),
+            }
+        )
         if self.fail is not None:
             raise self.fail
         return f"https://huggingface.co/{repo_id}/commit/0123456789abcdef"
@@ -48,19 +64,39 @@ def token(monkeypatch: pytest.MonkeyPatch) -> str:
 
 @pytest.mark.slow
 def test_push_uploads_the_export_in_one_commit(run_cli, act_run, uploader, token):
-    code, out, err = run_cli("push", str(act_run / "checkpoints" / "000010"), "--repo-id", REPO_ID, "--private",
-                             "--revision", "tiny-v1", "--commit-message", "First tiny ACT")
+    code, out, err = run_cli(
+        "push",
+        str(act_run / "checkpoints" / "000010"),
+        "--repo-id",
+        REPO_ID,
+        "--private",
+        "--revision",
+        "tiny-v1",
+        "--commit-message",
+        "First tiny ACT",
+    )
     assert code == 0, err
     assert len(uploader.calls) == 1
     call = uploader.calls[0]
-    assert call["files"] == sorted(["README.md", "config.json", "loss.png", "model.safetensors",
-                                    "policy_postprocessor.json",
-                                    "policy_postprocessor_step_0_unnormalizer_processor.safetensors",
-                                    "policy_preprocessor.json",
-                                    "policy_preprocessor_step_3_normalizer_processor.safetensors",
-                                    "policyzoo.json"])
+    assert call["files"] == sorted(
+        [
+            "README.md",
+            "config.json",
+            "loss.png",
+            "model.safetensors",
+            "policy_postprocessor.json",
+            "policy_postprocessor_step_0_unnormalizer_processor.safetensors",
+            "policy_preprocessor.json",
+            "policy_preprocessor_step_3_normalizer_processor.safetensors",
+            "policyzoo.json",
+        ]
+    )
     assert (call["repo_id"], call["private"], call["revision"], call["message"]) == (
-        REPO_ID, True, "tiny-v1", "First tiny ACT")
+        REPO_ID,
+        True,
+        "tiny-v1",
+        "First tiny ACT",
+    )
     assert call["token"] == token
     assert f'load_policy("{REPO_ID}")' in call["card"] and token not in call["card"]
     assert f"pushed 9 files to https://huggingface.co/{REPO_ID} (revision tiny-v1)" in out
@@ -112,7 +148,9 @@ def test_real_uploader_reports_an_unreachable_hub(exported, monkeypatch):
     monkeypatch.setattr(push_module, "uploader", push_module.HubUploader(endpoint="http://127.0.0.1:9"))
     folder, _ = exported
     with pytest.raises(BadInput, match=r"cannot reach the Hub .*the model was not uploaded"):
-        push_module._upload(folder, REPO_ID, token="hf_" + "T" * 34, private=False, revision=None, message="x")
+        push_module._upload(
+            folder, REPO_ID, token="hf_" + "T" * 34, private=False, revision=None, message="x"
+        )
 
 
 def test_offline_mode_is_a_network_failure(exported, monkeypatch):
@@ -122,7 +160,9 @@ def test_offline_mode_is_a_network_failure(exported, monkeypatch):
     monkeypatch.setattr(push_module, "uploader", push_module.HubUploader())
     folder, _ = exported
     with pytest.raises(BadInput, match=r"cannot reach the Hub .*HF_HUB_OFFLINE"):
-        push_module._upload(folder, REPO_ID, token="hf_" + "T" * 34, private=False, revision=None, message="x")
+        push_module._upload(
+            folder, REPO_ID, token="hf_" + "T" * 34, private=False, revision=None, message="x"
+        )
 
 
 def test_rejected_token(exported, monkeypatch):
@@ -130,8 +170,9 @@ def test_rejected_token(exported, monkeypatch):
     from huggingface_hub.errors import HfHubHTTPError
 
     response = httpx.Response(403, request=httpx.Request("POST", "https://huggingface.co/api/repos/create"))
-    monkeypatch.setattr(push_module, "uploader", RecordingUploader(fail=HfHubHTTPError("403 Forbidden",
-                                                                                        response=response)))
+    monkeypatch.setattr(
+        push_module, "uploader", RecordingUploader(fail=HfHubHTTPError("403 Forbidden", response=response))
+    )
     folder, _ = exported
     with pytest.raises(BadInput, match=f"the token may not write to {REPO_ID}"):
         push_module._upload(folder, REPO_ID, token="hf_x", private=False, revision=None, message="x")
@@ -145,7 +186,9 @@ def test_push_offline_says_so_before_exporting(run_cli, act_run, token, monkeypa
 
     monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_OFFLINE", True)
     monkeypatch.setattr(push_module, "uploader", push_module.HubUploader())
-    monkeypatch.setattr(export_module, "export", lambda *args, **kwargs: pytest.fail("exported before asking"))
+    monkeypatch.setattr(
+        export_module, "export", lambda *args, **kwargs: pytest.fail("exported before asking")
+    )
     code, _, err = run_cli("push", str(act_run), "--repo-id", REPO_ID)
     assert code == 2 and err.count("\n") == 1, err
     assert f"push to {REPO_ID} failed: cannot reach the Hub" in err and "the model was not uploaded" in err

@@ -7,8 +7,15 @@ from typing import Any
 from policyzoo_runtime.lerobot.train_config import lerobot_train_config
 from policyzoo_runtime.train.config import TrainConfig
 
-RUN = TrainConfig(dataset_repo_id="me/data", dataset_root="data", policy_type="act", output_dir="out", batch_size=4,
-                  gradient_accumulation_steps=2, steps=10)
+RUN = TrainConfig(
+    dataset_repo_id="me/data",
+    dataset_root="data",
+    policy_type="act",
+    output_dir="out",
+    batch_size=4,
+    gradient_accumulation_steps=2,
+    steps=10,
+)
 
 
 def act_config() -> Any:
@@ -32,8 +39,9 @@ def test_another_optimizer_with_a_schedule_is_written_out() -> None:
     from lerobot.optim.optimizers import SGDConfig
     from lerobot.optim.schedulers import CosineDecayWithWarmupSchedulerConfig
 
-    schedule = CosineDecayWithWarmupSchedulerConfig(num_warmup_steps=1, num_decay_steps=10, peak_lr=0.01,
-                                                    decay_lr=0.001)
+    schedule = CosineDecayWithWarmupSchedulerConfig(
+        num_warmup_steps=1, num_decay_steps=10, peak_lr=0.01, decay_lr=0.001
+    )
     lerobot = lerobot_train_config(RUN, act_config(), SGDConfig(lr=0.01), schedule)
     assert not lerobot.use_policy_training_preset
     assert lerobot.optimizer == SGDConfig(lr=0.01) and lerobot.scheduler == schedule

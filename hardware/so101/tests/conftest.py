@@ -22,23 +22,35 @@ CAMERA = (24, 32)
 
 
 ROBOT_FLAGS = [
-    "--robot.type=so101_bimanual", "--robot.backend=real", f"--robot.left_port={FOLLOWER_PORTS['left']}",
-    f"--robot.right_port={FOLLOWER_PORTS['right']}", "--robot.id=pair",
+    "--robot.type=so101_bimanual",
+    "--robot.backend=real",
+    f"--robot.left_port={FOLLOWER_PORTS['left']}",
+    f"--robot.right_port={FOLLOWER_PORTS['right']}",
+    "--robot.id=pair",
     f"--robot.cameras={{left_top: {{type: opencv, index_or_path: 0, width: {CAMERA[1]}, height: {CAMERA[0]}}}}}",
 ]
 TELEOP_FLAGS = [
-    "--teleop.type=so101_bimanual_leader", f"--teleop.left_port={LEADER_PORTS['left']}",
-    f"--teleop.right_port={LEADER_PORTS['right']}", "--teleop.id=lead",
+    "--teleop.type=so101_bimanual_leader",
+    f"--teleop.left_port={LEADER_PORTS['left']}",
+    f"--teleop.right_port={LEADER_PORTS['right']}",
+    "--teleop.id=lead",
 ]
 
 
 def _calibration() -> str:
     """The same calibration for every arm, so a leader reading is the follower's target to the step."""
-    return json.dumps({
-        name: {"id": i, "drive_mode": 0, "homing_offset": 0,
-               "range_min": 0 if name == "wrist_roll" else 200, "range_max": 4095 if name == "wrist_roll" else 3894}
-        for i, name in enumerate(MOTORS, 1)
-    })
+    return json.dumps(
+        {
+            name: {
+                "id": i,
+                "drive_mode": 0,
+                "homing_offset": 0,
+                "range_min": 0 if name == "wrist_roll" else 200,
+                "range_max": 4095 if name == "wrist_roll" else 3894,
+            }
+            for i, name in enumerate(MOTORS, 1)
+        }
+    )
 
 
 class FakeCamera:
@@ -83,8 +95,11 @@ def rig(tmp_path, monkeypatch):
         for side in ("left", "right"):
             (directory / f"{arm_id}_{side}.json").write_text(_calibration())
     cameras: dict[str, FakeCamera] = {}
-    monkeypatch.setattr(backend, "_cameras",
-                        lambda options, spec: {name: cameras.setdefault(name, FakeCamera()) for name in options.cameras})
+    monkeypatch.setattr(
+        backend,
+        "_cameras",
+        lambda options, spec: {name: cameras.setdefault(name, FakeCamera()) for name in options.cameras},
+    )
     followers = {port: FakeArm() for port in FOLLOWER_PORTS.values()}
     leaders = {port: FakeLeaderArm(leader_sweep) for port in LEADER_PORTS.values()}
     state = SimpleNamespace(keys=None)
@@ -95,5 +110,12 @@ def rig(tmp_path, monkeypatch):
 
     monkeypatch.setattr(policyzoo_runtime.keys, "open_keys", lambda: state.keys or keys({}))
     with fake_feetech_ports({**followers, **leaders}):
-        yield SimpleNamespace(followers=followers, leaders=leaders, cameras=cameras, keys=keys, state=state,
-                              robot_flags=ROBOT_FLAGS, teleop_flags=TELEOP_FLAGS)
+        yield SimpleNamespace(
+            followers=followers,
+            leaders=leaders,
+            cameras=cameras,
+            keys=keys,
+            state=state,
+            robot_flags=ROBOT_FLAGS,
+            teleop_flags=TELEOP_FLAGS,
+        )

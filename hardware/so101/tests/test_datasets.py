@@ -134,7 +134,9 @@ def test_the_lift_sample_loads_and_regenerates(capsys, tmp_path):
     assert dataset.meta.camera_keys == ["observation.images.wrist"]
     assert dataset[0]["observation.images.wrist"].shape == (3, 64, 64)
     assert all(json.loads((Path(root) / SIM_META).read_text())["successes"])
-    code, out, _ = run(capsys, "dataset", "sample", "--task=lift", "--output", str(tmp_path / "s"), "--episodes=1")
+    code, out, _ = run(
+        capsys, "dataset", "sample", "--task=lift", "--output", str(tmp_path / "s"), "--episodes=1"
+    )
     assert code == 0 and "1 successful" in out
     assert np.allclose(_actions(tmp_path / "s", 0), _actions(Path(root), 0), atol=1e-3)
     assert read_meta(tmp_path / "s").features.visual == read_meta(Path(root)).features.visual
@@ -143,8 +145,14 @@ def test_the_lift_sample_loads_and_regenerates(capsys, tmp_path):
 
 @pytest.mark.slow
 def test_record_takes_simulator_cameras_of_the_robot_size(capsys, tmp_path):
-    code, out, err = run(capsys, "record", "--robot.type=so101", f"--dataset.root={tmp_path / 'd'}",
-                         "--robot.cameras=wrist", "--dataset.video=false")
+    code, out, err = run(
+        capsys,
+        "record",
+        "--robot.type=so101",
+        f"--dataset.root={tmp_path / 'd'}",
+        "--robot.cameras=wrist",
+        "--dataset.video=false",
+    )
     assert code == 0, err
     meta = read_meta(tmp_path / "d")
     assert meta.features.visual == {"observation.images.wrist": (3, 96, 96)}  # the robot's camera size

@@ -24,18 +24,30 @@ def checkpoint(tmp_path_factory):
     from policyzoo_so101.specs import SO101_BIMANUAL
 
     features = SO101_BIMANUAL.model_copy(
-        update={"cameras": [CameraSpec(name="left_top", height=24, width=32)]}).features()
-    spec = get_spec("act")(device="cpu", chunk_size=5, n_action_steps=5, dim_model=16, n_heads=2,
-                           dim_feedforward=32, n_encoder_layers=1, n_decoder_layers=1, n_vae_encoder_layers=1,
-                           latent_dim=4, pretrained_backbone_weights=None)
+        update={"cameras": [CameraSpec(name="left_top", height=24, width=32)]}
+    ).features()
+    spec = get_spec("act")(
+        device="cpu",
+        chunk_size=5,
+        n_action_steps=5,
+        dim_model=16,
+        n_heads=2,
+        dim_feedforward=32,
+        n_encoder_layers=1,
+        n_decoder_layers=1,
+        n_vae_encoder_layers=1,
+        latent_dim=4,
+        pretrained_backbone_weights=None,
+    )
     directory = tmp_path_factory.mktemp("act") / "policy"
     build_policy(spec, features, random_stats(features)).save(directory)
     return directory
 
 
 def deploy(run_cli, rig, checkpoint, *extra):
-    return run_cli("deploy", f"--policy.path={checkpoint}", *rig.robot_flags, "--task", "hand the cube over",
-                   *extra)
+    return run_cli(
+        "deploy", f"--policy.path={checkpoint}", *rig.robot_flags, "--task", "hand the cube over", *extra
+    )
 
 
 @pytest.mark.slow
@@ -44,8 +56,15 @@ def test_three_marked_episodes_give_the_summary_and_the_dataset(run_cli, rig, ch
     # episode 0: s at its 4th tick (polls 0-3), reset 4-6; episode 1 runs out (7-12), r while waiting (14), reset
     # 15-17; episode 1 again runs out (18-23), f (24), reset 25-27; episode 2: s at its 2nd tick (28-29)
     rig.keys({3: "s", 14: "r", 24: "f", 29: "s"})
-    code, out, err = deploy(run_cli, rig, checkpoint, "--episodes=3", *EVAL, f"--record={record}",
-                            f"--report={tmp_path / 'report.json'}")
+    code, out, err = deploy(
+        run_cli,
+        rig,
+        checkpoint,
+        "--episodes=3",
+        *EVAL,
+        f"--record={record}",
+        f"--report={tmp_path / 'report.json'}",
+    )
     assert code == 0, err
     summary = json.loads((record / "eval_summary.json").read_text())
     assert summary == json.loads((tmp_path / "report.json").read_text())
@@ -60,7 +79,9 @@ def test_three_marked_episodes_give_the_summary_and_the_dataset(run_cli, rig, ch
     assert summary["deadlines"]["on_time_pct"] > 0 and summary["stop"] == "finished"
     assert set(summary) >= {"seed", "max_steps", "mean_sum_reward", "mean_episode_length", "timing", "stages"}
     assert len(episodes[0]["final_state"]) == 12
-    assert "success rate 66.7% (2/3 episodes)" in out and "marks: success, failure, success (1 retries)" in out
+    assert (
+        "success rate 66.7% (2/3 episodes)" in out and "marks: success, failure, success (1 retries)" in out
+    )
     assert "episode 1: done; mark it: s success, f failure, r retry" in err
 
     from lerobot.datasets.lerobot_dataset import LeRobotDataset
@@ -88,13 +109,19 @@ def test_ctrl_c_keeps_the_marked_episodes_and_turns_the_torque_off(run_cli, rig,
     assert rig.state.keys.closed
 
 
-@pytest.mark.parametrize(("args", "message"), [
-    (["--episode_time_s=3"], "--episode_time_s: only with --episodes=N"),
-    (["--record=/tmp/x"], "--record: only with --episodes=N"),
-    (["--episodes=2", "--duration_s=3"], "--duration_s: not with --episodes"),
-    (["--episodes=0"], "--episodes=0: expected a whole number >= 1"),
-    (["--episodes=2", "--reset_time_s=-1"], "--reset_time_s=-1: expected a finite number of seconds >= 0"),
-])
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--episode_time_s=3"], "--episode_time_s: only with --episodes=N"),
+        (["--record=/tmp/x"], "--record: only with --episodes=N"),
+        (["--episodes=2", "--duration_s=3"], "--duration_s: not with --episodes"),
+        (["--episodes=0"], "--episodes=0: expected a whole number >= 1"),
+        (
+            ["--episodes=2", "--reset_time_s=-1"],
+            "--reset_time_s=-1: expected a finite number of seconds >= 0",
+        ),
+    ],
+)
 def test_evaluation_flag_mistakes_are_one_line(run_cli, rig, checkpoint, args, message):
     code, _, err = deploy(run_cli, rig, checkpoint, *args)
     assert code == 2 and err.count("\n") == 1 and message in err, err
@@ -113,7 +140,9 @@ def test_calibrate_the_leader_arms(run_cli, rig, tmp_path, monkeypatch):
 
     sweep = itertools.cycle([300, 3800, None])
 
-    def enter_pressed() -> bool:  # the person moving every joint of both leaders through its range, then ENTER
+    def enter_pressed() -> (
+        bool
+    ):  # the person moving every joint of both leaders through its range, then ENTER
         position = next(sweep)
         for arm in rig.leaders.values():
             arm.script = None
@@ -127,7 +156,10 @@ def test_calibrate_the_leader_arms(run_cli, rig, tmp_path, monkeypatch):
     code, out, err = run_cli("calibrate", *flags)
     assert code == 0, err
     folder = tmp_path / "calibration" / "teleoperators" / "so_leader"
-    assert f"calibration: {folder / 'new_left.json'}" in out and f"calibration: {folder / 'new_right.json'}" in out
+    assert (
+        f"calibration: {folder / 'new_left.json'}" in out
+        and f"calibration: {folder / 'new_right.json'}" in out
+    )
     assert json.loads((folder / "new_right.json").read_text())["elbow_flex"]["range_max"] == 3799
 
 
@@ -141,8 +173,9 @@ def test_the_status_line_rewrites_one_line():
     status(DeployReport(mode="sync", fps=30, ticks=12, late_ticks=3, missed_deadlines=3, clamped_ticks=2))
     status(DeployReport(mode="sync", fps=30, ticks=13, clamped_ticks=2))
     status.close()
-    assert stream.getvalue() == ("\repisode 1: tick 12, 75.0% on time, 2 clamped"
-                                 "\repisode 1: tick 13, 100.0% on time, 2 clamped\n")
+    assert stream.getvalue() == (
+        "\repisode 1: tick 12, 75.0% on time, 2 clamped\repisode 1: tick 13, 100.0% on time, 2 clamped\n"
+    )
     quiet = io.StringIO()
     StatusLine(quiet)(DeployReport(mode="sync", fps=30, ticks=1))  # not a terminal: nothing
     assert quiet.getvalue() == ""

@@ -102,13 +102,17 @@ def test_renders_without_mujoco_gl_set_by_the_user():
     import subprocess
     import sys
 
-    probe = ("from policyzoo_so101.sim import SimSO101\n"
-             "from policyzoo_so101.specs import SO101_BIMANUAL\n"
-             "robot = SimSO101(SO101_BIMANUAL, {})\n"
-             "robot.reset(seed=0)\n"
-             "image = robot.observe()[SO101_BIMANUAL.cameras[0].key]\n"
-             "print(image.shape, int(image.max()) > 0)")
+    probe = (
+        "from policyzoo_so101.sim import SimSO101\n"
+        "from policyzoo_so101.specs import SO101_BIMANUAL\n"
+        "robot = SimSO101(SO101_BIMANUAL, {})\n"
+        "robot.reset(seed=0)\n"
+        "image = robot.observe()[SO101_BIMANUAL.cameras[0].key]\n"
+        "print(image.shape, int(image.max()) > 0)"
+    )
     env = {k: v for k, v in os.environ.items() if k not in ("MUJOCO_GL", "PYOPENGL_PLATFORM")}
-    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, env=env, timeout=300)
+    result = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, env=env, timeout=300
+    )
     assert result.returncode == 0, result.stderr[-2000:]
     assert result.stdout.strip().endswith("True")

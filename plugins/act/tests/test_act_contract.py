@@ -19,8 +19,13 @@ from policyzoo_runtime.testing import PolicyContract, run_episode
 class TestACTContract(PolicyContract):
     policy_type = "act"
     spec_overrides = ACTFactory.quick_settings
-    bad_settings = [{"n_action_steps": 11}, {"temporal_ensemble_coeff": 0.01}, {"n_heads": 3},
-                    {"vision_backbone": "vit_b_16"}, {"chunk_size": 0}]
+    bad_settings = [
+        {"n_action_steps": 11},
+        {"temporal_ensemble_coeff": 0.01},
+        {"n_heads": 3},
+        {"vision_backbone": "vit_b_16"},
+        {"chunk_size": 0},
+    ]
 
     def test_predict_chunk_leaves_the_action_queue(self, policy, observations):
         policy.train_mode(False)
@@ -39,8 +44,9 @@ class TestACTContract(PolicyContract):
         assert config["pretrained_backbone_weights"] is None and config["push_to_hub"] is False
 
     @pytest.mark.slow
-    def test_lerobot_default_backbone_setting_loads_offline(self, policy, saved, observations, tmp_path,
-                                                            monkeypatch):
+    def test_lerobot_default_backbone_setting_loads_offline(
+        self, policy, saved, observations, tmp_path, monkeypatch
+    ):
         folder = shutil.copytree(saved, tmp_path / "lerobot-default")
         config = json.loads((folder / "config.json").read_text())
         config["pretrained_backbone_weights"] = "ResNet18_Weights.IMAGENET1K_V1"  # LeRobot's default
@@ -76,15 +82,21 @@ def test_defaults_are_lerobots():
 
     lerobot = ACTConfig(device="cpu")
     spec = ACTSpec()
-    differing = {name: (getattr(spec, name), getattr(lerobot, name))
-                 for name in ACTSpec.model_fields if name != "device" and getattr(spec, name) != getattr(lerobot, name)}
+    differing = {
+        name: (getattr(spec, name), getattr(lerobot, name))
+        for name in ACTSpec.model_fields
+        if name != "device" and getattr(spec, name) != getattr(lerobot, name)
+    }
     assert differing == {}
 
 
 def test_dilation_needs_a_backbone_that_can_dilate():
     with pytest.raises(ValueError, match="replace_final_stride_with_dilation needs resnet50 or larger"):
         ACTSpec(replace_final_stride_with_dilation=True)
-    assert ACTSpec(replace_final_stride_with_dilation=True, vision_backbone="resnet50").vision_backbone == "resnet50"
+    assert (
+        ACTSpec(replace_final_stride_with_dilation=True, vision_backbone="resnet50").vision_backbone
+        == "resnet50"
+    )
 
 
 def test_state_only_data_is_refused_before_building():

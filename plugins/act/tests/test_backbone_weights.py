@@ -21,7 +21,9 @@ from policyzoo_runtime.synthetic import (
 )
 
 IMAGENET = "ResNet18_Weights.IMAGENET1K_V1"
-SMALL = {key: value for key, value in ACTFactory.quick_settings.items() if key != "pretrained_backbone_weights"}
+SMALL = {
+    key: value for key, value in ACTFactory.quick_settings.items() if key != "pretrained_backbone_weights"
+}
 
 
 @pytest.fixture
@@ -58,13 +60,16 @@ def test_lerobot_default_is_imagenet_and_none_means_random():
         assert make_spec(ACTSpec, {"pretrained_backbone_weights": text}).pretrained_backbone_weights is None
 
 
-def test_cached_weights_are_used_and_the_checkpoint_loads_without_them(cached_resnet18, data, tmp_path, capsys,
-                                                                       monkeypatch):
+def test_cached_weights_are_used_and_the_checkpoint_loads_without_them(
+    cached_resnet18, data, tmp_path, capsys, monkeypatch
+):
     features, stats = data
     policy = policyzoo.build_policy(ACTSpec(device="cpu", **SMALL), features, stats)
     backbone = policy.policy.model.backbone
     assert torch.equal(backbone.conv1.weight, cached_resnet18["conv1.weight"])
-    assert isinstance(backbone.bn1, FrozenBatchNorm2d)  # LeRobot's frozen statistics of the pretrained network
+    assert isinstance(
+        backbone.bn1, FrozenBatchNorm2d
+    )  # LeRobot's frozen statistics of the pretrained network
     assert torch.equal(backbone.bn1.running_mean, cached_resnet18["bn1.running_mean"])
     assert policy.spec.pretrained_backbone_weights == IMAGENET
     assert policy.config.pretrained_backbone_weights == IMAGENET
@@ -86,8 +91,12 @@ def test_offline_without_the_file_says_so_once_and_starts_random(torch_home, dat
     policy = policyzoo.build_policy(ACTSpec(device="cpu", **SMALL), *data)
     err = capsys.readouterr().err
     assert err.count("warning:") == 1 and "random weights" in err and "HF_HUB_OFFLINE" in err
-    assert policy.spec.pretrained_backbone_weights is None and policy.config.pretrained_backbone_weights is None
-    assert isinstance(policy.policy.model.backbone.bn1, torch.nn.BatchNorm2d)  # trainable: see policyzoo_act.norm
+    assert (
+        policy.spec.pretrained_backbone_weights is None and policy.config.pretrained_backbone_weights is None
+    )
+    assert isinstance(
+        policy.policy.model.backbone.bn1, torch.nn.BatchNorm2d
+    )  # trainable: see policyzoo_act.norm
 
 
 def test_a_failed_download_starts_random(torch_home, data, capsys, monkeypatch):
@@ -102,10 +111,13 @@ def test_a_failed_download_starts_random(torch_home, data, capsys, monkeypatch):
     assert policy.spec.pretrained_backbone_weights is None
 
 
-@pytest.mark.parametrize(("settings", "message"), [
-    ({"pretrained_backbone_weights": "ResNet18_Weights.NOPE"}, "torchvision has no such weights"),
-    ({"pretrained_backbone_weights": IMAGENET, "vision_backbone": "resnet34"}, "not weights of resnet34"),
-])
+@pytest.mark.parametrize(
+    ("settings", "message"),
+    [
+        ({"pretrained_backbone_weights": "ResNet18_Weights.NOPE"}, "torchvision has no such weights"),
+        ({"pretrained_backbone_weights": IMAGENET, "vision_backbone": "resnet34"}, "not weights of resnet34"),
+    ],
+)
 def test_bad_weights_are_named(torch_home, data, settings, message):
     with pytest.raises(BadInput, match=message):
         policyzoo.build_policy(ACTSpec(device="cpu", **{**SMALL, **settings}), *data)

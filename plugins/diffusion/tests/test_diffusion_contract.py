@@ -18,10 +18,16 @@ from policyzoo_runtime.testing import (
 class TestDiffusionContract(PolicyContract):
     policy_type = "diffusion"
     spec_overrides = DiffusionFactory.quick_settings  # crop 40x56 of the kit's 48x64 images
-    bad_settings = [{"horizon": 10}, {"n_action_steps": 8}, {"num_inference_steps": 11},
-                    {"noise_scheduler_type": "Euler"}, {"crop_shape": (0, 56)}, {"down_dims": (16, 30)},
-                    {"beta_start": 0.5},
-                    {"pretrained_backbone_weights": "ResNet18_Weights.IMAGENET1K_V1"}]  # with group norms
+    bad_settings = [
+        {"horizon": 10},
+        {"n_action_steps": 8},
+        {"num_inference_steps": 11},
+        {"noise_scheduler_type": "Euler"},
+        {"crop_shape": (0, 56)},
+        {"down_dims": (16, 30)},
+        {"beta_start": 0.5},
+        {"pretrained_backbone_weights": "ResNet18_Weights.IMAGENET1K_V1"},
+    ]  # with group norms
 
     def test_ddim_with_few_steps_is_what_runs(self, policy):
         from diffusers import DDIMScheduler
@@ -32,7 +38,9 @@ class TestDiffusionContract(PolicyContract):
     def test_training_skips_the_last_frames_as_lerobot_does(self, policy):
         from policyzoo.handle import drop_last_frames_of
 
-        config = policy.policy.config  # LeRobot's rule, 7 at its defaults: horizon - n_action_steps - n_obs_steps + 1
+        config = (
+            policy.policy.config
+        )  # LeRobot's rule, 7 at its defaults: horizon - n_action_steps - n_obs_steps + 1
         expected = config.horizon - config.n_action_steps - config.n_obs_steps + 1
         assert drop_last_frames_of(policy) == config.drop_n_last_frames == expected > 0
 
@@ -58,8 +66,11 @@ def test_defaults_are_lerobots():
 
     lerobot = DiffusionConfig(device="cpu")
     spec = DiffusionSpec()
-    differing = {name: (getattr(spec, name), getattr(lerobot, name)) for name in DiffusionSpec.model_fields
-                 if name != "device" and getattr(spec, name) != getattr(lerobot, name)}
+    differing = {
+        name: (getattr(spec, name), getattr(lerobot, name))
+        for name in DiffusionSpec.model_fields
+        if name != "device" and getattr(spec, name) != getattr(lerobot, name)
+    }
     assert differing == {}
 
 
@@ -67,7 +78,9 @@ def test_cameras_of_different_shapes_are_refused_before_building():
     features = bimanual_so101_features()
     features.visual["observation.images.wrist"] = (3, 96, 128)
     problems = DiffusionSpec().check_features(features)
-    assert len(problems) == 1 and "same shape" in problems[0].problem and "wrist 96x128" in problems[0].problem
+    assert (
+        len(problems) == 1 and "same shape" in problems[0].problem and "wrist 96x128" in problems[0].problem
+    )
     with pytest.raises(BadInput, match="same shape"):
         policyzoo.build_policy(DiffusionSpec(device="cpu"), features)
 

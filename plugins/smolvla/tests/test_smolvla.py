@@ -16,16 +16,28 @@ from policyzoo.handle import PolicyHandle
 from policyzoo_runtime.testing import PolicyContract, bimanual_so101_features, random_batch
 from policyzoo_smolvla.spec import SmolVLASpec
 
-TINY = {"num_vlm_layers": 2, "chunk_size": 6, "n_action_steps": 4, "num_steps": 2, "tokenizer_max_length": 16,
-        "scheduler_warmup_steps": 0}
+TINY = {
+    "num_vlm_layers": 2,
+    "chunk_size": 6,
+    "n_action_steps": 4,
+    "num_steps": 2,
+    "tokenizer_max_length": 16,
+    "scheduler_warmup_steps": 0,
+}
 
 
 class TestSmolVLAContract(PolicyContract):
     policy_type = "smolvla"
     batch_size = 2
     spec_overrides = TINY
-    bad_settings = [{"n_action_steps": 7}, {"num_vlm_layers": 0}, {"vlm_model_name": "/no/such/folder"},
-                    {"vlm_model_name": "not a hub id"}, {"num_expert_layers": 3}, {"chunk_size": 0}]
+    bad_settings = [
+        {"n_action_steps": 7},
+        {"num_vlm_layers": 0},
+        {"vlm_model_name": "/no/such/folder"},
+        {"vlm_model_name": "not a hub id"},
+        {"num_expert_layers": 3},
+        {"chunk_size": 0},
+    ]
 
     @pytest.fixture(scope="class")
     def features(self) -> Features:
@@ -35,8 +47,9 @@ class TestSmolVLAContract(PolicyContract):
     def settings(self, tiny_vlm: Path) -> dict[str, Any]:
         return {"device": "cpu", **self.spec_overrides, "vlm_model_name": str(tiny_vlm)}
 
-    def test_padded_steps_do_not_count(self, policy: PolicyHandle, features: Features,
-                                       stats: dict[str, dict[str, Any]]) -> None:
+    def test_padded_steps_do_not_count(
+        self, policy: PolicyHandle, features: Features, stats: dict[str, dict[str, Any]]
+    ) -> None:
         """Steps past an episode's end add nothing to the loss (LeRobot 0.4.4 misread the mask and counted them)."""
         batch = random_batch(features, stats, policy.delta_indices(), batch_size=2)
         batch["action_is_pad"][:] = True  # every step past the episode's end
@@ -50,8 +63,9 @@ class TestSmolVLAContract(PolicyContract):
         batch["action_is_pad"][:, : policy.spec.chunk_size // 2] = False
         assert loss() > 0.0
 
-    def test_a_checkpoint_from_before_lerobot_06_loads_with_one_note(self, saved: Path, tmp_path: Path,
-                                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    def test_a_checkpoint_from_before_lerobot_06_loads_with_one_note(
+        self, saved: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
         policyzoo.load_policy(saved, device="cpu")
         assert "before 0.6" not in capsys.readouterr().err
         old = shutil.copytree(saved, tmp_path / "old")
@@ -82,9 +96,14 @@ def test_needs_a_task_and_a_camera(tiny_vlm: Path) -> None:
 
 
 def test_state_and_action_fit_the_padded_size(tiny_vlm: Path) -> None:
-    found = problems(SmolVLASpec(vlm_model_name=str(tiny_vlm), max_state_dim=8, max_action_dim=8),
-                     has_language=True)
-    assert len(found) == 2 and "--policy.max_state_dim=12" in found[0] and "--policy.max_action_dim=12" in found[1]
+    found = problems(
+        SmolVLASpec(vlm_model_name=str(tiny_vlm), max_state_dim=8, max_action_dim=8), has_language=True
+    )
+    assert (
+        len(found) == 2
+        and "--policy.max_state_dim=12" in found[0]
+        and "--policy.max_action_dim=12" in found[1]
+    )
 
 
 def test_vlm_model_name_is_a_hub_id_or_a_folder(tiny_vlm: Path, tmp_path: Path) -> None:
@@ -111,8 +130,18 @@ def test_tiny_vlm_folder_from_the_command_line(tmp_path: Path, capsys: pytest.Ca
     assert capsys.readouterr().out.strip() == str(tmp_path / "vlm")
     processor = AutoProcessor.from_pretrained(tmp_path / "vlm")
     tokenizer = processor.tokenizer
-    assert len({tokenizer.fake_image_token_id, tokenizer.global_image_token_id, tokenizer.image_token_id,
-                tokenizer.end_of_utterance_token_id} - {None, tokenizer.unk_token_id}) == 4
+    assert (
+        len(
+            {
+                tokenizer.fake_image_token_id,
+                tokenizer.global_image_token_id,
+                tokenizer.image_token_id,
+                tokenizer.end_of_utterance_token_id,
+            }
+            - {None, tokenizer.unk_token_id}
+        )
+        == 4
+    )
     assert AutoConfig.from_pretrained(tmp_path / "vlm").vision_config.image_size == 512
     with pytest.raises(SystemExit):
         main([str(tmp_path / "other"), "--big"])

@@ -22,27 +22,50 @@ from policyzoo_runtime.testing import (
 )
 from policyzoo_tdmpc.spec import TDMPCSpec
 
-TINY = {"latent_dim": 16, "mlp_dim": 32, "state_encoder_hidden_dim": 32, "image_encoder_hidden_dim": 8,
-        "q_ensemble_size": 2, "n_gaussian_samples": 16, "n_pi_samples": 4, "n_elites": 4, "cem_iterations": 2,
-        "horizon": 4, "n_action_steps": 2, "n_action_repeats": 1}
+TINY = {
+    "latent_dim": 16,
+    "mlp_dim": 32,
+    "state_encoder_hidden_dim": 32,
+    "image_encoder_hidden_dim": 8,
+    "q_ensemble_size": 2,
+    "n_gaussian_samples": 16,
+    "n_pi_samples": 4,
+    "n_elites": 4,
+    "cem_iterations": 2,
+    "horizon": 4,
+    "n_action_steps": 2,
+    "n_action_repeats": 1,
+}
 
 
 class TestTDMPCContract(PolicyContract):
     policy_type = "tdmpc"
     spec_overrides = TINY
-    bad_settings = [{"n_action_steps": 5}, {"n_action_repeats": 2}, {"use_mpc": False}, {"n_elites": 21},
-                    {"horizon": 0}, {"q_ensemble_size": 1}, {"discount": 1.5}]
+    bad_settings = [
+        {"n_action_steps": 5},
+        {"n_action_repeats": 2},
+        {"use_mpc": False},
+        {"n_elites": 21},
+        {"horizon": 0},
+        {"q_ensemble_size": 1},
+        {"discount": 1.5},
+    ]
 
     @pytest.fixture(scope="class")
     def features(self) -> Features:
         return bimanual_so101_features(height=48, width=48, has_reward=True)
 
     @pytest.mark.slow
-    def test_lerobot_folder_loads_in_policyzoo(self, spec: PolicySpec, features: Features,
-                                              stats: dict[str, dict[str, Any]],
-                                              robot_observations: list[dict[str, Any]],
-                                              observations: list[dict[str, Any]], task: str | None,
-                                              tmp_path: Path) -> None:
+    def test_lerobot_folder_loads_in_policyzoo(
+        self,
+        spec: PolicySpec,
+        features: Features,
+        stats: dict[str, dict[str, Any]],
+        robot_observations: list[dict[str, Any]],
+        observations: list[dict[str, Any]],
+        task: str | None,
+        tmp_path: Path,
+    ) -> None:
         """A folder `lerobot-train` would write names the camera; LeRobot itself cannot act with it.
 
         policyzoo loads it with the workaround and acts as LeRobot would without its bug: the same weights
@@ -70,11 +93,17 @@ class TestTDMPCContract(PolicyContract):
         actions = run_episode(loaded, observations)
 
         lerobot_policy.config.input_features = {
-            ("observation.image" if key == camera else key): value for key, value in config.input_features.items()}
+            ("observation.image" if key == camera else key): value
+            for key, value in config.input_features.items()
+        }
         lerobot_policy.reset()
-        renamed = [{("observation.image" if key == camera else key): value for key, value in observation.items()}
-                   for observation in robot_observations]
-        torch.testing.assert_close(actions, lerobot_episode(lerobot_policy, preprocessor, postprocessor, renamed))
+        renamed = [
+            {("observation.image" if key == camera else key): value for key, value in observation.items()}
+            for observation in robot_observations
+        ]
+        torch.testing.assert_close(
+            actions, lerobot_episode(lerobot_policy, preprocessor, postprocessor, renamed)
+        )
 
 
 def problems(spec: TDMPCSpec, **features) -> list[str]:

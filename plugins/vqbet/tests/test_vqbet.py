@@ -20,10 +20,24 @@ from policyzoo_runtime.testing import (
 )
 from policyzoo_vqbet.spec import VQBeTSpec
 
-TINY = {"image_key": "top", "crop_shape": (32, 32), "n_obs_steps": 2, "n_action_pred_token": 2,
-        "action_chunk_size": 3, "vqvae_n_embed": 8, "vqvae_embedding_dim": 16, "vqvae_enc_hidden_dim": 16,
-        "spatial_softmax_num_keypoints": 8, "gpt_block_size": 16, "gpt_input_dim": 32, "gpt_output_dim": 32,
-        "gpt_n_layer": 1, "gpt_n_head": 2, "gpt_hidden_dim": 32, "dropout": 0.0}
+TINY = {
+    "image_key": "top",
+    "crop_shape": (32, 32),
+    "n_obs_steps": 2,
+    "n_action_pred_token": 2,
+    "action_chunk_size": 3,
+    "vqvae_n_embed": 8,
+    "vqvae_embedding_dim": 16,
+    "vqvae_enc_hidden_dim": 16,
+    "spatial_softmax_num_keypoints": 8,
+    "gpt_block_size": 16,
+    "gpt_input_dim": 32,
+    "gpt_output_dim": 32,
+    "gpt_n_layer": 1,
+    "gpt_n_head": 2,
+    "gpt_hidden_dim": 32,
+    "dropout": 0.0,
+}
 
 
 VQ_STEPS = 50
@@ -33,9 +47,16 @@ class TestVQBeTContract(PolicyContract):
     policy_type = "vqbet"
     batch_size = 2
     spec_overrides = {**TINY, "n_vqvae_training_steps": VQ_STEPS}
-    bad_settings = [{"gpt_n_head": 3}, {"gpt_block_size": 5}, {"vqvae_n_embed": 1}, {"crop_shape": (0, 8)},
-                    {"vision_backbone": "vit_b_16"}, {"n_vqvae_training_steps": 0}, {"action_chunk_size": 0},
-                    {"pretrained_backbone_weights": "ResNet18_Weights.IMAGENET1K_V1"}]  # with group norms
+    bad_settings = [
+        {"gpt_n_head": 3},
+        {"gpt_block_size": 5},
+        {"vqvae_n_embed": 1},
+        {"crop_shape": (0, 8)},
+        {"vision_backbone": "vit_b_16"},
+        {"n_vqvae_training_steps": 0},
+        {"action_chunk_size": 0},
+        {"pretrained_backbone_weights": "ResNet18_Weights.IMAGENET1K_V1"},
+    ]  # with group norms
 
     @pytest.fixture(scope="class")
     def policy(self, spec: PolicySpec, features: Features, stats: dict[str, dict[str, Any]]) -> PolicyHandle:
@@ -44,7 +65,9 @@ class TestVQBeTContract(PolicyContract):
         The inherited tests then train and run the GPT; `test_first_phase_...` covers the first phase.
         """
         policy = build_policy(spec, features, stats)
-        train(policy, random_batch(features, stats, policy.delta_indices(), self.batch_size, seed=1), VQ_STEPS)
+        train(
+            policy, random_batch(features, stats, policy.delta_indices(), self.batch_size, seed=1), VQ_STEPS
+        )
         assert bool(policy.policy.vqbet.action_head.vqvae_model.discretized)
         return policy
 
@@ -99,8 +122,9 @@ def test_crop_shape_from_the_command_line() -> None:
 
 def test_model_sees_only_the_chosen_camera() -> None:
     features = bimanual_so101_features()
-    policy = build_policy(VQBeTSpec(device="cpu", **{**TINY, "image_key": "wrist"}), features,
-                          random_stats(features))
+    policy = build_policy(
+        VQBeTSpec(device="cpu", **{**TINY, "image_key": "wrist"}), features, random_stats(features)
+    )
     assert list(policy.config.image_features) == ["observation.images.wrist"]
     assert list(policy.features.visual) == ["observation.images.wrist"]
     assert set(policy.delta_indices()) == {"observation.state", "observation.images.wrist", "action"}

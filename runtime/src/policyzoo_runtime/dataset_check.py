@@ -23,12 +23,26 @@ MAX_SIDE = 16384
 MAX_NUMBERS = 1_000_000
 """The most numbers a non-camera feature may declare per frame."""
 INDEX_FEATURES = ("timestamp", "frame_index", "episode_index", "index", "task_index")
-NUMERIC_DTYPES = {"bool", "float16", "float32", "float64", "int8", "int16", "int32", "int64",
-                  "uint8", "uint16", "uint32", "uint64"}
+NUMERIC_DTYPES = {
+    "bool",
+    "float16",
+    "float32",
+    "float64",
+    "int8",
+    "int16",
+    "int32",
+    "int64",
+    "uint8",
+    "uint16",
+    "uint32",
+    "uint64",
+}
 OTHER_DTYPES = {"image", "video", "string", "language"}
 VISUAL = ("image", "video")
-DEFAULT_PATHS = {"data_path": "data/chunk-{chunk_index:03d}/file-{file_index:03d}.parquet",
-                 "video_path": "videos/{video_key}/chunk-{chunk_index:03d}/file-{file_index:03d}.mp4"}
+DEFAULT_PATHS = {
+    "data_path": "data/chunk-{chunk_index:03d}/file-{file_index:03d}.parquet",
+    "video_path": "videos/{video_key}/chunk-{chunk_index:03d}/file-{file_index:03d}.mp4",
+}
 """LeRobot's file path templates, for an info.json without them."""
 FIX_INFO = "correct it, or restore the dataset's original meta/info.json"
 FIX_FILE = "copy the dataset again, or record it again"
@@ -39,20 +53,32 @@ def check_info(info: dict, path: Path) -> None:
     """`meta/info.json` (its parsed content `info`, read from `path`) is one policyzoo and LeRobot can use."""
     fps = info.get("fps")
     if not (_is_number(fps) and math.isfinite(fps) and float(fps).is_integer() and 1 <= fps <= MAX_FPS):
-        raise BadInput(f"{path}: \"fps\" is {json.dumps(fps)}; it must be the frame rate the data was recorded "
-                       f"at, a whole number from 1 to {MAX_FPS}: {FIX_INFO}")
-    for key, least in (("total_episodes", 0), ("total_frames", 0), ("total_tasks", 0), ("chunks_size", 1),
-                       ("data_files_size_in_mb", 1), ("video_files_size_in_mb", 1)):
+        raise BadInput(
+            f'{path}: "fps" is {json.dumps(fps)}; it must be the frame rate the data was recorded '
+            f"at, a whole number from 1 to {MAX_FPS}: {FIX_INFO}"
+        )
+    for key, least in (
+        ("total_episodes", 0),
+        ("total_frames", 0),
+        ("total_tasks", 0),
+        ("chunks_size", 1),
+        ("data_files_size_in_mb", 1),
+        ("video_files_size_in_mb", 1),
+    ):
         value = info.get(key, least)
         if not (isinstance(value, int) and not isinstance(value, bool) and value >= least):
-            raise BadInput(f"{path}: \"{key}\" is {json.dumps(value)}; it must be a whole number of at least "
-                           f"{least}: {FIX_INFO}")
+            raise BadInput(
+                f'{path}: "{key}" is {json.dumps(value)}; it must be a whole number of at least '
+                f"{least}: {FIX_INFO}"
+            )
     if info.get("total_frames", 0) < info.get("total_episodes", 0):
-        raise BadInput(f"{path}: {info['total_episodes']} episodes cannot have {info['total_frames']} frames "
-                       f"(\"total_frames\" or \"total_episodes\" is wrong): {FIX_INFO}")
+        raise BadInput(
+            f"{path}: {info['total_episodes']} episodes cannot have {info['total_frames']} frames "
+            f'("total_frames" or "total_episodes" is wrong): {FIX_INFO}'
+        )
     features = info.get("features")
     if not isinstance(features, dict) or not features:
-        raise BadInput(f"{path}: \"features\" is missing or empty; {FIX_INFO}")
+        raise BadInput(f'{path}: "features" is missing or empty; {FIX_INFO}')
     for key in INDEX_FEATURES:
         if key not in features:
             raise BadInput(f"{path}: feature '{key}' is missing (every LeRobot dataset has it); {FIX_INFO}")
@@ -78,29 +104,42 @@ def _check_feature(key: str, feature: Any, path: Path) -> None:
         raise BadInput(f"{where} is not a JSON object; {FIX_INFO}")
     dtype, shape = feature.get("dtype"), feature.get("shape")
     if dtype not in NUMERIC_DTYPES | OTHER_DTYPES:
-        raise BadInput(f"{where} has dtype {json.dumps(dtype)}; LeRobot knows "
-                       f"{', '.join(sorted(NUMERIC_DTYPES | OTHER_DTYPES))}: {FIX_INFO}")
-    if not (isinstance(shape, list | tuple) and shape
-            and all(isinstance(n, int) and not isinstance(n, bool) and n >= 1 for n in shape)):
-        raise BadInput(f"{where} has shape {json.dumps(shape)}; a shape is a list of whole numbers of at least "
-                       f"1: {FIX_INFO}")
+        raise BadInput(
+            f"{where} has dtype {json.dumps(dtype)}; LeRobot knows "
+            f"{', '.join(sorted(NUMERIC_DTYPES | OTHER_DTYPES))}: {FIX_INFO}"
+        )
+    if not (
+        isinstance(shape, list | tuple)
+        and shape
+        and all(isinstance(n, int) and not isinstance(n, bool) and n >= 1 for n in shape)
+    ):
+        raise BadInput(
+            f"{where} has shape {json.dumps(shape)}; a shape is a list of whole numbers of at least "
+            f"1: {FIX_INFO}"
+        )
     if dtype in VISUAL:
         height, width, channels = _image_shape(shape, feature.get("names"), where)
         if max(height, width) > MAX_SIDE or channels not in (1, 3, 4):
-            raise BadInput(f"{where} declares {height}x{width} images with {channels} channels; a camera has "
-                           f"at most {MAX_SIDE} pixels a side and 1, 3 or 4 channels: {FIX_INFO}")
+            raise BadInput(
+                f"{where} declares {height}x{width} images with {channels} channels; a camera has "
+                f"at most {MAX_SIDE} pixels a side and 1, 3 or 4 channels: {FIX_INFO}"
+            )
     elif math.prod(shape) > MAX_NUMBERS:
-        raise BadInput(f"{where} has shape {list(shape)}, {math.prod(shape)} numbers a frame (at most "
-                       f"{MAX_NUMBERS}); {FIX_INFO}")
+        raise BadInput(
+            f"{where} has shape {list(shape)}, {math.prod(shape)} numbers a frame (at most "
+            f"{MAX_NUMBERS}); {FIX_INFO}"
+        )
 
 
 def _image_shape(shape: list[int], names: Any, where: str) -> tuple[int, int, int]:
     """(height, width, channels) of a camera's declared shape, laid out as policyzoo's `Features` reads it."""
     if len(shape) != 3:
-        raise BadInput(f"{where} has shape {list(shape)}; a camera's shape is [height, width, channels]: "
-                       f"{FIX_INFO}")
+        raise BadInput(
+            f"{where} has shape {list(shape)}; a camera's shape is [height, width, channels]: {FIX_INFO}"
+        )
     if (isinstance(names, list) and names[:3] == ["height", "width", "channels"]) or (
-            shape[-1] in (1, 3, 4) and shape[0] not in (1, 3, 4)):
+        shape[-1] in (1, 3, 4) and shape[0] not in (1, 3, 4)
+    ):
         return shape[0], shape[1], shape[2]
     return shape[1], shape[2], shape[0]
 
@@ -113,8 +152,10 @@ def _check_template(info: dict, key: str, path: Path, **fields: Any) -> None:
     except (KeyError, IndexError, ValueError):
         filled = None
     if filled is None or filled.is_absolute() or ".." in filled.parts:
-        raise BadInput(f"{path}: \"{key}\" is {json.dumps(template)}; it must be a path inside the dataset "
-                       f"folder with {', '.join('{' + name + '}' for name in fields)}: {FIX_INFO}")
+        raise BadInput(
+            f'{path}: "{key}" is {json.dumps(template)}; it must be a path inside the dataset '
+            f"folder with {', '.join('{' + name + '}' for name in fields)}: {FIX_INFO}"
+        )
 
 
 def check_files(root: Path, info: dict, complete: bool = True) -> None:
@@ -158,26 +199,40 @@ def _check_feature_stats(where: str, stats: Any, feature: dict) -> None:
     if not isinstance(stats, dict):
         raise BadInput(f"{where} is not a JSON object of statistics; {FIX_STATS}")
     visual = feature["dtype"] in VISUAL
-    size = _image_shape(feature["shape"], feature.get("names"), where)[2] if visual else math.prod(feature["shape"])
+    size = (
+        _image_shape(feature["shape"], feature.get("names"), where)[2]
+        if visual
+        else math.prod(feature["shape"])
+    )
     values: dict[str, list[float]] = {}
     for name, value in stats.items():
         numbers = _flat_numbers(value)
         if numbers is None:
-            raise BadInput(f"{where} {name} holds {_short(value)}; statistics are lists of numbers: {FIX_STATS}")
+            raise BadInput(
+                f"{where} {name} holds {_short(value)}; statistics are lists of numbers: {FIX_STATS}"
+            )
         odd = [dim for dim, number in enumerate(numbers) if not math.isfinite(number)]
         if odd:
-            raise BadInput(f"{where} dimension {odd[0]}: {name} is {numbers[odd[0]]}; statistics are finite "
-                           f"numbers: {FIX_STATS}")
+            raise BadInput(
+                f"{where} dimension {odd[0]}: {name} is {numbers[odd[0]]}; statistics are finite "
+                f"numbers: {FIX_STATS}"
+            )
         if name != "count" and len(numbers) != size:
-            raise BadInput(f"{where} {name} has {len(numbers)} values, the feature has {size} "
-                           f"(shape {list(feature['shape'])}); {FIX_STATS}")
+            raise BadInput(
+                f"{where} {name} has {len(numbers)} values, the feature has {size} "
+                f"(shape {list(feature['shape'])}); {FIX_STATS}"
+            )
         values[name] = numbers
     count = values.get("count", [0.0])[0]
     if "count" in values and count < 1:
-        raise BadInput(f"{where} count is {_short(stats['count'])}; it must be the number of frames: {FIX_STATS}")
+        raise BadInput(
+            f"{where} count is {_short(stats['count'])}; it must be the number of frames: {FIX_STATS}"
+        )
     for dim in range(size):
-        problem = _dimension_problem({name: numbers[dim] for name, numbers in values.items() if name != "count"},
-                                     0.0 if visual else count)
+        problem = _dimension_problem(
+            {name: numbers[dim] for name, numbers in values.items() if name != "count"},
+            0.0 if visual else count,
+        )
         if problem:
             raise BadInput(f"{where} dimension {dim}: {problem}; {FIX_STATS}")
 
@@ -202,8 +257,10 @@ def _dimension_problem(stat: dict[str, float], count: float) -> str | None:
         return f"std {std:g} is larger than any values between min {low:g} and max {high:g} can have"
     least = (high - low) / math.sqrt(2 * count) if count else 0.0
     if std * (1 + 1e-3) + slack < least:
-        return (f"std {std:g} is smaller than any {count:.0f} values between min {low:g} and max {high:g} can "
-                f"have (at least {least:.3g})")
+        return (
+            f"std {std:g} is smaller than any {count:.0f} values between min {low:g} and max {high:g} can "
+            f"have (at least {least:.3g})"
+        )
     return None
 
 
@@ -237,8 +294,9 @@ def _parquet(path: Path) -> Any:
     try:
         return pq.ParquetFile(path)
     except (OSError, pa.ArrowException) as exc:
-        raise BadInput(f"{path}: not a readable Parquet file ({_reason(exc)}), it is damaged or cut short; "
-                       f"{FIX_FILE}") from None
+        raise BadInput(
+            f"{path}: not a readable Parquet file ({_reason(exc)}), it is damaged or cut short; {FIX_FILE}"
+        ) from None
 
 
 def _read(path: Path, file: Any, columns: list[str]) -> dict[str, list[Any]]:
@@ -267,16 +325,25 @@ def _check_tasks(root: Path, info: dict) -> int:
         return 0
     rows = _parquet(path).metadata.num_rows
     if rows != total:
-        raise BadInput(f"{path}: lists {rows} tasks, meta/info.json says \"total_tasks\": {total}; correct "
-                       f"meta/info.json, or {FIX_FILE}")
+        raise BadInput(
+            f'{path}: lists {rows} tasks, meta/info.json says "total_tasks": {total}; correct '
+            f"meta/info.json, or {FIX_FILE}"
+        )
     return rows
 
 
 def _episode_columns(info: dict) -> list[str]:
-    columns = ["episode_index", "dataset_from_index", "dataset_to_index", "data/chunk_index", "data/file_index"]
+    columns = [
+        "episode_index",
+        "dataset_from_index",
+        "dataset_to_index",
+        "data/chunk_index",
+        "data/file_index",
+    ]
     for key in _video_keys(info):
-        columns += [f"videos/{key}/{name}" for name in ("chunk_index", "file_index", "from_timestamp",
-                                                        "to_timestamp")]
+        columns += [
+            f"videos/{key}/{name}" for name in ("chunk_index", "file_index", "from_timestamp", "to_timestamp")
+        ]
     return columns
 
 
@@ -293,16 +360,22 @@ def _read_episodes(root: Path, info: dict) -> dict[str, list[Any]]:
     episodes: dict[str, list[Any]] = {name: [] for name in columns}
     for path in files:
         for name, values in _read(path, _parquet(path), columns).items():
-            if not all(_is_number(value) and (name.endswith("timestamp") or isinstance(value, int))
-                       for value in values):
-                raise BadInput(f"{path}: column '{name}' holds a value that is not a "
-                               f"{'number' if name.endswith('timestamp') else 'whole number'}; {FIX_FILE}")
+            if not all(
+                _is_number(value) and (name.endswith("timestamp") or isinstance(value, int))
+                for value in values
+            ):
+                raise BadInput(
+                    f"{path}: column '{name}' holds a value that is not a "
+                    f"{'number' if name.endswith('timestamp') else 'whole number'}; {FIX_FILE}"
+                )
             episodes[name] += values
     total, found = info.get("total_episodes", 0), len(episodes["episode_index"])
     if found != total:
         held = f"holds {found} episodes" if files else "holds no episode files"
-        raise BadInput(f"{folder}: {held}, meta/info.json says \"total_episodes\": {total}; correct "
-                       f"meta/info.json, or {FIX_FILE}")
+        raise BadInput(
+            f'{folder}: {held}, meta/info.json says "total_episodes": {total}; correct '
+            f"meta/info.json, or {FIX_FILE}"
+        )
     order = sorted(range(found), key=lambda row: episodes["episode_index"][row])
     episodes = {name: [values[row] for row in order] for name, values in episodes.items()}
     _check_episode_bounds(folder, info, episodes)
@@ -315,12 +388,16 @@ def _check_episode_bounds(folder: Path, info: dict, episodes: dict[str, list[Any
     for row, number in enumerate(episodes["episode_index"]):
         start, stop = episodes["dataset_from_index"][row], episodes["dataset_to_index"][row]
         if number != row or start != end or stop <= start:
-            raise BadInput(f"{folder}: episode {number} spans frames {start} to {stop}, where episode {row} "
-                           f"from frame {end} was expected; {FIX_FILE}")
+            raise BadInput(
+                f"{folder}: episode {number} spans frames {start} to {stop}, where episode {row} "
+                f"from frame {end} was expected; {FIX_FILE}"
+            )
         end = stop
     if end != info.get("total_frames", 0):
-        raise BadInput(f"{folder}: the episodes hold {end} frames, meta/info.json says \"total_frames\": "
-                       f"{info.get('total_frames', 0)}; correct meta/info.json, or {FIX_FILE}")
+        raise BadInput(
+            f'{folder}: the episodes hold {end} frames, meta/info.json says "total_frames": '
+            f"{info.get('total_frames', 0)}; correct meta/info.json, or {FIX_FILE}"
+        )
 
 
 def _check_data(root: Path, info: dict, episodes: dict[str, list[Any]], tasks: int, complete: bool) -> None:
@@ -336,8 +413,10 @@ def _check_data(root: Path, info: dict, episodes: dict[str, list[Any]], tasks: i
         _check_index_ranges(path, file, info, tasks)
         rows += file.metadata.num_rows
     if complete and rows != info.get("total_frames", 0):
-        raise BadInput(f"{root / 'data'}: holds {rows} frames, meta/info.json says \"total_frames\": "
-                       f"{info.get('total_frames', 0)}; correct meta/info.json, or {FIX_FILE}")
+        raise BadInput(
+            f'{root / "data"}: holds {rows} frames, meta/info.json says "total_frames": '
+            f"{info.get('total_frames', 0)}; correct meta/info.json, or {FIX_FILE}"
+        )
 
 
 def _check_columns(path: Path, file: Any, features: dict[str, dict]) -> None:
@@ -345,18 +424,23 @@ def _check_columns(path: Path, file: Any, features: dict[str, dict]) -> None:
     names = file.schema_arrow.names
     for name in names:
         if name not in features:
-            raise BadInput(f"{path}: column '{name}' is not a feature in meta/info.json; declare it there, "
-                           f"or {FIX_FILE}")
+            raise BadInput(
+                f"{path}: column '{name}' is not a feature in meta/info.json; declare it there, or {FIX_FILE}"
+            )
     for key, feature in features.items():
         if feature["dtype"] == "video":
             continue
         if key not in names:
-            raise BadInput(f"{path}: has no column '{key}', which meta/info.json declares; correct "
-                           f"meta/info.json, or {FIX_FILE}")
+            raise BadInput(
+                f"{path}: has no column '{key}', which meta/info.json declares; correct "
+                f"meta/info.json, or {FIX_FILE}"
+            )
         stored, declared = _stored(path, file, key, feature), _declared(feature)
         if stored is not None and stored != declared:
-            raise BadInput(f"{path}: '{key}' holds {_say(stored)}, meta/info.json declares {_say(declared)}; "
-                           f"correct meta/info.json, or {FIX_FILE}")
+            raise BadInput(
+                f"{path}: '{key}' holds {_say(stored)}, meta/info.json declares {_say(declared)}; "
+                f"correct meta/info.json, or {FIX_FILE}"
+            )
 
 
 Stored = tuple[str, tuple[int, ...]]
@@ -408,9 +492,13 @@ def _first(path: Path, file: Any, key: str) -> Any:
 def _kind(kind: Any) -> str:
     import pyarrow as pa
 
-    for name, test in (("boolean", pa.types.is_boolean), ("whole-number", pa.types.is_integer),
-                       ("real-number", pa.types.is_floating), ("text", pa.types.is_string),
-                       ("text", pa.types.is_large_string)):
+    for name, test in (
+        ("boolean", pa.types.is_boolean),
+        ("whole-number", pa.types.is_integer),
+        ("real-number", pa.types.is_floating),
+        ("text", pa.types.is_string),
+        ("text", pa.types.is_large_string),
+    ):
         if test(kind):
             return name
     return str(kind)
@@ -430,22 +518,27 @@ def _image_size(path: Path, file: Any, key: str) -> tuple[int, int, int] | None:
             width, height = image.size
             channels = len(image.getbands())
     except (OSError, UnidentifiedImageError, ValueError) as exc:
-        raise BadInput(f"{path}: the first image of '{key}' cannot be decoded ({_reason(exc)}); "
-                       f"{FIX_FILE}") from None
+        raise BadInput(
+            f"{path}: the first image of '{key}' cannot be decoded ({_reason(exc)}); {FIX_FILE}"
+        ) from None
     return height, width, channels
 
 
 def _check_index_ranges(path: Path, file: Any, info: dict, tasks: int) -> None:
     """Episode, frame and task numbers within what meta/info.json and meta/tasks.parquet list (from the
     column statistics of the footer; columns without them are not checked)."""
-    limits = {"episode_index": (info.get("total_episodes", 0), "\"total_episodes\""),
-              "index": (info.get("total_frames", 0), "\"total_frames\""),
-              "task_index": (tasks, "the tasks of meta/tasks.parquet")}
+    limits = {
+        "episode_index": (info.get("total_episodes", 0), '"total_episodes"'),
+        "index": (info.get("total_frames", 0), '"total_frames"'),
+        "task_index": (tasks, "the tasks of meta/tasks.parquet"),
+    }
     for key, (count, what) in limits.items():
         low, high = _column_range(file, key)
         if low is not None and (low < 0 or high >= count):
-            raise BadInput(f"{path}: '{key}' runs from {low} to {high}, beyond {what} ({count}); "
-                           f"correct meta/info.json, or {FIX_FILE}")
+            raise BadInput(
+                f"{path}: '{key}' runs from {low} to {high}, beyond {what} ({count}); "
+                f"correct meta/info.json, or {FIX_FILE}"
+            )
 
 
 def _column_range(file: Any, key: str) -> tuple[Any, Any]:
@@ -499,26 +592,33 @@ def _check_video(path: Path, key: str, size: tuple[int, int], fps: float, last: 
             raise BadInput(f"{path}: holds no video stream (camera '{key}'); {FIX_FILE}")
         rate = container.streams.video[0].average_rate
         if rate and abs(float(rate) - fps) > 0.01 * fps:
-            raise BadInput(f"{path}: a {float(rate):g} fps video, meta/info.json says \"fps\": {fps:g}; correct "
-                           f"meta/info.json, or {FIX_FILE}")
+            raise BadInput(
+                f'{path}: a {float(rate):g} fps video, meta/info.json says "fps": {fps:g}; correct '
+                f"meta/info.json, or {FIX_FILE}"
+            )
         try:
             frame = _frame_at(container, last, 0.5 / fps)
         except (av.FFmpegError, OSError, EOFError) as exc:
             raise BadInput(f"{damaged} ({_reason(exc)}); {FIX_FILE}") from None
     if frame is None:
-        raise BadInput(f"{path}: has no frame at {last:.3f} s, where the last episode in it ends: the video is "
-                       f"cut short or damaged; {FIX_FILE}")
+        raise BadInput(
+            f"{path}: has no frame at {last:.3f} s, where the last episode in it ends: the video is "
+            f"cut short or damaged; {FIX_FILE}"
+        )
     if (frame.height, frame.width) != size:
-        raise BadInput(f"{path}: frames are {frame.height}x{frame.width}, meta/info.json declares camera "
-                       f"'{key}' as {size[0]}x{size[1]}; correct meta/info.json, or {FIX_FILE}")
+        raise BadInput(
+            f"{path}: frames are {frame.height}x{frame.width}, meta/info.json declares camera "
+            f"'{key}' as {size[0]}x{size[1]}; correct meta/info.json, or {FIX_FILE}"
+        )
 
 
 def _frame_at(container: Any, time_s: float, tolerance: float) -> Any:
     """The decoded frame of the first video stream within `tolerance` of `time_s`, or None."""
     stream = container.streams.video[0]
     stream.codec_context.thread_count = 1
-    container.seek(int(max(0.0, time_s - tolerance) / stream.time_base), backward=True, any_frame=False,
-                   stream=stream)
+    container.seek(
+        int(max(0.0, time_s - tolerance) / stream.time_base), backward=True, any_frame=False, stream=stream
+    )
     for frame in container.decode(stream):
         if frame.pts is None:
             continue

@@ -70,8 +70,9 @@ Fetch = Callable[[str, Path], Path]
 """fetch(repo_id, cache folder) -> local root with meta/info.json; raises BadInput when it cannot."""
 
 
-def locate(root: str | None, repo_id: str | None, fetch: Fetch | None = None, sample: bool = True
-           ) -> DatasetLocation | None:
+def locate(
+    root: str | None, repo_id: str | None, fetch: Fetch | None = None, sample: bool = True
+) -> DatasetLocation | None:
     """The one way to find a dataset from `--dataset.root` / `--dataset.repo_id`.
 
     A root is a local folder (its repo id is the given one, or `local/<folder name>`). A repo id alone is
@@ -123,13 +124,17 @@ def fetch_info(repo_id: str, _cache: Path) -> Path:
     try:
         from huggingface_hub import hf_hub_download
     except ImportError:
-        raise BadInput(f"{flag}: not in the local LeRobot cache; pass --dataset.root=DIR "
-                       f"(or install huggingface_hub to read it from the Hub)") from None
+        raise BadInput(
+            f"{flag}: not in the local LeRobot cache; pass --dataset.root=DIR "
+            f"(or install huggingface_hub to read it from the Hub)"
+        ) from None
     try:
         return Path(hf_hub_download(repo_id, INFO_FILE.as_posix(), repo_type="dataset")).parent.parent
     except Exception as exc:  # offline, missing repo, no access: all mean the same to the user
-        raise BadInput(f"{flag}: cannot read meta/info.json from the Hub ({type(exc).__name__}); "
-                       f"pass --dataset.root=DIR for a local copy") from None
+        raise BadInput(
+            f"{flag}: cannot read meta/info.json from the Hub ({type(exc).__name__}); "
+            f"pass --dataset.root=DIR for a local copy"
+        ) from None
 
 
 def _offline() -> bool:
@@ -145,7 +150,9 @@ def read_meta(root: Path, flag: str = "--dataset.root") -> DatasetMeta:
     (`policyzoo_runtime.dataset_check`), or a BadInput naming the file that is wrong."""
     root = Path(root)
     if root.exists() and not root.is_dir():
-        raise BadInput(f"{flag}={root}: is a file, not a folder; a LeRobot dataset is a folder with meta/info.json")
+        raise BadInput(
+            f"{flag}={root}: is a file, not a folder; a LeRobot dataset is a folder with meta/info.json"
+        )
     if not root.is_dir():
         raise BadInput(
             f"{flag}={root}: no such folder; record one (policyzoo record) or make the sample "
@@ -184,8 +191,10 @@ def _tasks(root: Path) -> list[str]:
     try:
         table = pq.ParquetFile(path).read()  # not pq.read_table, which imports pandas (seconds)
     except (OSError, pa.ArrowException) as exc:
-        raise BadInput(f"{path}: unreadable ({' '.join(str(exc).split())[:120]}), it is damaged; copy the dataset "
-                       "again, or record it again") from None
+        raise BadInput(
+            f"{path}: unreadable ({' '.join(str(exc).split())[:120]}), it is damaged; copy the dataset "
+            "again, or record it again"
+        ) from None
     if "task" in table.column_names:
         return [str(task) for task in table["task"].to_pylist()]
     index = table.schema.pandas_metadata or {}

@@ -26,10 +26,12 @@ def demo_policy(task: str = DEMO_TASK) -> tuple[str, TrainingPreset]:
         presets = entry.card.bench.presets.get(task) if entry.card.bench else None
         if presets is not None and presets.demo is not None:
             return policy_type, presets.demo
-    raise BadInput(f"demo: no installed policy's card declares demo settings for task '{task}' "
-                   f"(PolicyCard.bench.presets['{task}'].demo; installed: "
-                   f"{', '.join(sorted(policies)) or 'none'}); "
-                   f"install one that does (policyzoo policies list shows the installable ones)")
+    raise BadInput(
+        f"demo: no installed policy's card declares demo settings for task '{task}' "
+        f"(PolicyCard.bench.presets['{task}'].demo; installed: "
+        f"{', '.join(sorted(policies)) or 'none'}); "
+        f"install one that does (policyzoo policies list shows the installable ones)"
+    )
 
 
 def demo_sample(task: str = DEMO_TASK) -> tuple[str, str]:
@@ -39,7 +41,9 @@ def demo_sample(task: str = DEMO_TASK) -> tuple[str, str]:
 
     found = sample_dataset(task)
     if not found:
-        raise BadInput(f"demo: no installed plugin provides a sample dataset of task '{task}'; run: {SIM_INSTALL}")
+        raise BadInput(
+            f"demo: no installed plugin provides a sample dataset of task '{task}'; run: {SIM_INSTALL}"
+        )
     repo_id, root = found
     return str(repo_id), str(root)
 

@@ -22,6 +22,8 @@ def check_device(name: str | None, flag: str = "--policy.device") -> None:
     """BadInput for a CUDA device on a machine without an NVIDIA GPU, or MPS off macOS."""
     kind = (name or "").split(":")[0].strip().lower()
     if kind == "cuda" and not nvidia_driver_present():
-        raise BadInput(f"{flag}={name}: this machine has no NVIDIA GPU (no /dev/nvidia*); use {flag}=cpu or auto")
+        raise BadInput(
+            f"{flag}={name}: this machine has no NVIDIA GPU (no /dev/nvidia*); use {flag}=cpu or auto"
+        )
     if kind == "mps" and sys.platform != "darwin":
         raise BadInput(f"{flag}={name}: MPS exists on macOS only; use {flag}=cpu or auto")

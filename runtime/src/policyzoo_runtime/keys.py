@@ -57,8 +57,10 @@ class KeyboardKeys:
             from pynput import keyboard
         except Exception as exc:  # pynput raises ImportError, or others, where it finds no display
             reason = " ".join(str(exc).split("\n")[0].split())
-            raise BadInput(f"keys: cannot listen to the keyboard here ({reason}); run this command in a desktop "
-                           "session (on Linux: X11 with DISPLAY set), on the computer the keyboard is on") from None
+            raise BadInput(
+                f"keys: cannot listen to the keyboard here ({reason}); run this command in a desktop "
+                "session (on Linux: X11 with DISPLAY set), on the computer the keyboard is on"
+            ) from None
         self._keyboard = keyboard
         self._lock = threading.Lock()
         self._pressed: list[str] = []

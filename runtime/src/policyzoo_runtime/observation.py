@@ -23,8 +23,10 @@ def expected(features: Features) -> str:
     """What an observation must hold, in words, e.g. "observation.state: 12 numbers; observation.images.top:
     (H, W, 3) uint8 or (3, H, W) float in [0, 1] with H, W = 96, 96"."""
     parts = [f"'{key}': {_shown(shape)} numbers" for key, shape in features.state.items()]
-    parts += [f"'{key}': ({c_h_w[1]}, {c_h_w[2]}, 3) uint8 or ({c_h_w[0]}, {c_h_w[1]}, {c_h_w[2]}) float in [0, 1]"
-              for key, c_h_w in features.visual.items()]
+    parts += [
+        f"'{key}': ({c_h_w[1]}, {c_h_w[2]}, 3) uint8 or ({c_h_w[0]}, {c_h_w[1]}, {c_h_w[2]}) float in [0, 1]"
+        for key, c_h_w in features.visual.items()
+    ]
     return "; ".join(parts)
 
 
@@ -33,18 +35,24 @@ def prepare_observation(observation: Any, features: Features) -> dict[str, Any]:
     import torch
 
     if not isinstance(observation, Mapping):
-        raise BadInput(f"select_action: the observation is a {type(observation).__name__}; pass a dict with "
-                       f"{expected(features)}")
+        raise BadInput(
+            f"select_action: the observation is a {type(observation).__name__}; pass a dict with "
+            f"{expected(features)}"
+        )
     missing = [key for key in (*features.state, *features.visual) if key not in observation]
     if missing:
-        raise BadInput(f"select_action: the observation has no '{missing[0]}' (it has: "
-                       f"{', '.join(map(str, observation)) or 'nothing'}); the policy takes {expected(features)}")
+        raise BadInput(
+            f"select_action: the observation has no '{missing[0]}' (it has: "
+            f"{', '.join(map(str, observation)) or 'nothing'}); the policy takes {expected(features)}"
+        )
     prepared = dict(observation)
     for key, shape in features.state.items():
         value = _tensor(key, observation[key])
         if tuple(value.shape) != tuple(shape):
-            raise BadInput(f"select_action: '{key}' has shape {_shown(value.shape)}; the policy takes "
-                           f"{_shown(shape)}" + _batched_hint(value.shape, shape))
+            raise BadInput(
+                f"select_action: '{key}' has shape {_shown(value.shape)}; the policy takes "
+                f"{_shown(shape)}" + _batched_hint(value.shape, shape)
+            )
         _check_finite(key, value, features.state_names if key == STATE_KEY else None)
         prepared[key] = value if value.dtype == torch.float32 else value.to(torch.float32)
     for key, c_h_w in features.visual.items():
@@ -59,17 +67,21 @@ def _image(key: str, image: Any, c_h_w: tuple[int, int, int]) -> Any:
     if tuple(image.shape) == (height, width, channels):
         image = image.permute(2, 0, 1)
     elif tuple(image.shape) != c_h_w:
-        raise BadInput(f"select_action: '{key}' has shape {_shown(image.shape)}; the policy takes ({height}, "
-                       f"{width}, {channels}) as a camera gives it, or ({channels}, {height}, {width})"
-                       + _batched_hint(image.shape, c_h_w))
+        raise BadInput(
+            f"select_action: '{key}' has shape {_shown(image.shape)}; the policy takes ({height}, "
+            f"{width}, {channels}) as a camera gives it, or ({channels}, {height}, {width})"
+            + _batched_hint(image.shape, c_h_w)
+        )
     if image.dtype == torch.uint8:
         return image.to(torch.float32) / 255.0
     if not image.is_floating_point():
         raise BadInput(f"select_action: '{key}' is {image.dtype}; pass uint8 (0-255) or floats in [0, 1]")
     _check_finite(key, image)
     if image.numel() and float(image.max()) > 1.0 + FLOAT_SLACK:
-        raise BadInput(f"select_action: '{key}' holds floats up to {float(image.max()):.0f}; pass floats in "
-                       f"[0, 1] (divide by 255), or the camera's uint8 image as it is")
+        raise BadInput(
+            f"select_action: '{key}' holds floats up to {float(image.max()):.0f}; pass floats in "
+            f"[0, 1] (divide by 255), or the camera's uint8 image as it is"
+        )
     return image if image.dtype == torch.float32 else image.to(torch.float32)
 
 
@@ -81,9 +93,11 @@ def _check_finite(key: str, value: Any, names: list[str] | None = None) -> None:
     if len(bad):
         index = int(bad[0])
         where = f"'{names[index]}'" if names and index < len(names) else f"index {index}"
-        raise BadInput(f"select_action: '{key}' holds {float(value.reshape(-1)[index])} at {where}"
-                       f"{f' and {len(bad) - 1} more values' if len(bad) > 1 else ''}; pass finite numbers (a "
-                       f"sensor that failed to read?)")
+        raise BadInput(
+            f"select_action: '{key}' holds {float(value.reshape(-1)[index])} at {where}"
+            f"{f' and {len(bad) - 1} more values' if len(bad) > 1 else ''}; pass finite numbers (a "
+            f"sensor that failed to read?)"
+        )
 
 
 def _tensor(key: str, value: Any) -> Any:
@@ -97,8 +111,10 @@ def _tensor(key: str, value: Any) -> Any:
     except (TypeError, ValueError):
         array = None
     if array is None or array.dtype.kind not in "biuf":
-        raise BadInput(f"select_action: '{key}' is a {type(value).__name__}; pass numbers (a numpy array, a "
-                       f"list or a torch tensor)")
+        raise BadInput(
+            f"select_action: '{key}' is a {type(value).__name__}; pass numbers (a numpy array, a "
+            f"list or a torch tensor)"
+        )
     return torch.from_numpy(np.ascontiguousarray(array))
 
 

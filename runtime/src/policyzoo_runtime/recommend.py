@@ -85,8 +85,10 @@ def candidates() -> list[Candidate]:
     from policyzoo.registry import get_registry
 
     registry = get_registry()
-    found = {entry.type: Candidate(entry.type, entry.card, True, entry.distribution)
-             for entry in registry.policies.values()}
+    found = {
+        entry.type: Candidate(entry.type, entry.card, True, entry.distribution)
+        for entry in registry.policies.values()
+    }
     for policy_type, known in FIRST_PARTY.items():
         if policy_type not in found and policy_type not in registry.policy_clashes:
             found[policy_type] = Candidate(policy_type, None, False, known.distribution)
@@ -101,8 +103,10 @@ def recommend(facts: Facts, pool: list[Candidate] | None = None) -> list[Candida
     for candidate in pool:
         if candidate.card is None:
             candidate.eligible = False
-            candidate.reasons.append(f"· not installed: pip install {candidate.distribution} (its card, which "
-                                     f"says how well it fits, comes with it)")
+            candidate.reasons.append(
+                f"· not installed: pip install {candidate.distribution} (its card, which "
+                f"says how well it fits, comes with it)"
+            )
             continue
         if candidate.card.guide is None:
             candidate.eligible = False
@@ -114,8 +118,16 @@ def recommend(facts: Facts, pool: list[Candidate] | None = None) -> list[Candida
         _data(candidate, facts)
         if not candidate.installed:
             candidate.reasons.append(f"· not installed: pip install {candidate.distribution}")
-    return sorted(pool, key=lambda c: (c.card is None, c.card is not None and c.card.guide is None,
-                                       not c.eligible, -c.score, c.type))
+    return sorted(
+        pool,
+        key=lambda c: (
+            c.card is None,
+            c.card is not None and c.card.guide is None,
+            not c.eligible,
+            -c.score,
+            c.type,
+        ),
+    )
 
 
 def _goal(candidate: Candidate, facts: Facts) -> None:
@@ -138,7 +150,9 @@ def _language(candidate: Candidate, facts: Facts) -> None:
         else:
             candidate.add(-3 if ignores_text else -2, f"ignores the task text ({why}): one policy per task")
     elif card.needs_language:
-        candidate.add(-1, "needs a task text per sample (LeRobot datasets have one); its language skills go unused")
+        candidate.add(
+            -1, "needs a task text per sample (LeRobot datasets have one); its language skills go unused"
+        )
 
 
 def _memory(candidate: Candidate, facts: Facts) -> None:
@@ -146,14 +160,18 @@ def _memory(candidate: Candidate, facts: Facts) -> None:
     need = f"about {low:g}–{high:g} GB to train" if high > low else f"about {low:g} GB to train"
     if facts.gpu_memory_gb is None:
         if low >= GPU_ONLY_GB:
-            candidate.rule_out(f"needs a GPU ({need} at batch 8) and there is none; if nvidia-smi misses yours, "
-                               f"pass --gpu_memory_gb=N")
+            candidate.rule_out(
+                f"needs a GPU ({need} at batch 8) and there is none; if nvidia-smi misses yours, "
+                f"pass --gpu_memory_gb=N"
+            )
         return
     have = facts.gpu_memory_gb
     if have < low:
         candidate.rule_out(f"needs {need}, {have:g} GB available")
     elif have < high:
-        candidate.add(-1, f"needs {need}, {have:g} GB available: use a smaller batch or --policy.use_amp=true")
+        candidate.add(
+            -1, f"needs {need}, {have:g} GB available: use a smaller batch or --policy.use_amp=true"
+        )
     else:
         candidate.add(1, f"fits the GPU ({need}, {have:g} GB available)")
 
@@ -173,8 +191,11 @@ def _data(candidate: Candidate, facts: Facts) -> None:
             candidate.rule_out(f"takes no cameras, the dataset has {cameras}")
         else:
             first = sorted(features.visual)[0]
-            candidate.add(-2, f"takes at most {guide.max_cameras} camera(s), the dataset has {cameras}: "
-                              f"train on one with --policy.image_key={first}")
+            candidate.add(
+                -2,
+                f"takes at most {guide.max_cameras} camera(s), the dataset has {cameras}: "
+                f"train on one with --policy.image_key={first}",
+            )
     if guide.square_images:
         shapes = {shape[1:] for shape in features.visual.values()}
         if any(height != width for height, width in shapes):
@@ -192,7 +213,9 @@ def _episodes(candidate: Candidate, facts: Facts) -> None:
         return
     per_task = " per task" if "per task" in needed else ""
     if facts.episodes < wanted:
-        candidate.add(-2, f"the dataset has {facts.episodes} episodes; its card suggests about {wanted}{per_task}")
+        candidate.add(
+            -2, f"the dataset has {facts.episodes} episodes; its card suggests about {wanted}{per_task}"
+        )
     else:
         candidate.add(1, f"enough data: {facts.episodes} episodes (card: about {wanted}{per_task})")
 
@@ -222,7 +245,11 @@ def train_command(winner: Candidate, facts: Facts) -> str:
     if features and guide and guide.max_cameras and len(features.visual) > guide.max_cameras:
         parts.append(f"--policy.image_key={sorted(features.visual)[0]}")
     if base and features and base.cameras:
-        pairs = {camera: name for camera, name in zip(features.visual, base.cameras, strict=False) if camera != name}
+        pairs = {
+            camera: name
+            for camera, name in zip(features.visual, base.cameras, strict=False)
+            if camera != name
+        }
         if pairs:
             parts.append(f"--rename_map='{json.dumps(pairs)}'")
     steps = base.steps if base else (guide.train_steps if guide else None)
@@ -245,8 +272,13 @@ def detect_gpu_memory_gb() -> float | None:
     if shutil.which("nvidia-smi") is None:
         return None
     try:
-        output = subprocess.run(["nvidia-smi", "--query-gpu=memory.total", "--format=csv,noheader,nounits"],
-                                capture_output=True, text=True, timeout=10, check=True).stdout
+        output = subprocess.run(
+            ["nvidia-smi", "--query-gpu=memory.total", "--format=csv,noheader,nounits"],
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=True,
+        ).stdout
     except (OSError, subprocess.SubprocessError):
         return None
     sizes = [float(line) for line in output.split() if re.fullmatch(r"\d+(\.\d+)?", line)]
@@ -263,24 +295,40 @@ def dataset_info(repo_id: str | None, root: str | None) -> dict:
     path = found.root / INFO_FILE
     flag = f"{found.flag}={root or repo_id}"
     if not path.is_file():
-        raise BadInput(f"{flag}: no meta/info.json at {path.parent.parent}; point it at a LeRobot dataset folder")
+        raise BadInput(
+            f"{flag}: no meta/info.json at {path.parent.parent}; point it at a LeRobot dataset folder"
+        )
     try:
         return json.loads(path.read_text())
     except json.JSONDecodeError as exc:
         raise BadInput(f"{flag}: {path} is not valid JSON ({exc})") from None
 
 
-def facts_from(goal: str, language: bool | None, gpu_memory_gb: float | None, repo_id: str | None,
-               root: str | None) -> Facts:
+def facts_from(
+    goal: str, language: bool | None, gpu_memory_gb: float | None, repo_id: str | None, root: str | None
+) -> Facts:
     from policyzoo_runtime.devices import nvidia_driver_present
 
     info = dataset_info(repo_id, root)
     gpu_here = nvidia_driver_present()
-    flag = " ".join(part for part in (f"--dataset.repo_id={repo_id}" if repo_id else "",
-                                      f"--dataset.root={root}" if root else "") if part)
+    flag = " ".join(
+        part
+        for part in (
+            f"--dataset.repo_id={repo_id}" if repo_id else "",
+            f"--dataset.root={root}" if root else "",
+        )
+        if part
+    )
     if not info:
         return Facts(goal=goal, language=language, gpu_memory_gb=gpu_memory_gb, gpu_here=gpu_here)
-    return Facts(goal=goal, language=language, gpu_memory_gb=gpu_memory_gb, gpu_here=gpu_here,
-                 dataset=repo_id or root,
-                 dataset_flag=flag, features=Features.from_info(info), episodes=info.get("total_episodes"),
-                 tasks=info.get("total_tasks"))
+    return Facts(
+        goal=goal,
+        language=language,
+        gpu_memory_gb=gpu_memory_gb,
+        gpu_here=gpu_here,
+        dataset=repo_id or root,
+        dataset_flag=flag,
+        features=Features.from_info(info),
+        episodes=info.get("total_episodes"),
+        tasks=info.get("total_tasks"),
+    )

@@ -75,8 +75,15 @@ SIM_INSTALL = "pip install 'policyzoo-so101[sim]'"
 SIMULATOR_METHODS = ("reset", "reward", "success")
 
 
-def make_robot(robot_type: str, backend: str, options: dict[str, str] | None = None, *,
-               spec: RobotSpec | None = None, simulator: bool = False, flag: str = "--robot.type") -> Any:
+def make_robot(
+    robot_type: str,
+    backend: str,
+    options: dict[str, str] | None = None,
+    *,
+    spec: RobotSpec | None = None,
+    simulator: bool = False,
+    flag: str = "--robot.type",
+) -> Any:
     """The one robot factory: the registered `backend` of `robot_type`, constructed (not connected) with
     `spec` (default: the robot's own) and the `--robot.*` `options`.
 
@@ -91,14 +98,21 @@ def make_robot(robot_type: str, backend: str, options: dict[str, str] | None = N
     if simulator and backend not in entry.backends:
         raise BadInput(f"{flag}={robot_type}: this robot has no simulator backend")
     factory = load_backend(robot_type, backend, flag)
-    if simulator and isinstance(factory, type) and not all(callable(getattr(factory, name, None))
-                                                           for name in SIMULATOR_METHODS):
-        raise BadInput(f"{where}: the '{robot_type}' backend '{backend}' is not a simulator (it has no "
-                       f"{', '.join(SIMULATOR_METHODS[:-1])} and {SIMULATOR_METHODS[-1]})")
+    if (
+        simulator
+        and isinstance(factory, type)
+        and not all(callable(getattr(factory, name, None)) for name in SIMULATOR_METHODS)
+    ):
+        raise BadInput(
+            f"{where}: the '{robot_type}' backend '{backend}' is not a simulator (it has no "
+            f"{', '.join(SIMULATOR_METHODS[:-1])} and {SIMULATOR_METHODS[-1]})"
+        )
     robot = factory(spec or entry.spec, dict(options or {}))
     if simulator and not isinstance(robot, SimulatedRobot):
-        raise BadInput(f"{where}: the '{robot_type}' backend '{backend}' is not a simulator (it has no "
-                       f"{', '.join(SIMULATOR_METHODS[:-1])} and {SIMULATOR_METHODS[-1]})")
+        raise BadInput(
+            f"{where}: the '{robot_type}' backend '{backend}' is not a simulator (it has no "
+            f"{', '.join(SIMULATOR_METHODS[:-1])} and {SIMULATOR_METHODS[-1]})"
+        )
     return robot
 
 

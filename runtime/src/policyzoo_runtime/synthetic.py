@@ -17,15 +17,23 @@ BIMANUAL_JOINTS = [f"{side}_{motor}.pos" for side in ("left", "right") for motor
 TASK = "pick up the cube and hand it over"
 
 
-def bimanual_so101_features(cameras: tuple[str, ...] = ("top", "wrist"), height: int = 48, width: int = 64,
-                            has_reward: bool = False, has_language: bool = False) -> Features:
+def bimanual_so101_features(
+    cameras: tuple[str, ...] = ("top", "wrist"),
+    height: int = 48,
+    width: int = 64,
+    has_reward: bool = False,
+    has_language: bool = False,
+) -> Features:
     """A bimanual SO101 dataset's features: 12 joints (degrees, gripper 0-100) and small cameras."""
     return Features(
         state={STATE_KEY: (12,)},
         visual={f"observation.images.{name}": (3, height, width) for name in cameras},
         action={ACTION_KEY: (12,)},
-        has_reward=has_reward, has_language=has_language,
-        state_names=BIMANUAL_JOINTS, action_names=BIMANUAL_JOINTS, fps=30,
+        has_reward=has_reward,
+        has_language=has_language,
+        state_names=BIMANUAL_JOINTS,
+        action_names=BIMANUAL_JOINTS,
+        fps=30,
     )
 
 
@@ -40,18 +48,27 @@ def random_stats(features: Features, seed: int = 0, frames: int = 256) -> dict[s
     for key, shape in features.visual.items():
         data = rng.uniform(0.0, 1.0, size=(16, shape[0], 8, 8)).astype(np.float32)
         summary = _summary(data.transpose(1, 0, 2, 3).reshape(shape[0], -1), axis=1)
-        stats[key] = {name: value if name == "count" else value.reshape(shape[0], 1, 1)
-                      for name, value in summary.items()}
+        stats[key] = {
+            name: value if name == "count" else value.reshape(shape[0], 1, 1)
+            for name, value in summary.items()
+        }
     if features.has_reward:
         stats[REWARD_KEY] = _summary(rng.uniform(0.0, 1.0, size=(frames, 1)).astype(np.float32), axis=0)
     return stats
 
 
 def _summary(data: np.ndarray, axis: int) -> dict[str, np.ndarray]:
-    return {"mean": data.mean(axis), "std": data.std(axis), "min": data.min(axis), "max": data.max(axis),
-            "q01": np.quantile(data, 0.01, axis), "q99": np.quantile(data, 0.99, axis),
-            "q10": np.quantile(data, 0.10, axis), "q90": np.quantile(data, 0.90, axis),
-            "count": np.array([data.shape[axis]])}
+    return {
+        "mean": data.mean(axis),
+        "std": data.std(axis),
+        "min": data.min(axis),
+        "max": data.max(axis),
+        "q01": np.quantile(data, 0.01, axis),
+        "q99": np.quantile(data, 0.99, axis),
+        "q10": np.quantile(data, 0.10, axis),
+        "q90": np.quantile(data, 0.90, axis),
+        "count": np.array([data.shape[axis]]),
+    }
 
 
 def robot_observation(features: Features, stats: dict[str, dict[str, Any]], seed: int) -> dict[str, Any]:
@@ -77,8 +94,13 @@ def handle_observation(observation: dict[str, Any], task: str | None = None) -> 
     return out
 
 
-def random_batch(features: Features, stats: dict[str, dict[str, Any]], delta_indices: dict[str, list[int]],
-                 batch_size: int, seed: int = 0) -> dict[str, Any]:
+def random_batch(
+    features: Features,
+    stats: dict[str, dict[str, Any]],
+    delta_indices: dict[str, list[int]],
+    batch_size: int,
+    seed: int = 0,
+) -> dict[str, Any]:
     """A batch shaped as LeRobot's dataloader yields it for these delta indices (with padding masks)."""
     generator = torch.Generator().manual_seed(seed)
 

@@ -88,8 +88,11 @@ def folder_files(folder: Path) -> dict[str, Path]:
     return {str(path.relative_to(folder)): path for path in sorted(Path(folder).rglob("*")) if path.is_file()}
 
 
-INTEROP_TESTS = ("test_spec_round_trips_through_lerobot_config", "test_saved_folder_loads_in_lerobot",
-                 "test_lerobot_folder_loads_in_policyzoo")
+INTEROP_TESTS = (
+    "test_spec_round_trips_through_lerobot_config",
+    "test_saved_folder_loads_in_lerobot",
+    "test_lerobot_folder_loads_in_policyzoo",
+)
 
 
 def run_episode(policy: PolicyHandle, observations: list[dict[str, Any]], seed: int = 0) -> torch.Tensor:
@@ -105,8 +108,13 @@ class ReplayRobot:
 
     def __init__(self, observations: list[dict[str, Any]], fps: int = 1000) -> None:
         joints = len(observations[0]["observation.state"])
-        self.spec = RobotSpec(type="replay", fps=fps, joints=[
-            JointSpec(name=f"joint{index}", unit="deg", lower=-1e9, upper=1e9) for index in range(joints)])
+        self.spec = RobotSpec(
+            type="replay",
+            fps=fps,
+            joints=[
+                JointSpec(name=f"joint{index}", unit="deg", lower=-1e9, upper=1e9) for index in range(joints)
+            ],
+        )
         self.observations = observations
         self.sent: list[np.ndarray] = []
 
@@ -121,7 +129,9 @@ class ReplayRobot:
     def disconnect(self) -> None: ...
 
 
-def deploy_episode(policy: PolicyHandle, robot_observations: list[dict[str, Any]], seed: int = 0) -> torch.Tensor:
+def deploy_episode(
+    policy: PolicyHandle, robot_observations: list[dict[str, Any]], seed: int = 0
+) -> torch.Tensor:
     """The actions `policyzoo deploy`'s control loop (in line) sends when the robot reads `robot_observations`,
     one per tick, with the seed `run_episode` uses: (N, A). It matches `run_episode` on the same observations for
     a policy whose chunks `select_action` executes whole."""
@@ -135,8 +145,9 @@ def deploy_episode(policy: PolicyHandle, robot_observations: list[dict[str, Any]
     return torch.from_numpy(np.stack(robot.sent))
 
 
-def assert_deploy_sends_what_select_action_gives(policy: PolicyHandle, features: Features,
-                                                stats: dict[str, dict[str, Any]], ticks: int, seed: int = 0) -> None:
+def assert_deploy_sends_what_select_action_gives(
+    policy: PolicyHandle, features: Features, stats: dict[str, dict[str, Any]], ticks: int, seed: int = 0
+) -> None:
     """`ticks` random observations through the deploy loop (in line) and through `select_action` give the same
     actions: for a policy that reads past frames (`HistoryExtras`), the loop fed it the ticks between chunks.
     Choose `ticks` to span a few chunks."""
@@ -147,16 +158,31 @@ def assert_deploy_sends_what_select_action_gives(policy: PolicyHandle, features:
     torch.testing.assert_close(sent, expected, rtol=1e-4, atol=1e-4)
 
 
-def lerobot_episode(policy: Any, preprocessor: Any, postprocessor: Any, observations: list[dict[str, Any]],
-                    seed: int = 0, task: str | None = None) -> torch.Tensor:
+def lerobot_episode(
+    policy: Any,
+    preprocessor: Any,
+    postprocessor: Any,
+    observations: list[dict[str, Any]],
+    seed: int = 0,
+    task: str | None = None,
+) -> torch.Tensor:
     """The same as `run_episode`, through LeRobot's own inference path (`predict_action`)."""
     from lerobot.common.control_utils import predict_action
 
     policy.reset()
     torch.manual_seed(seed)
-    actions = [predict_action({k: v.copy() for k, v in observation.items()}, policy, torch.device("cpu"),
-                              preprocessor, postprocessor, use_amp=False, task=task).reshape(-1)
-               for observation in observations]
+    actions = [
+        predict_action(
+            {k: v.copy() for k, v in observation.items()},
+            policy,
+            torch.device("cpu"),
+            preprocessor,
+            postprocessor,
+            use_amp=False,
+            task=task,
+        ).reshape(-1)
+        for observation in observations
+    ]
     return torch.stack(actions)
 
 
@@ -211,11 +237,15 @@ class PolicyContract:
         return TASK if features.has_language else None
 
     @pytest.fixture(scope="class")
-    def robot_observations(self, features: Features, stats: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
+    def robot_observations(
+        self, features: Features, stats: dict[str, dict[str, Any]]
+    ) -> list[dict[str, Any]]:
         return [robot_observation(features, stats, seed) for seed in range(self.episode_length)]
 
     @pytest.fixture(scope="class")
-    def observations(self, robot_observations: list[dict[str, Any]], task: str | None) -> list[dict[str, Any]]:
+    def observations(
+        self, robot_observations: list[dict[str, Any]], task: str | None
+    ) -> list[dict[str, Any]]:
         return [handle_observation(observation, task) for observation in robot_observations]
 
     @pytest.fixture(scope="class")
@@ -245,7 +275,9 @@ class PolicyContract:
                 assert problem is None, problem
 
     def test_schema_exports_as_json(self) -> None:
-        schema = json.loads(json.dumps(spec_schema(self.policy_type)))  # what `policyzoo policies schema` prints
+        schema = json.loads(
+            json.dumps(spec_schema(self.policy_type))
+        )  # what `policyzoo policies schema` prints
         assert schema["type"] == "object"
         assert set(get_spec(self.policy_type).model_fields) <= set(schema["properties"])
         assert schema.get("additionalProperties") is False
@@ -268,8 +300,9 @@ class PolicyContract:
     # -- training and acting ---------------------------------------------------------------------
 
     @pytest.mark.slow
-    def test_training_lowers_loss(self, policy: PolicyHandle, features: Features,
-                                  stats: dict[str, dict[str, Any]]) -> None:
+    def test_training_lowers_loss(
+        self, policy: PolicyHandle, features: Features, stats: dict[str, dict[str, Any]]
+    ) -> None:
         batch = random_batch(features, stats, policy.delta_indices(), self.batch_size)
         optimizer, scheduler = policy.optimizer_and_scheduler(self.train_lr, self.train_steps)
         policy.train_mode(True)
@@ -294,9 +327,13 @@ class PolicyContract:
         policy.train_mode(False)
         assert after < before, f"loss went from {before:.4f} to {after:.4f} in {self.train_steps} steps"
 
-    def test_select_action_shape_and_units(self, policy: PolicyHandle, features: Features,
-                                           stats: dict[str, dict[str, Any]],
-                                           observations: list[dict[str, Any]]) -> None:
+    def test_select_action_shape_and_units(
+        self,
+        policy: PolicyHandle,
+        features: Features,
+        stats: dict[str, dict[str, Any]],
+        observations: list[dict[str, Any]],
+    ) -> None:
         policy.train_mode(False)
         actions = run_episode(policy, observations)
         assert actions.shape == (len(observations), features.action_dim)
@@ -305,8 +342,9 @@ class PolicyContract:
         mean = torch.as_tensor(np.asarray(stats[ACTION_KEY]["mean"]), dtype=torch.float32)
         assert ((actions - mean).abs() < mean.abs() / 2).all(), "actions are not in the robot's units"
 
-    def test_reset_clears_the_action_queue(self, policy: PolicyHandle, features: Features,
-                                           observations: list[dict[str, Any]]) -> None:
+    def test_reset_clears_the_action_queue(
+        self, policy: PolicyHandle, features: Features, observations: list[dict[str, Any]]
+    ) -> None:
         policy.train_mode(False)
         first, second = observations[0], observations[1]
         run_episode(policy, [first], seed=1)  # leaves queued actions from `first`'s chunk
@@ -322,8 +360,9 @@ class PolicyContract:
     # -- saving and loading ----------------------------------------------------------------------
 
     @pytest.mark.slow
-    def test_save_then_load_gives_identical_actions(self, policy: PolicyHandle, saved: Path,
-                                                    observations: list[dict[str, Any]]) -> None:
+    def test_save_then_load_gives_identical_actions(
+        self, policy: PolicyHandle, saved: Path, observations: list[dict[str, Any]]
+    ) -> None:
         assert (saved / META_FILE).is_file()
         assert not [p.name for p in saved.rglob("*") if p.suffix in PICKLE_SUFFIXES]
         policy.train_mode(False)
@@ -341,29 +380,45 @@ class PolicyContract:
         assert factory.spec_from_config(config, **_spec_only(factory, spec)) == spec
 
     @pytest.mark.slow
-    def test_saved_folder_loads_in_lerobot(self, policy: PolicyHandle, saved: Path,
-                                           robot_observations: list[dict[str, Any]],
-                                           observations: list[dict[str, Any]], task: str | None) -> None:
+    def test_saved_folder_loads_in_lerobot(
+        self,
+        policy: PolicyHandle,
+        saved: Path,
+        robot_observations: list[dict[str, Any]],
+        observations: list[dict[str, Any]],
+        task: str | None,
+    ) -> None:
         from lerobot.policies.factory import get_policy_class, make_pre_post_processors
 
         lerobot_policy = get_policy_class(self.policy_type).from_pretrained(str(saved))
         theirs = lerobot_policy.state_dict()
-        ours = {k: v for k, v in _policy_module(policy).state_dict().items()  # batch-norm step counters are
-                if k in theirs or not k.endswith(".num_batches_tracked")}  # no weights: LeRobot may drop them
+        ours = {
+            k: v
+            for k, v in _policy_module(policy).state_dict().items()  # batch-norm step counters are
+            if k in theirs or not k.endswith(".num_batches_tracked")
+        }  # no weights: LeRobot may drop them
         assert set(theirs) == set(ours), "LeRobot's policy has other weights than the saved one"
         assert all(torch.equal(theirs[k].cpu(), ours[k].cpu()) for k in ours), "LeRobot loaded other values"
-        preprocessor, postprocessor = make_pre_post_processors(lerobot_policy.config, pretrained_path=str(saved))
+        preprocessor, postprocessor = make_pre_post_processors(
+            lerobot_policy.config, pretrained_path=str(saved)
+        )
         policy.train_mode(False)
         torch.testing.assert_close(
             lerobot_episode(lerobot_policy, preprocessor, postprocessor, robot_observations, task=task),
-            run_episode(policy, observations))
+            run_episode(policy, observations),
+        )
 
     @pytest.mark.slow
-    def test_lerobot_folder_loads_in_policyzoo(self, spec: PolicySpec, features: Features,
-                                              stats: dict[str, dict[str, Any]],
-                                              robot_observations: list[dict[str, Any]],
-                                              observations: list[dict[str, Any]], task: str | None,
-                                              tmp_path: Path) -> None:
+    def test_lerobot_folder_loads_in_policyzoo(
+        self,
+        spec: PolicySpec,
+        features: Features,
+        stats: dict[str, dict[str, Any]],
+        robot_observations: list[dict[str, Any]],
+        observations: list[dict[str, Any]],
+        task: str | None,
+        tmp_path: Path,
+    ) -> None:
         from lerobot.policies.factory import get_policy_class, make_pre_post_processors
 
         from policyzoo_runtime.lerobot import tensor_stats
@@ -379,11 +434,13 @@ class PolicyContract:
         assert not (tmp_path / META_FILE).exists()
 
         loaded = load_policy(tmp_path)
-        assert loaded.spec.model_dump(exclude=set(_spec_only(factory, spec))) == \
-            spec.model_dump(exclude=set(_spec_only(factory, spec)))
+        assert loaded.spec.model_dump(exclude=set(_spec_only(factory, spec))) == spec.model_dump(
+            exclude=set(_spec_only(factory, spec))
+        )
         torch.testing.assert_close(
             run_episode(loaded, observations),
-            lerobot_episode(lerobot_policy, preprocessor, postprocessor, robot_observations, task=task))
+            lerobot_episode(lerobot_policy, preprocessor, postprocessor, robot_observations, task=task),
+        )
 
 
 def _spec_only(factory: Any, spec: PolicySpec) -> dict[str, Any]:

@@ -66,18 +66,30 @@ class TorchPolicy:
     spec_class: ClassVar[type[PolicySpec]]
     """The policy type's spec: `load` reads `config.json` into it."""
 
-    def __init__(self, spec: PolicySpec, features: Features, stats: Stats | None = None,
-                 device: str | None = None, meta: CheckpointMeta | None = None) -> None:
+    def __init__(
+        self,
+        spec: PolicySpec,
+        features: Features,
+        stats: Stats | None = None,
+        device: str | None = None,
+        meta: CheckpointMeta | None = None,
+    ) -> None:
         self.spec = spec
         self.features = features
         self.meta = meta
         """The loaded folder's `policyzoo.json` (None when new): `save` keeps its robot, dataset, training."""
-        self.normalizers = nn.ModuleDict({"state_norm": Normalizer(features.state, stats),
-                                          "action_norm": Normalizer(features.action, stats)})
+        self.normalizers = nn.ModuleDict(
+            {
+                "state_norm": Normalizer(features.state, stats),
+                "action_norm": Normalizer(features.action, stats),
+            }
+        )
         self.model = self.make_model()
         if set(self.normalizers) & {name for name, _ in self.model.named_children()}:
-            raise TypeError(f"{type(self).__name__}.make_model: name no submodule state_norm or action_norm "
-                            f"(the statistics are saved under those names)")
+            raise TypeError(
+                f"{type(self).__name__}.make_model: name no submodule state_norm or action_norm "
+                f"(the statistics are saved under those names)"
+            )
         target = torch_device(device or spec.device)
         self.model.to(target)
         self.normalizers.to(target)
@@ -159,24 +171,42 @@ class TorchPolicy:
 
     def optimizer_and_scheduler(self, lr: float | None, steps: int) -> tuple[Any, Any]:
         """AdamW with the spec's learning rate (`lr` when given) and weight decay, and a cosine decay."""
-        optimizer = torch.optim.AdamW(self.model.parameters(), lr=lr or self.spec.optimizer_lr,
-                                      weight_decay=self.spec.optimizer_weight_decay)
+        optimizer = torch.optim.AdamW(
+            self.model.parameters(),
+            lr=lr or self.spec.optimizer_lr,
+            weight_decay=self.spec.optimizer_weight_decay,
+        )
         return optimizer, torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=max(1, steps))
 
     def save(self, directory: Path) -> None:
         directory = Path(directory)
         directory.mkdir(parents=True, exist_ok=True)
-        config = {"type": self.spec.type, **self.spec.model_dump(mode="json"),
-                  "features": self.features.model_dump(mode="json")}
+        config = {
+            "type": self.spec.type,
+            **self.spec.model_dump(mode="json"),
+            "features": self.features.model_dump(mode="json"),
+        }
         (directory / CONFIG_FILE).write_text(json.dumps(config, indent=2) + "\n")
         weights = {**self.model.state_dict(), **self.normalizers.state_dict()}
-        save_file({name: value.detach().cpu().contiguous() for name, value in weights.items()},
-                  directory / WEIGHTS_FILE, metadata={"format": "pt"})
+        save_file(
+            {name: value.detach().cpu().contiguous() for name, value in weights.items()},
+            directory / WEIGHTS_FILE,
+            metadata={"format": "pt"},
+        )
         distribution, version = provenance(self.spec.type)
-        meta = self.meta or CheckpointMeta(policy_type=self.spec.type, distribution=distribution,
-                                           version=version, spec={})
-        write_meta(directory, meta.model_copy(update={"spec": self.spec.model_dump(mode="json"),
-                                                      "distribution": distribution, "version": version}))
+        meta = self.meta or CheckpointMeta(
+            policy_type=self.spec.type, distribution=distribution, version=version, spec={}
+        )
+        write_meta(
+            directory,
+            meta.model_copy(
+                update={
+                    "spec": self.spec.model_dump(mode="json"),
+                    "distribution": distribution,
+                    "version": version,
+                }
+            ),
+        )
 
     @classmethod
     def load(cls, directory: Path, device: str | None = None) -> Self:
@@ -193,8 +223,9 @@ class TorchPolicy:
             raise BadInput(f"{directory / CONFIG_FILE}: {' '.join(str(exc).split())}") from None
         policy = cls(spec, features, device=device or "auto", meta=read_meta(directory))
         weights = load_file(directory / WEIGHTS_FILE)
-        statistics = {name: weights.pop(name) for name in list(weights)
-                      if name.split(".")[0] in policy.normalizers}
+        statistics = {
+            name: weights.pop(name) for name in list(weights) if name.split(".")[0] in policy.normalizers
+        }
         policy.normalizers.load_state_dict(statistics, strict=True)
         policy.model.load_state_dict(weights, strict=True)
         return policy
@@ -237,6 +268,8 @@ def _vector(value: Any, size: int, default: float) -> torch.Tensor:
         return torch.full((size,), default)
     vector = torch.as_tensor(np.asarray(value, dtype=np.float32)).flatten()
     if vector.numel() != size:
-        raise BadInput(f"dataset stats have {vector.numel()} values for a {size}-dim feature; "
-                       f"recompute the dataset's meta/stats.json")
+        raise BadInput(
+            f"dataset stats have {vector.numel()} values for a {size}-dim feature; "
+            f"recompute the dataset's meta/stats.json"
+        )
     return vector

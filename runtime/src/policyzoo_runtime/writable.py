@@ -16,7 +16,9 @@ def check_writable(path: str | Path, flag: str, *, folder: bool = True) -> Path:
     existing = next(p for p in (path, *path.parents) if os.path.lexists(p))
     _check_length(path, existing, shown, flag)
     if existing != path and not existing.is_dir():
-        raise BadInput(f"{shown}: {existing} is a file, not a folder (a file is in the way); choose another {flag}")
+        raise BadInput(
+            f"{shown}: {existing} is a file, not a folder (a file is in the way); choose another {flag}"
+        )
     if existing == path and path.is_dir() != folder:
         what = "a file, not a folder" if folder else "a folder, not a file"
         raise BadInput(f"{shown}: is {what}; choose another {flag}")
@@ -38,9 +40,13 @@ def _check_length(path: Path, existing: Path, shown: str, flag: str) -> None:
     path_max = os.pathconf(existing, "PC_PATH_MAX")
     for part in path.parts:
         if len(os.fsencode(part)) > name_max:
-            raise BadInput(f"{shown[:80]}...: the name '{part[:24]}...' is {len(os.fsencode(part))} bytes, longer "
-                           f"than the file system allows ({name_max}); choose a shorter {flag}")
+            raise BadInput(
+                f"{shown[:80]}...: the name '{part[:24]}...' is {len(os.fsencode(part))} bytes, longer "
+                f"than the file system allows ({name_max}); choose a shorter {flag}"
+            )
     length = len(os.fsencode(str(path.absolute())))
     if length + ROOM_INSIDE > path_max:
-        raise BadInput(f"{shown[:80]}...: the path is {length} bytes, too long for the files written inside it "
-                       f"(the file system takes {path_max}); choose a shorter {flag}")
+        raise BadInput(
+            f"{shown[:80]}...: the path is {length} bytes, too long for the files written inside it "
+            f"(the file system takes {path_max}); choose a shorter {flag}"
+        )

@@ -21,8 +21,12 @@ LAZY_COMMANDS = {
 }
 
 
-@click.group(cls=ZooGroup, lazy_commands=LAZY_COMMANDS, plugin_commands=True,
-             context_settings={"help_option_names": ["-h", "--help"], "token_normalize_func": underscored})
+@click.group(
+    cls=ZooGroup,
+    lazy_commands=LAZY_COMMANDS,
+    plugin_commands=True,
+    context_settings={"help_option_names": ["-h", "--help"], "token_normalize_func": underscored},
+)
 @click.version_option(__version__, "--version", prog_name="policyzoo")
 def cli() -> None:
     """Train, run and share robot-learning policies; each policy is a plugin.
@@ -37,8 +41,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     interrupt every command as Ctrl-C does (what it finished is kept); the exit code is 128 + the signal."""
     try:
         with sigterm_as_interrupt():
-            code = cli.main(args=list(argv) if argv is not None else None, prog_name="policyzoo",
-                            standalone_mode=False)
+            code = cli.main(
+                args=list(argv) if argv is not None else None, prog_name="policyzoo", standalone_mode=False
+            )
     except BadInput as exc:
         fail(str(exc))
     except click.UsageError as exc:

@@ -28,21 +28,28 @@ def underscored(name: str) -> str:
 class SuggestingGroup(click.Group):
     """A group that answers an unknown sub-command with the closest one."""
 
-    def resolve_command(self, ctx: click.Context, args: list[str]) -> tuple[str | None, click.Command | None,
-                                                                              list[str]]:
+    def resolve_command(
+        self, ctx: click.Context, args: list[str]
+    ) -> tuple[str | None, click.Command | None, list[str]]:
         name = args[0] if args else ""
         if name and not name.startswith("-") and self.get_command(ctx, name) is None:
             commands = self.list_commands(ctx)
             raise click.UsageError(
-                f"no command '{name}'; commands: {', '.join(commands)}." + did_you_mean(name, commands), ctx)
+                f"no command '{name}'; commands: {', '.join(commands)}." + did_you_mean(name, commands), ctx
+            )
         return super().resolve_command(ctx, args)
 
 
 class ZooGroup(SuggestingGroup):
     """A group whose sub-commands are imported on use; with `plugin_commands`, plus those plugins add."""
 
-    def __init__(self, *args: Any, lazy_commands: dict[str, tuple[str, str]] | None = None,
-                 plugin_commands: bool = False, **kwargs: Any):
+    def __init__(
+        self,
+        *args: Any,
+        lazy_commands: dict[str, tuple[str, str]] | None = None,
+        plugin_commands: bool = False,
+        **kwargs: Any,
+    ):
         super().__init__(*args, **kwargs)
         self.lazy_commands = lazy_commands or {}
         self._plugin_commands_added = not plugin_commands
@@ -54,7 +61,9 @@ class ZooGroup(SuggestingGroup):
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         self._add_plugin_commands()
-        available = [name for name, (module, _) in self.lazy_commands.items() if importlib.util.find_spec(module)]
+        available = [
+            name for name, (module, _) in self.lazy_commands.items() if importlib.util.find_spec(module)
+        ]
         return sorted(set(super().list_commands(ctx)) | set(available))
 
     def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
@@ -105,4 +114,3 @@ def print_table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
         click.echo("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip())
         if index == 0:
             click.echo("  ".join("-" * width for width in widths))
-

@@ -22,14 +22,30 @@ def list_command() -> None:
     registry = get_registry()
     rows = []
     for info in get_plugins().info.values():
-        provides = [f"policy {e.type}" for e in registry.policies.values() if e.distribution == info.distribution]
-        provides += [f"robot {e.type}" for e in registry.robots.values() if e.distribution == info.distribution]
-        provides += [f"policy {c.name} (clash)" for c in registry.policy_clashes.values()
-                     if info.distribution in c.distributions]
-        provides += [f"robot {c.name} (clash)" for c in registry.robot_clashes.values()
-                     if info.distribution in c.distributions]
-        rows.append([info.name, f"{info.distribution} {info.version}", info.contract or "-",
-                     ", ".join(provides) or "hooks only"])
+        provides = [
+            f"policy {e.type}" for e in registry.policies.values() if e.distribution == info.distribution
+        ]
+        provides += [
+            f"robot {e.type}" for e in registry.robots.values() if e.distribution == info.distribution
+        ]
+        provides += [
+            f"policy {c.name} (clash)"
+            for c in registry.policy_clashes.values()
+            if info.distribution in c.distributions
+        ]
+        provides += [
+            f"robot {c.name} (clash)"
+            for c in registry.robot_clashes.values()
+            if info.distribution in c.distributions
+        ]
+        rows.append(
+            [
+                info.name,
+                f"{info.distribution} {info.version}",
+                info.contract or "-",
+                ", ".join(provides) or "hooks only",
+            ]
+        )
     print_table(["PLUGIN", "DISTRIBUTION", "CONTRACT", "PROVIDES"], rows)
 
 
@@ -39,8 +55,10 @@ def doctor_command() -> None:
     registry = get_registry()
     undeclared = [info for info in get_plugins().info.values() if info.contract is None]
     for info in undeclared:
-        click.echo(f"note: {info.name} ({info.distribution}) declares no POLICYZOO_CONTRACT; "
-                   f"fix: add POLICYZOO_CONTRACT = 1 to its entry module")
+        click.echo(
+            f"note: {info.name} ({info.distribution}) declares no POLICYZOO_CONTRACT; "
+            f"fix: add POLICYZOO_CONTRACT = 1 to its entry module"
+        )
     for note in registry.notes:
         click.echo(f"note: {note}")
     # plus what failed in a hook after the registry was built (a training hook, a model-card section, ...)

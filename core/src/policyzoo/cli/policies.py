@@ -24,16 +24,39 @@ def list_command(as_json: bool) -> None:
     registry = get_registry()
     rows = []
     for policy_type, entry in registry.policies.items():
-        rows.append({"type": policy_type, "status": "installed", "installed": True,
-                     "distribution": entry.distribution, "version": entry.version, "summary": entry.card.summary})
+        rows.append(
+            {
+                "type": policy_type,
+                "status": "installed",
+                "installed": True,
+                "distribution": entry.distribution,
+                "version": entry.version,
+                "summary": entry.card.summary,
+            }
+        )
     for policy_type, clash in registry.policy_clashes.items():
-        rows.append({"type": policy_type, "status": "clash", "installed": True,
-                     "distribution": ", ".join(clash.distributions), "version": "",
-                     "summary": "unusable: two plugins provide it; see `policyzoo plugins doctor`"})
+        rows.append(
+            {
+                "type": policy_type,
+                "status": "clash",
+                "installed": True,
+                "distribution": ", ".join(clash.distributions),
+                "version": "",
+                "summary": "unusable: two plugins provide it; see `policyzoo plugins doctor`",
+            }
+        )
     for policy_type, known in FIRST_PARTY.items():
         if policy_type not in registry.policies and policy_type not in registry.policy_clashes:
-            rows.append({"type": policy_type, "status": "installable", "installed": False,
-                         "distribution": known.distribution, "version": "", "summary": known.summary})
+            rows.append(
+                {
+                    "type": policy_type,
+                    "status": "installable",
+                    "installed": False,
+                    "distribution": known.distribution,
+                    "version": "",
+                    "summary": known.summary,
+                }
+            )
     rows.sort(key=lambda row: (not row["installed"], row["type"]))
     if as_json:
         click.echo(json.dumps(rows, indent=2))
@@ -66,10 +89,15 @@ def show_command(policy_type: str) -> None:
         facts.append(("training", card.training))
     if guide is not None:
         facts.append(("cameras", guide.cameras))
-    facts += [("needs language", "yes" if card.needs_language else "no"),
-              ("needs reward", "yes" if card.needs_reward else "no")]
-    facts += _guide_rows(guide) if guide is not None else [("guide", "none on its card: policyzoo recommend "
-                                                                      "leaves it unranked")]
+    facts += [
+        ("needs language", "yes" if card.needs_language else "no"),
+        ("needs reward", "yes" if card.needs_reward else "no"),
+    ]
+    facts += (
+        _guide_rows(guide)
+        if guide is not None
+        else [("guide", "none on its card: policyzoo recommend leaves it unranked")]
+    )
     if card.paper:
         facts.append(("paper", card.paper))
     if guide is not None and guide.indicator is not None:
@@ -78,17 +106,25 @@ def show_command(policy_type: str) -> None:
     print_table(["", ""], facts)
     if guide is not None and guide.goals:
         click.echo("\nfit per goal (policyzoo recommend --goal=GOAL; a goal not listed scores 0):")
-        print_table(["GOAL", "SCORE", "WHY"], [
-            [goal, fit.score, fit.reason + (f"  [{'; '.join(fit.sources)}]" if fit.sources else "")]
-            for goal, fit in guide.goals.items()])
+        print_table(
+            ["GOAL", "SCORE", "WHY"],
+            [
+                [goal, fit.score, fit.reason + (f"  [{'; '.join(fit.sources)}]" if fit.sources else "")]
+                for goal, fit in guide.goals.items()
+            ],
+        )
     if bench is not None and bench.claims:
         click.echo("\nclaims (policyzoo bench claims checks them here):")
-        print_table(["CLAIM", "TEXT", "SOURCE"], [[f"{entry.type}-{claim.id}", claim.text, claim.source]
-                                                  for claim in bench.claims])
+        print_table(
+            ["CLAIM", "TEXT", "SOURCE"],
+            [[f"{entry.type}-{claim.id}", claim.text, claim.source] for claim in bench.claims],
+        )
     click.echo("\nsettings (--policy.NAME=VALUE):")
     rows = []
     for name, field in entry.spec.model_fields.items():
-        rows.append([name, field.default if not field.is_required() else "(required)", field.description or ""])
+        rows.append(
+            [name, field.default if not field.is_required() else "(required)", field.description or ""]
+        )
     print_table(["NAME", "DEFAULT", "MEANING"], rows)
     if bench is not None and bench.presets:
         click.echo("\nsimulator presets (policyzoo bench success --task=TASK; policyzoo demo):")
@@ -100,8 +136,11 @@ def _guide_rows(guide: Guide) -> list[tuple[str, str]]:
         ("best for", "; ".join(guide.best_for)),
         ("not for", "; ".join(guide.not_for)),
         ("episodes needed", f"{guide.episodes_needed.value}  [{guide.episodes_needed.source}]"),
-        ("GPU memory, training", f"{guide.train_memory_gb[0]:g}-{guide.train_memory_gb[1]:g} GB at batch 8  "
-                                 f"[{guide.train_memory_source}]"),
+        (
+            "GPU memory, training",
+            f"{guide.train_memory_gb[0]:g}-{guide.train_memory_gb[1]:g} GB at batch 8  "
+            f"[{guide.train_memory_source}]",
+        ),
         ("GPU memory, inference", f"{guide.inference_memory.value}  [{guide.inference_memory.source}]"),
         ("latency", f"{guide.latency.value}  [{guide.latency.source}]"),
         ("parameters", f"{guide.parameters.value}  [{guide.parameters.source}]"),

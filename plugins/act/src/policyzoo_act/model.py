@@ -16,8 +16,17 @@ from policyzoo_runtime.lerobot import LeRobotFactory
 class ACTFactory(LeRobotFactory):
     policy_type = "act"
     spec_class = ACTSpec
-    quick_settings = {"pretrained_backbone_weights": None, "dim_model": 32, "n_heads": 2, "dim_feedforward": 64, "n_encoder_layers": 1,
-                      "n_vae_encoder_layers": 1, "latent_dim": 8, "chunk_size": 10, "n_action_steps": 5}
+    quick_settings = {
+        "pretrained_backbone_weights": None,
+        "dim_model": 32,
+        "n_heads": 2,
+        "dim_feedforward": 64,
+        "n_encoder_layers": 1,
+        "n_vae_encoder_layers": 1,
+        "latent_dim": 8,
+        "chunk_size": 10,
+        "n_action_steps": 5,
+    }
 
     def make_policy(self, config: PreTrainedConfig) -> PreTrainedPolicy:
         """LeRobot's ACT; a ResNet that starts from random weights gets trainable batch norms (see `norm`)."""

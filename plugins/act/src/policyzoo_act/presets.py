@@ -10,8 +10,15 @@ from policyzoo.card import FinishPhase, TaskPresets, TrainingPreset
 # offline, so LeRobot's 1e-5 for a pretrained backbone would leave it nearly untrained).
 SMALL_ACT = {
     "pretrained_backbone_weights": "None",
-    "chunk_size": 20, "n_action_steps": 10, "dim_model": 256, "n_heads": 8, "dim_feedforward": 1024,
-    "n_encoder_layers": 2, "n_decoder_layers": 1, "use_vae": False, "optimizer_lr": 3e-4,
+    "chunk_size": 20,
+    "n_action_steps": 10,
+    "dim_model": 256,
+    "n_heads": 8,
+    "dim_feedforward": 1024,
+    "n_encoder_layers": 2,
+    "n_decoder_layers": 1,
+    "use_vae": False,
+    "optimizer_lr": 3e-4,
     "optimizer_lr_backbone": 3e-4,
 }
 # Training flags of the CPU lift runs (LeRobot's names). Random shifts of every camera image (LeRobot's RandomAffine,
@@ -49,11 +56,15 @@ def clean_finish(steps: int) -> FinishPhase:
     spans about 9 of them: the shifted transfer run reached for the middle of the range and missed the cubes at
     its ends, in its own training scenes too. 1000 unshifted steps teach the ends and keep what the shifts taught;
     2000 began to learn the training scenes' paths instead (66 of 100 unseen scenes against 76)."""
-    return FinishPhase(steps=steps, save_freq=steps // 2, flags={
-        "dataset.image_transforms.enable": False,
-        **cosine_schedule(steps, warmup_steps=50),
-        "dataset.use_imagenet_stats": False,
-    })
+    return FinishPhase(
+        steps=steps,
+        save_freq=steps // 2,
+        flags={
+            "dataset.image_transforms.enable": False,
+            **cosine_schedule(steps, warmup_steps=50),
+            "dataset.use_imagenet_stats": False,
+        },
+    )
 
 
 # The bimanual robot's two fixed cameras and the right arm's wrist camera (the lift task's view of the cube between
@@ -72,25 +83,57 @@ DEMO_ACT = {**SMALL_ACT, "dim_model": 128, "n_heads": 4, "dim_feedforward": 512,
 
 PRESETS = {
     "lift": TaskPresets(
-        cpu=TrainingPreset(policy=SMALL_ACT, flags=small_act_flags(5000), steps=5000, batch_size=8, save_freq=1000,
-                           demos=50, note="small ACT with random shifts and a cosine schedule: 19/20 on unseen "
-                                          "scenes, about 50 minutes on a 2-core CPU (LeRobot 0.4.4)"),
-        gpu=TrainingPreset(policy=FULL_ACT, steps=20_000, batch_size=8, save_freq=5000, demos=50,
-                           note="LeRobot's ACT defaults; not measured here (no GPU lent)"),
-        demo=TrainingPreset(policy=DEMO_ACT, flags={**cosine_schedule(2000, warmup_steps=100),
-                                                    "dataset.use_imagenet_stats": False},
-                            steps=2000, batch_size=16, save_freq=500, demos=20,
-                            note="policyzoo demo: 24/30 unseen scenes (LeRobot 0.4.4), 7/10 at the end of make demo on "
-                                 "0.4.4 and 0.6.1; about 7 minutes on a 2-core CPU"),
+        cpu=TrainingPreset(
+            policy=SMALL_ACT,
+            flags=small_act_flags(5000),
+            steps=5000,
+            batch_size=8,
+            save_freq=1000,
+            demos=50,
+            note="small ACT with random shifts and a cosine schedule: 19/20 on unseen "
+            "scenes, about 50 minutes on a 2-core CPU (LeRobot 0.4.4)",
+        ),
+        gpu=TrainingPreset(
+            policy=FULL_ACT,
+            steps=20_000,
+            batch_size=8,
+            save_freq=5000,
+            demos=50,
+            note="LeRobot's ACT defaults; not measured here (no GPU lent)",
+        ),
+        demo=TrainingPreset(
+            policy=DEMO_ACT,
+            flags={**cosine_schedule(2000, warmup_steps=100), "dataset.use_imagenet_stats": False},
+            steps=2000,
+            batch_size=16,
+            save_freq=500,
+            demos=20,
+            note="policyzoo demo: 24/30 unseen scenes (LeRobot 0.4.4), 7/10 at the end of make demo on "
+            "0.4.4 and 0.6.1; about 7 minutes on a 2-core CPU",
+        ),
     ),
     "transfer": TaskPresets(
-        cpu=TrainingPreset(policy=SMALL_ACT, flags=small_act_flags(5000), steps=5000, batch_size=8, save_freq=1000,
-                           demos=50, cameras=TRANSFER_CAMERAS, finish=clean_finish(1000),
-                           note="small ACT with the lift flags and the right wrist camera, then 1000 steps on "
-                                "unshifted images: 13/20 unseen scenes at step 5000, 16/20 at 6000 (80%; 76 of 100 "
-                                "on a larger evaluation), about 97 minutes on a 2-core CPU (LeRobot 0.4.4)"),
-        gpu=TrainingPreset(policy=FULL_ACT, steps=100_000, batch_size=8, save_freq=10_000, demos=50,
-                           cameras=TRANSFER_CAMERAS,
-                           note="LeRobot's ACT ALOHA transfer-cube recipe; not measured here (no GPU lent)"),
+        cpu=TrainingPreset(
+            policy=SMALL_ACT,
+            flags=small_act_flags(5000),
+            steps=5000,
+            batch_size=8,
+            save_freq=1000,
+            demos=50,
+            cameras=TRANSFER_CAMERAS,
+            finish=clean_finish(1000),
+            note="small ACT with the lift flags and the right wrist camera, then 1000 steps on "
+            "unshifted images: 13/20 unseen scenes at step 5000, 16/20 at 6000 (80%; 76 of 100 "
+            "on a larger evaluation), about 97 minutes on a 2-core CPU (LeRobot 0.4.4)",
+        ),
+        gpu=TrainingPreset(
+            policy=FULL_ACT,
+            steps=100_000,
+            batch_size=8,
+            save_freq=10_000,
+            demos=50,
+            cameras=TRANSFER_CAMERAS,
+            note="LeRobot's ACT ALOHA transfer-cube recipe; not measured here (no GPU lent)",
+        ),
     ),
 }

@@ -17,36 +17,60 @@ GUIDE = Guide(
     square_images=True,
     best_for=["tasks with a reward signal", "state-based control", "online fine-tuning"],
     not_for=["reward-free demonstrations", "several cameras"],
-    episodes_needed=Source(value="no published figure for offline training; collects its own data online",
-                           source=PAPER),
-    train_memory_gb=(2, 6), train_memory_source=HARDWARE_GUIDE,
-    train_steps=100_000, train_steps_source="lerobot-train's default (LeRobot 0.4.4); no published offline "
-                                            "recipe",
+    episodes_needed=Source(
+        value="no published figure for offline training; collects its own data online", source=PAPER
+    ),
+    train_memory_gb=(2, 6),
+    train_memory_source=HARDWARE_GUIDE,
+    train_steps=100_000,
+    train_steps_source="lerobot-train's default (LeRobot 0.4.4); no published offline recipe",
     inference_memory=Source(value="about 0.02 GB of fp32 weights", source="5.6 M parameters x 4 bytes"),
-    latency=Source(value="no published figure (the guide's 20 Hz has no source): measure with "
-                         "`policyzoo bench policies`", source="-"),
+    latency=Source(
+        value="no published figure (the guide's 20 Hz has no source): measure with "
+        "`policyzoo bench policies`",
+        source="-",
+    ),
     parameters=Source(value="5.6 M", source=MEASURED),
     goals={
-        "production": GoalFit(score=1, reason="plans at every step and needs a reward signal; little real-arm "
-                                              "evidence"),
-        "research": GoalFit(score=3, reason="model-based RL: planning with a learned world model", sources=(PAPER,)),
-        "limited-data": GoalFit(score=1, reason="offline from few episodes is not what it was made for",
-                                sources=(PAPER,)),
+        "production": GoalFit(
+            score=1, reason="plans at every step and needs a reward signal; little real-arm evidence"
+        ),
+        "research": GoalFit(
+            score=3, reason="model-based RL: planning with a learned world model", sources=(PAPER,)
+        ),
+        "limited-data": GoalFit(
+            score=1, reason="offline from few episodes is not what it was made for", sources=(PAPER,)
+        ),
         "contact-rich": GoalFit(score=2, reason="needs a dense reward for contact"),
-        "long-horizon": GoalFit(score=1, reason="plans over a short horizon with a learned value", sources=(PAPER,)),
+        "long-horizon": GoalFit(
+            score=1, reason="plans over a short horizon with a learned value", sources=(PAPER,)
+        ),
     },
-    indicator=TrainingIndicator(note="a sum of consistency, reward, value and policy terms; no reference figure: "
-                                     "judge it by evaluation (policyzoo eval)"),
+    indicator=TrainingIndicator(
+        note="a sum of consistency, reward, value and policy terms; no reference figure: "
+        "judge it by evaluation (policyzoo eval)"
+    ),
 )
 
 
 BENCH = Bench(
     presets=PRESETS,
     claims=(
-        PolicyClaim(id="hz", text="TD-MPC runs inference at about 20 Hz", kind="inference_hz", value=20,
-                    source="the guide (no source given)"),
-        PolicyClaim(id="memory", text="TD-MPC trains in 2-6 GB of GPU memory at batch 8", kind="train_memory_gb",
-                    value=(2, 6), source="LeRobot hardware guide", hardware="GPU"),
+        PolicyClaim(
+            id="hz",
+            text="TD-MPC runs inference at about 20 Hz",
+            kind="inference_hz",
+            value=20,
+            source="the guide (no source given)",
+        ),
+        PolicyClaim(
+            id="memory",
+            text="TD-MPC trains in 2-6 GB of GPU memory at batch 8",
+            kind="train_memory_gb",
+            value=(2, 6),
+            source="LeRobot hardware guide",
+            hardware="GPU",
+        ),
     ),
 )
 
@@ -55,7 +79,7 @@ CARD = PolicyCard(
     title="TD-MPC",
     summary="TD-MPC: model-based RL with planning; needs rewards",
     architecture="task-oriented latent dynamics model with reward, value and policy heads; plans over a "
-                 "short horizon with MPPI at every step",
+    "short horizon with MPPI at every step",
     training="model-based reinforcement learning (temporal-difference learning) from data with rewards",
     needs_reward=True,
     paper="https://arxiv.org/abs/2203.04955",

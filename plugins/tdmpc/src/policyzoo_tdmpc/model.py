@@ -31,8 +31,9 @@ class TDMPCHandle(LeRobotHandle):
         policy = self.policy
         queues, warm_start = policy._queues, policy._prev_mean
         observation = {key: value for key, value in observation.items() if key != ACTION}
-        policy._queues = populate_queues({key: copy.copy(queue) for key, queue in queues.items()}, observation,
-                                         exclude_keys=[ACTION])
+        policy._queues = populate_queues(
+            {key: copy.copy(queue) for key, queue in queues.items()}, observation, exclude_keys=[ACTION]
+        )
         try:
             plan = policy.predict_action_chunk(observation)  # (horizon, batch, action)
         finally:
@@ -45,9 +46,20 @@ class TDMPCFactory(LeRobotFactory):
     spec_class = TDMPCSpec
     handle_class = TDMPCHandle
     spec_only_fields = frozenset({"image_key"})
-    quick_settings = {"latent_dim": 16, "mlp_dim": 32, "state_encoder_hidden_dim": 32, "image_encoder_hidden_dim": 8,
-                      "q_ensemble_size": 2, "n_gaussian_samples": 16, "n_pi_samples": 4, "n_elites": 4,
-                      "cem_iterations": 2, "horizon": 4, "n_action_steps": 2, "n_action_repeats": 1}
+    quick_settings = {
+        "latent_dim": 16,
+        "mlp_dim": 32,
+        "state_encoder_hidden_dim": 32,
+        "image_encoder_hidden_dim": 8,
+        "q_ensemble_size": 2,
+        "n_gaussian_samples": 16,
+        "n_pi_samples": 4,
+        "n_elites": 4,
+        "cem_iterations": 2,
+        "horizon": 4,
+        "n_action_steps": 2,
+        "n_action_repeats": 1,
+    }
     rename_camera = True
     """The workaround for LeRobot's `observation.image` bug (tests turn it off to show the bug)."""
 
@@ -56,15 +68,21 @@ class TDMPCFactory(LeRobotFactory):
 
     def input_features(self, spec: PolicySpec, features: Features) -> dict[str, PolicyFeature]:
         assert isinstance(spec, TDMPCSpec)
-        inputs = {key: feature for key, feature in policy_features(features)[0].items()
-                  if feature.type is not FeatureType.VISUAL}
+        inputs = {
+            key: feature
+            for key, feature in policy_features(features)[0].items()
+            if feature.type is not FeatureType.VISUAL
+        }
         camera = spec.camera(features)
         if camera is not None:
-            inputs[self.model_image_key(camera)] = PolicyFeature(FeatureType.VISUAL, tuple(features.visual[camera]))
+            inputs[self.model_image_key(camera)] = PolicyFeature(
+                FeatureType.VISUAL, tuple(features.visual[camera])
+            )
         return inputs
 
-    def processor_stats(self, spec: PolicySpec, features: Features, stats: dict[str, dict[str, Any]] | None
-                        ) -> dict[str, dict[str, Any]] | None:
+    def processor_stats(
+        self, spec: PolicySpec, features: Features, stats: dict[str, dict[str, Any]] | None
+    ) -> dict[str, dict[str, Any]] | None:
         assert isinstance(spec, TDMPCSpec)
         converted = tensor_stats(stats)
         camera = spec.camera(features)
@@ -74,17 +92,27 @@ class TDMPCFactory(LeRobotFactory):
         renamed[self.model_image_key(camera)] = converted[camera]
         return renamed
 
-    def make_handle(self, spec: PolicySpec, features: Features, policy: PreTrainedPolicy, preprocessor: Any,
-                    postprocessor: Any) -> LeRobotHandle:
+    def make_handle(
+        self,
+        spec: PolicySpec,
+        features: Features,
+        policy: PreTrainedPolicy,
+        preprocessor: Any,
+        postprocessor: Any,
+    ) -> LeRobotHandle:
         """Name the camera: build (dataset features) and load (config features) both end here."""
         assert isinstance(spec, TDMPCSpec)
         config = policy.config
-        rename = next(step for step in preprocessor.steps if isinstance(step, RenameObservationsProcessorStep))
+        rename = next(
+            step for step in preprocessor.steps if isinstance(step, RenameObservationsProcessorStep)
+        )
         model_key = next(iter(config.image_features), None)
         if model_key is not None and model_key != OBS_IMAGE and self.rename_camera:
             # A folder LeRobot wrote with the camera's own name: apply the workaround now.
-            config.input_features = {(OBS_IMAGE if key == model_key else key): feature
-                                     for key, feature in config.input_features.items()}
+            config.input_features = {
+                (OBS_IMAGE if key == model_key else key): feature
+                for key, feature in config.input_features.items()
+            }
             rename.rename_map = {**rename.rename_map, model_key: OBS_IMAGE}
             policy.reset()
         restored = {new: old for old, new in rename.rename_map.items()}

@@ -51,8 +51,10 @@ def sample(flags: Flags) -> None:
     within("--seed", seed, 0, MAX_SEED, "the seed range of NumPy's generators")
     check_writable(output, "--output")  # before the simulator starts
     use_videos = any(feature.get("dtype") == "video" for feature in meta.info.get("features", {}).values())
-    cameras = [CameraSpec(name=key.removeprefix(IMAGE_PREFIX), height=shape[1], width=shape[2], fps=meta.fps)
-               for key, shape in meta.features.visual.items()]
+    cameras = [
+        CameraSpec(name=key.removeprefix(IMAGE_PREFIX), height=shape[1], width=shape[2], fps=meta.fps)
+        for key, shape in meta.features.visual.items()
+    ]
     robot = make_sim(meta.robot_type or "so101_bimanual", cameras=cameras)
     try:
         result = record_episodes(robot, output, repo_id, episodes, seed, use_videos=use_videos)
@@ -80,9 +82,12 @@ def synth(flags: Flags) -> None:
     output = flags.take("output", Path, default=Path("synth_dataset"))
     episodes = flags.take("episodes", int, default=SynthSize.episodes)
     frames = flags.take("frames", int, default=SynthSize.frames)
-    height, width = flags.take("size", _size, default=(SynthSize.height, SynthSize.width),
-                               help_value="HEIGHTxWIDTH, e.g. 480x640")
-    cameras = flags.take("cameras", _names, default=SynthSize.cameras, help_value="camera names, e.g. top,wrist")
+    height, width = flags.take(
+        "size", _size, default=(SynthSize.height, SynthSize.width), help_value="HEIGHTxWIDTH, e.g. 480x640"
+    )
+    cameras = flags.take(
+        "cameras", _names, default=SynthSize.cameras, help_value="camera names, e.g. top,wrist"
+    )
     seed = flags.take("seed", int, default=0)
     flags.finish()
     within("--episodes", episodes, 1, MAX_EPISODES, "episodes of one recording")
@@ -95,8 +100,10 @@ def synth(flags: Flags) -> None:
     if output.is_dir():
         output.rmdir()  # LeRobot creates the dataset folder itself
     written = write(output, SynthSize(episodes, frames, height, width, cameras), seed)
-    click.echo(f"wrote {written.episodes} episodes, {written.frames} frames, {len(cameras)} camera(s) at "
-               f"{height}x{width} to {written.root} in {written.seconds:.1f} s")
+    click.echo(
+        f"wrote {written.episodes} episodes, {written.frames} frames, {len(cameras)} camera(s) at "
+        f"{height}x{width} to {written.root} in {written.seconds:.1f} s"
+    )
 
 
 def _size(text: str) -> tuple[int, int]:
@@ -127,10 +134,14 @@ def info(flags: Flags) -> None:
             f"--dataset.{name}: unknown flag; dataset info takes --dataset.root or --dataset.repo_id"
         )
     flags.finish()
-    found = locate(root, repo_id)  # without either: the embedded sample, as `train` uses when given no dataset
+    found = locate(
+        root, repo_id
+    )  # without either: the embedded sample, as `train` uses when given no dataset
     if found is None:
         raise BadInput("--dataset.root: give --dataset.root=DIR or --dataset.repo_id=USER/NAME")
-    meta = read_meta(found.root, flag="--dataset.repo_id" if found.flag == "--dataset.repo_id" else "--dataset.root")
+    meta = read_meta(
+        found.root, flag="--dataset.repo_id" if found.flag == "--dataset.repo_id" else "--dataset.root"
+    )
     click.echo(f"{meta.root}: LeRobot {meta.info.get('codebase_version')}, robot {meta.robot_type or '-'}")
     click.echo(f"episodes: {meta.episodes}  frames: {meta.frames}  fps: {meta.fps}")
     click.echo(f"cameras: {', '.join(meta.cameras) or 'none'}")

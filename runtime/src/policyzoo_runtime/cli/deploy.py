@@ -40,10 +40,12 @@ class DeployRun(Settings):
     seed: Annotated[int | None, Flag("seed", "an integer")] = None
     report: Annotated[Path | None, Flag("report")] = None
     episodes: Annotated[int | None, Field(ge=1), Flag("episodes")] = None
-    episode_time_s: Annotated[float | None, Field(gt=0), Finite, Flag(
-        "episode_time_s", "a finite number of seconds > 0")] = None
-    reset_time_s: Annotated[float | None, Field(ge=0), Finite, Flag(
-        "reset_time_s", "a finite number of seconds >= 0")] = None
+    episode_time_s: Annotated[
+        float | None, Field(gt=0), Finite, Flag("episode_time_s", "a finite number of seconds > 0")
+    ] = None
+    reset_time_s: Annotated[
+        float | None, Field(ge=0), Finite, Flag("reset_time_s", "a finite number of seconds >= 0")
+    ] = None
     record: Annotated[Path | None, Flag("record")] = None
 
 
@@ -69,15 +71,19 @@ def calibrate(flags: Flags) -> None:
         from policyzoo_runtime.teleop import make_teleop
 
         if robot_flags:
-            raise BadInput("--teleop.type: calibrate the robot (--robot.*) or its leader arms (--teleop.*), "
-                           "one at a time")
+            raise BadInput(
+                "--teleop.type: calibrate the robot (--robot.*) or its leader arms (--teleop.*), "
+                "one at a time"
+            )
         teleop_type = teleop_flags.pop("type", None)
         device, what = make_teleop(teleop_type, None, teleop_flags), f"--teleop.type={teleop_type}"
     else:
         robot_type = robot_flags.pop("type", None)
         if robot_type is None:
-            raise BadInput("--robot.type: required, e.g. --robot.type=so101_bimanual (see: policyzoo robots "
-                           "list), or --teleop.type=... for leader arms")
+            raise BadInput(
+                "--robot.type: required, e.g. --robot.type=so101_bimanual (see: policyzoo robots "
+                "list), or --teleop.type=... for leader arms"
+            )
         if robot_flags.pop("backend", "real") != "real":
             raise BadInput("--robot.backend: calibrate works on the real robot only; leave it out")
         device, what = make_robot(robot_type, "real", robot_flags), f"--robot.type={robot_type}"
@@ -135,8 +141,10 @@ def deploy(flags: Flags) -> None:
     load_backend(robot_type, backend)  # an unknown or missing backend, before the policy loads
     simulated = backend == SIM_BACKEND
     if simulated and "cameras" in robot_flags:
-        raise BadInput("--robot.cameras: the simulator renders the cameras the policy was trained with (names and "
-                       "sizes); leave it out")
+        raise BadInput(
+            "--robot.cameras: the simulator renders the cameras the policy was trained with (names and "
+            "sizes); leave it out"
+        )
     robot = None if simulated else make_robot(robot_type, backend, robot_flags)
     try:
         config = DeployConfig(**{"fps": (robot.spec if robot else _registered_spec(robot_type)).fps, **given})
@@ -144,8 +152,11 @@ def deploy(flags: Flags) -> None:
         if "temporal_ensemble" not in given:  # an ACT configured with temporal ensembling keeps it
             try:
                 spec = handle.spec
-                config = config.replace(temporal_ensemble=spec.temporal_ensemble_coeff
-                                        if isinstance(spec, EnsemblingSpec) else None)
+                config = config.replace(
+                    temporal_ensemble=spec.temporal_ensemble_coeff
+                    if isinstance(spec, EnsemblingSpec)
+                    else None
+                )
             except ValueError as exc:
                 raise BadInput(f"--policy.path={path}: {exc}") from None
         if robot is None:
@@ -156,7 +167,9 @@ def deploy(flags: Flags) -> None:
         if episodes is not None:
             from policyzoo_runtime.evaluation.real import EvalPlan
 
-            plan = EvalPlan(episodes, episode_s or EPISODE_TIME_S, RESET_TIME_S if reset_s is None else reset_s)
+            plan = EvalPlan(
+                episodes, episode_s or EPISODE_TIME_S, RESET_TIME_S if reset_s is None else reset_s
+            )
             _evaluate(handle, robot, config, plan, path, record_dir, report_path, f"{robot_type}_{backend}")
         else:
             _run(handle, robot, config, path, report_path)
@@ -165,8 +178,9 @@ def deploy(flags: Flags) -> None:
             robot.disconnect()
 
 
-def _run(handle: PolicyHandle, robot: RobotBackend, config: DeployConfig, path: str, report_path: Path | None
-         ) -> None:
+def _run(
+    handle: PolicyHandle, robot: RobotBackend, config: DeployConfig, path: str, report_path: Path | None
+) -> None:
     """Run the policy on the robot; print the report (and write it to `report_path`)."""
     from policyzoo_runtime.deploy.session import deploy as run_deploy
     from policyzoo_runtime.deploy.status import StatusLine
@@ -195,8 +209,9 @@ def _registered_spec(robot_type: str) -> RobotSpec:
     return get_registry().robot(robot_type).spec
 
 
-def _fitted_simulator(handle: PolicyHandle, robot_type: str, backend: str, options: dict[str, str],
-                      path: str) -> RobotBackend:
+def _fitted_simulator(
+    handle: PolicyHandle, robot_type: str, backend: str, options: dict[str, str], path: str
+) -> RobotBackend:
     """The simulator with one camera per image the policy reads, named and sized as in its training data (as
     `policyzoo eval` builds it), once the policy is known to fit the robot otherwise."""
     from policyzoo_runtime.deploy.session import check_policy_fits
@@ -208,8 +223,13 @@ def _fitted_simulator(handle: PolicyHandle, robot_type: str, backend: str, optio
     return make_robot(robot_type, backend, options, spec=spec)
 
 
-def _check_evaluation_flags(episodes: int | None, episode_s: float | None, reset_s: float | None,
-                            record_dir: Path | None, duration: float | None) -> None:
+def _check_evaluation_flags(
+    episodes: int | None,
+    episode_s: float | None,
+    reset_s: float | None,
+    record_dir: Path | None,
+    duration: float | None,
+) -> None:
     from policyzoo_runtime.counts import MAX_EPISODES, within
     from policyzoo_runtime.writable import check_writable
 
@@ -227,8 +247,16 @@ def _check_evaluation_flags(episodes: int | None, episode_s: float | None, reset
             raise BadInput(f"--record={record_dir}: the folder is not empty; choose a new one")
 
 
-def _evaluate(handle: PolicyHandle, robot: RobotBackend, config: DeployConfig, plan: EvalPlan, path: str,
-              record_dir: Path | None, report_path: Path | None, env: str) -> None:
+def _evaluate(
+    handle: PolicyHandle,
+    robot: RobotBackend,
+    config: DeployConfig,
+    plan: EvalPlan,
+    path: str,
+    record_dir: Path | None,
+    report_path: Path | None,
+    env: str,
+) -> None:
     """Evaluate on the robot with the operator's marks; print the summary and write it as eval_summary.json."""
     import json
 
@@ -244,14 +272,28 @@ def _evaluate(handle: PolicyHandle, robot: RobotBackend, config: DeployConfig, p
     from policyzoo_runtime.lerobot.episodes import create_writer
 
     def open_writer():
-        return create_writer(f"local/{record_dir.name}", record_dir, config.fps, eval_features(robot.spec, True),
-                             robot.spec.type, use_videos=True)
+        return create_writer(
+            f"local/{record_dir.name}",
+            record_dir,
+            config.fps,
+            eval_features(robot.spec, True),
+            robot.spec.type,
+            use_videos=True,
+        )
 
     keys = open_keys()
     click.echo(f"keys: {EVAL_KEYS}", err=True)
-    result = run_evaluation(handle, robot, config, plan, keys, open_writer if record_dir else None,
-                            name=f"--policy.path={path}", say=lambda text: click.echo(text, err=True),
-                            status=StatusLine())
+    result = run_evaluation(
+        handle,
+        robot,
+        config,
+        plan,
+        keys,
+        open_writer if record_dir else None,
+        name=f"--policy.path={path}",
+        say=lambda text: click.echo(text, err=True),
+        status=StatusLine(),
+    )
     summary = summarize_evaluation(result, plan, path, handle.spec.type, env, config.task, config.fps)
     summary["dataset"] = str(record_dir) if record_dir else None
     for line in summary_lines(summary):

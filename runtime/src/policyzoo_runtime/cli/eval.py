@@ -37,10 +37,13 @@ def episode_bar(episodes: int) -> Iterator[Callable[[Any], None]]:
         def progress(episode: Any) -> None:
             nonlocal successes
             successes += bool(episode.success)
-            tqdm.write(f"episode {episode.index}: {'success' if episode.success else 'failure'}"
-                       + (f" ({episode.failure})" if episode.failure else "") + ", "
-                       f"{episode.length} steps, reward sum {episode.sum_reward:.2f}, max {episode.max_reward:.2f}"
-                       + (f", {episode.video}" if episode.video else ""))
+            tqdm.write(
+                f"episode {episode.index}: {'success' if episode.success else 'failure'}"
+                + (f" ({episode.failure})" if episode.failure else "")
+                + ", "
+                f"{episode.length} steps, reward sum {episode.sum_reward:.2f}, max {episode.max_reward:.2f}"
+                + (f", {episode.video}" if episode.video else "")
+            )
             sys.stdout.flush()
             bar.set_postfix_str(f"{successes}/{bar.n + 1} successful", refresh=False)
             bar.update()
@@ -94,12 +97,14 @@ def eval_command(flags: Flags) -> None:
     except KeyboardInterrupt:
         _report_partial(config.output_dir / SUMMARY_FILE)
         raise
-    click.echo(f"\n{summary['episodes']} episodes of {summary['policy']['type']} on {summary['env']} "
-               f"(seed {summary['seed']}): success rate {summary['success_rate']:.0%} (95% interval "
-               f"{summary['success_interval_95'][0]:.0%}-{summary['success_interval_95'][1]:.0%}), mean reward sum "
-               f"{summary['mean_sum_reward']:.3f}, mean episode length {summary['mean_episode_length']:.1f} "
-               f"steps ({time.perf_counter() - start:.1f} s, {summary['timing']['env_steps_per_s']:.1f} env steps/s "
-               f"on {summary['timing']['workers']} worker(s))")
+    click.echo(
+        f"\n{summary['episodes']} episodes of {summary['policy']['type']} on {summary['env']} "
+        f"(seed {summary['seed']}): success rate {summary['success_rate']:.0%} (95% interval "
+        f"{summary['success_interval_95'][0]:.0%}-{summary['success_interval_95'][1]:.0%}), mean reward sum "
+        f"{summary['mean_sum_reward']:.3f}, mean episode length {summary['mean_episode_length']:.1f} "
+        f"steps ({time.perf_counter() - start:.1f} s, {summary['timing']['env_steps_per_s']:.1f} env steps/s "
+        f"on {summary['timing']['workers']} worker(s))"
+    )
     click.echo(f"wrote {config.output_dir / SUMMARY_FILE}")
 
 
@@ -110,5 +115,8 @@ def _report_partial(path: Path) -> None:
     except (OSError, ValueError):
         return
     if "partial" in summary:
-        click.echo(f"wrote {path}: {summary['episodes']} of {summary['partial']['episodes_planned']} episodes "
-                   "finished", err=True)
+        click.echo(
+            f"wrote {path}: {summary['episodes']} of {summary['partial']['episodes_planned']} episodes "
+            "finished",
+            err=True,
+        )

@@ -6,16 +6,26 @@ from pathlib import Path
 
 import click
 
-LICENSE = click.option("--license", "license_", default="apache-2.0", show_default=True,
-                       help="License id written into the model card's metadata.")
+LICENSE = click.option(
+    "--license",
+    "license_",
+    default="apache-2.0",
+    show_default=True,
+    help="License id written into the model card's metadata.",
+)
 
 
 @click.command("export")
 @click.argument("checkpoint", type=click.Path(path_type=Path))
 @click.option("--to", "to", type=click.Path(path_type=Path), required=True, help="The folder to write.")
 @click.option("--repo_id", default=None, help="Hub repo id to show in the model card's examples.")
-@click.option("--overwrite", type=click.BOOL, default=False, show_default=True,
-              help="Replace an earlier export in the --to folder.")
+@click.option(
+    "--overwrite",
+    type=click.BOOL,
+    default=False,
+    show_default=True,
+    help="Replace an earlier export in the --to folder.",
+)
 @LICENSE
 def export(checkpoint: Path, to: Path, repo_id: str | None, overwrite: bool, license_: str) -> None:
     """Write CHECKPOINT as a self-contained model folder that LeRobot and policyzoo load.
@@ -44,14 +54,28 @@ def export(checkpoint: Path, to: Path, repo_id: str | None, overwrite: bool, lic
 @click.option("--revision", default=None, help="Branch to upload to (created if needed); default main.")
 @click.option("--commit_message", default=None, help="Message of the upload commit.")
 @LICENSE
-def push(checkpoint: Path, repo_id: str, private: bool, revision: str | None, commit_message: str | None,
-         license_: str) -> None:
+def push(
+    checkpoint: Path,
+    repo_id: str,
+    private: bool,
+    revision: str | None,
+    commit_message: str | None,
+    license_: str,
+) -> None:
     """Export CHECKPOINT and upload it to the Hub in one commit (token: HF_TOKEN or huggingface-cli login)."""
     from policyzoo_runtime.hub.push import push as run_push
 
-    result = run_push(checkpoint, repo_id, private=private, revision=revision, commit_message=commit_message,
-                      license=license_)
-    click.echo(f"pushed {len(result.files)} files to https://huggingface.co/{result.repo_id} "
-               f"(revision {result.revision}): {result.commit_url}")
+    result = run_push(
+        checkpoint,
+        repo_id,
+        private=private,
+        revision=revision,
+        commit_message=commit_message,
+        license=license_,
+    )
+    click.echo(
+        f"pushed {len(result.files)} files to https://huggingface.co/{result.repo_id} "
+        f"(revision {result.revision}): {result.commit_url}"
+    )
     if result.skipped:
         click.echo(f"  left out (not part of a saved policy): {', '.join(result.skipped)}")

@@ -30,8 +30,9 @@ def recommend(flags: Flags) -> None:
     dataset = flags.section("dataset", known=("repo_id", "root"))
     unknown = sorted(set(dataset) - {"repo_id", "root"})
     if unknown:
-        raise BadInput(f"--dataset.{unknown[0]}: unknown flag; recommend reads --dataset.repo_id and "
-                              f"--dataset.root")
+        raise BadInput(
+            f"--dataset.{unknown[0]}: unknown flag; recommend reads --dataset.repo_id and --dataset.root"
+        )
     gpu = flags.take("gpu_memory_gb", _gigabytes, default=None, help_value="a number of GB, or 0 for no GPU")
     goal = flags.take("goal", default="production", choices=engine.GOALS)
     language = flags.take("language", parse_bool, default=None)
@@ -45,10 +46,25 @@ def recommend(flags: Flags) -> None:
     winner = next((candidate for candidate in ranking if candidate.eligible), None)
     command = engine.train_command(winner, facts) if winner else None
     if as_json:
-        click.echo(json.dumps({
-            "ranking": [{"type": c.type, "eligible": c.eligible, "score": c.score if c.eligible else None,
-                         "installed": c.installed, "reasons": c.reasons} for c in ranking],
-            "facts": _facts_json(facts), "train_command": command}, indent=2))
+        click.echo(
+            json.dumps(
+                {
+                    "ranking": [
+                        {
+                            "type": c.type,
+                            "eligible": c.eligible,
+                            "score": c.score if c.eligible else None,
+                            "installed": c.installed,
+                            "reasons": c.reasons,
+                        }
+                        for c in ranking
+                    ],
+                    "facts": _facts_json(facts),
+                    "train_command": command,
+                },
+                indent=2,
+            )
+        )
         return
     _print(ranking, facts, detected, command)
 
@@ -62,19 +78,28 @@ def _gigabytes(text: str) -> float:
 
 def _facts_json(facts) -> dict:
     features = facts.features
-    return {"goal": facts.goal, "language": facts.wants_language, "gpu_memory_gb": facts.gpu_memory_gb,
-            "dataset": facts.dataset, "episodes": facts.episodes, "tasks": facts.tasks,
-            "cameras": sorted(features.visual) if features else None,
-            "rewards": features.has_reward if features else None}
+    return {
+        "goal": facts.goal,
+        "language": facts.wants_language,
+        "gpu_memory_gb": facts.gpu_memory_gb,
+        "dataset": facts.dataset,
+        "episodes": facts.episodes,
+        "tasks": facts.tasks,
+        "cameras": sorted(features.visual) if features else None,
+        "rewards": features.has_reward if features else None,
+    }
 
 
 def _print(ranking, facts, detected: bool, command: str | None) -> None:
-    gpu = (f"{facts.gpu_memory_gb:g} GB GPU" if facts.gpu_memory_gb else "no GPU") + (" (detected)" if detected
-                                                                                       else "")
+    gpu = (f"{facts.gpu_memory_gb:g} GB GPU" if facts.gpu_memory_gb else "no GPU") + (
+        " (detected)" if detected else ""
+    )
     data = "no dataset given"
     if facts.features is not None:
-        data = (f"{facts.dataset}: {facts.episodes} episodes, {len(facts.features.visual)} camera(s), "
-                f"{'rewards' if facts.features.has_reward else 'no rewards'}, {facts.tasks} task(s)")
+        data = (
+            f"{facts.dataset}: {facts.episodes} episodes, {len(facts.features.visual)} camera(s), "
+            f"{'rewards' if facts.features.has_reward else 'no rewards'}, {facts.tasks} task(s)"
+        )
     click.echo(f"goal {facts.goal}, language {'yes' if facts.wants_language else 'no'}, {gpu}; {data}\n")
     place = 0
     for candidate in ranking:
@@ -93,7 +118,9 @@ def _print(ranking, facts, detected: bool, command: str | None) -> None:
     if command:
         click.echo(f"\ntrain the winner:\n  {command}")
         if "--policy.device=auto" in command:
-            click.echo("  (this machine has no NVIDIA GPU: `auto` trains on the GPU of the machine you run it on, "
-                       "and on the CPU here)")
+            click.echo(
+                "  (this machine has no NVIDIA GPU: `auto` trains on the GPU of the machine you run it on, "
+                "and on the CPU here)"
+            )
     else:
         click.echo("\nno policy fits these facts; see the reasons above")

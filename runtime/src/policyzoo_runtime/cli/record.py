@@ -27,11 +27,17 @@ def _robot_flags(flags: Flags, command: str, real: bool = False) -> tuple[str, s
         return robot_type, backend, robot
     takes = ("cameras",) if real else ()
     for name in sorted(set(robot) - set(takes)):
-        allowed = "--robot.type, --robot.backend and --robot.cameras" if real else "--robot.type and --robot.backend"
+        allowed = (
+            "--robot.type, --robot.backend and --robot.cameras"
+            if real
+            else "--robot.type and --robot.backend"
+        )
         raise BadInput(f"--robot.{name}: {command} takes {allowed} only")
     if backend != "sim":
         real_too = " or --robot.backend=real (with leader arms, --teleop.type=...)" if real else ""
-        raise BadInput(f"--robot.backend={backend}: {command} drives the simulator; use --robot.backend=sim{real_too}")
+        raise BadInput(
+            f"--robot.backend={backend}: {command} drives the simulator; use --robot.backend=sim{real_too}"
+        )
     return robot_type, backend, robot
 
 
@@ -73,7 +79,10 @@ def record(flags: Flags) -> None:
     use_videos = _boolean("--dataset.video", data.pop("video", "true"))
     episodes, flag = flags.take("episodes", int, default=None), "--episodes"
     if "num_episodes" in data:
-        episodes, flag = _integer("--dataset.num_episodes", data.pop("num_episodes")), "--dataset.num_episodes"
+        episodes, flag = (
+            _integer("--dataset.num_episodes", data.pop("num_episodes")),
+            "--dataset.num_episodes",
+        )
     seed = flags.take("seed", int, default=0)
     root, repo_id = data.pop("root", None), data.pop("repo_id", None)
     for name in data:
@@ -91,7 +100,9 @@ def record(flags: Flags) -> None:
         check_repo_id(repo_id, flag="--dataset.repo_id")
     root_path = check_writable(root, "--dataset.root")  # before the simulator starts
     cameras = options.get("cameras")
-    robot = make_sim(robot_type, cameras=None if cameras is None else sim_cameras(robot_type, _names(cameras)))
+    robot = make_sim(
+        robot_type, cameras=None if cameras is None else sim_cameras(robot_type, _names(cameras))
+    )
     try:
         result = record_episodes(
             robot, root_path, repo_id or f"local/{root_path.name}", episodes, seed, use_videos=use_videos

@@ -14,8 +14,12 @@ def plugin() -> None:
 
 @plugin.command("new")
 @click.argument("name")
-@click.option("--dir", "directory", type=click.Path(path_type=Path, file_okay=False),
-              help="Folder to create (new or empty); default: ./policyzoo-NAME.")
+@click.option(
+    "--dir",
+    "directory",
+    type=click.Path(path_type=Path, file_okay=False),
+    help="Folder to create (new or empty); default: ./policyzoo-NAME.",
+)
 def new_command(name: str, directory: Path | None) -> None:
     """Write a pip-installable plugin package for policy type NAME (e.g. my_policy).
 
@@ -32,8 +36,14 @@ def new_command(name: str, directory: Path | None) -> None:
     values = scaffold.variables(name)
     directory = check_writable(directory or Path(values["distribution"]), "--dir")
     written = scaffold.create(name, directory, taken)
-    click.echo(f"wrote {len(written)} files of {values['distribution']} (policy type '{name}') to {directory}")
+    click.echo(
+        f"wrote {len(written)} files of {values['distribution']} (policy type '{name}') to {directory}"
+    )
     click.echo("next:")
-    for step in (f"pip install -e {directory}", "policyzoo policies list", f"pytest {directory}",
-                 f"policyzoo train --policy.type={name} --steps=1000"):
+    for step in (
+        f"pip install -e {directory}",
+        "policyzoo policies list",
+        f"pytest {directory}",
+        f"policyzoo train --policy.type={name} --steps=1000",
+    ):
         click.echo(f"  {step}")

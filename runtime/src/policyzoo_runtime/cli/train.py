@@ -53,7 +53,9 @@ def demo(flags: Flags) -> None:
         fail(f"--eval_episodes={episodes}: expected a whole number >= 0")
     result = run(resolve(demo_config(parse_flags(flags)), _command_line()))
     if episodes and result.checkpoint is not None:
-        _evaluate_demo(result.checkpoint / "pretrained_model", result.output_dir / "eval", DEMO_TASK, episodes)
+        _evaluate_demo(
+            result.checkpoint / "pretrained_model", result.output_dir / "eval", DEMO_TASK, episodes
+        )
 
 
 def run(config: Any) -> Any:
@@ -66,8 +68,10 @@ def run(config: Any) -> Any:
     checked = plan(config)  # bad input fails here, before torch is imported
     if config.push_to_hub:
         _check_push(config)
-        click.echo(f"at the end, the last checkpoint is pushed to the Hub as {config.repo_id} "
-                   f"(--policy.push_to_hub=false keeps it local)")
+        click.echo(
+            f"at the end, the last checkpoint is pushed to the Hub as {config.repo_id} "
+            f"(--policy.push_to_hub=false keeps it local)"
+        )
     from policyzoo_runtime.train.progress import starting
 
     starting("loading torch and LeRobot")  # the imports below take seconds
@@ -98,7 +102,9 @@ def _check_push(config: Any) -> None:
     import importlib.util
 
     if importlib.util.find_spec("policyzoo_runtime.hub") is None:
-        raise BadInput("--policy.push_to_hub=true: this policyzoo has no Hub support (policyzoo_runtime.hub is missing)")
+        raise BadInput(
+            "--policy.push_to_hub=true: this policyzoo has no Hub support (policyzoo_runtime.hub is missing)"
+        )
     from policyzoo_runtime.hub.push import check_repo_id, find_token
 
     check_repo_id(config.repo_id or "", flag="--policy.repo_id")
@@ -109,14 +115,24 @@ def _evaluate_demo(policy: Path, output_dir: Path, task: str, episodes: int) -> 
     """Roll the demo's policy out in the task's simulator on unseen scenes; print the success rate and videos."""
     from policyzoo_runtime.evaluation.sim import UNSEEN_SEED, EvalConfig, evaluate, sim_env_for_task
 
-    config = EvalConfig(policy_path=str(policy), env=sim_env_for_task(task), episodes=episodes, seed=UNSEEN_SEED,
-                        output_dir=output_dir, videos=3, device="cpu", workers=min(os.cpu_count() or 1, episodes))
+    config = EvalConfig(
+        policy_path=str(policy),
+        env=sim_env_for_task(task),
+        episodes=episodes,
+        seed=UNSEEN_SEED,
+        output_dir=output_dir,
+        videos=3,
+        device="cpu",
+        workers=min(os.cpu_count() or 1, episodes),
+    )
     click.echo(f"\nevaluating in {config.env}: {episodes} episodes on scenes no demo was recorded in ...")
     summary = evaluate(config)
     low, high = summary["success_interval_95"]
     successes = sum(episode["success"] for episode in summary["per_episode"])
-    click.echo(f"success rate: {successes}/{episodes} ({summary['success_rate']:.0%}, 95% interval "
-               f"{low:.0%}-{high:.0%}); mean stage reached {summary['mean_max_stage']:.2f} of {summary['stages']}")
+    click.echo(
+        f"success rate: {successes}/{episodes} ({summary['success_rate']:.0%}, 95% interval "
+        f"{low:.0%}-{high:.0%}); mean stage reached {summary['mean_max_stage']:.2f} of {summary['stages']}"
+    )
     click.echo(f"videos:     {output_dir}/episode_000.mp4 ... (summary: {output_dir / 'eval_summary.json'})")
 
 

@@ -16,8 +16,14 @@ if TYPE_CHECKING:
     from policyzoo_runtime.deploy.report import DeployReport
     from policyzoo_runtime.deploy.session import check_policy_fits, deploy, make_robot
 
-_MODULES = {"DeployConfig": "config", "run_loop": "loop", "DeployReport": "report", "check_policy_fits": "session",
-            "deploy": "session", "make_robot": "session"}
+_MODULES = {
+    "DeployConfig": "config",
+    "run_loop": "loop",
+    "DeployReport": "report",
+    "check_policy_fits": "session",
+    "deploy": "session",
+    "make_robot": "session",
+}
 __all__ = ["DeployConfig", "DeployReport", "check_policy_fits", "deploy", "make_robot", "run_loop"]
 
 

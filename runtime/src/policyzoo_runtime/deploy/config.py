@@ -18,20 +18,26 @@ class DeployConfig(Settings):
     model_config = ConfigDict(frozen=True)
 
     fps: Annotated[int, Field(ge=1), Flag("fps")] = 30
-    duration_s: Annotated[float | None, Field(gt=0), Finite, Flag("duration_s", "a finite number of seconds > 0")
-                          ] = None
+    duration_s: Annotated[
+        float | None, Field(gt=0), Finite, Flag("duration_s", "a finite number of seconds > 0")
+    ] = None
     """Run round(duration_s * fps) ticks; None runs until Ctrl-C."""
     async_inference: Annotated[bool, Flag("async")] = False
     """Predict the next chunk in a background thread while the current one executes."""
     chunk_threshold: Annotated[float, Field(ge=0, le=1), Flag("chunk_threshold")] = 0.5
     """Async: ask for a new chunk when at most this fraction of the last chunk is left to execute."""
-    temporal_ensemble: Annotated[float | None, Finite, Flag(
-        "temporal_ensemble", "a finite number >= 0 or none", none=True, least=0)] = None
+    temporal_ensemble: Annotated[
+        float | None, Finite, Flag("temporal_ensemble", "a finite number >= 0 or none", none=True, least=0)
+    ] = None
     """ACT temporal ensembling coefficient (0.01 in the ACT paper); None executes chunks as they are."""
     n_action_steps: Annotated[int | None, Field(ge=1), Flag("n_action_steps")] = None
     """Actions executed from each chunk before predicting again (sync); None: the policy's own setting."""
-    max_relative_target: Annotated[float | None, Field(gt=0), Finite, Flag(
-        "max_relative_target", "a finite number > 0 or none", none=True)] = None
+    max_relative_target: Annotated[
+        float | None,
+        Field(gt=0),
+        Finite,
+        Flag("max_relative_target", "a finite number > 0 or none", none=True),
+    ] = None
     """Largest change of any joint target per tick, in robot units; None: no limit."""
     inference_threads: Annotated[int | None, Field(ge=1), Flag("inference_threads")] = None
     """Torch threads for predicting chunks; None: all cores but one in async mode (one core stays with the

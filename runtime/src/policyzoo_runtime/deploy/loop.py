@@ -39,8 +39,13 @@ TickHook = Callable[[int, dict[str, Any], np.ndarray], bool]
 for it); returning True ends the run there."""
 
 
-def run_loop(robot: RobotBackend, policy: PolicyHandle, config: DeployConfig, on_tick: TickHook | None = None,
-             status: Callable[[DeployReport], None] | None = None) -> DeployReport:
+def run_loop(
+    robot: RobotBackend,
+    policy: PolicyHandle,
+    config: DeployConfig,
+    on_tick: TickHook | None = None,
+    status: Callable[[DeployReport], None] | None = None,
+) -> DeployReport:
     """Drive a connected `robot` with `policy` until the duration is reached, Ctrl-C (or SIGTERM, inside
     `sigterm_as_interrupt`), `on_tick` says stop, or a failure. `status(report)` follows every tick.
 
@@ -54,8 +59,14 @@ def run_loop(robot: RobotBackend, policy: PolicyHandle, config: DeployConfig, on
 
 
 class _Loop:
-    def __init__(self, robot: RobotBackend, policy: PolicyHandle, config: DeployConfig,
-                 on_tick: TickHook | None = None, status: Callable[[DeployReport], None] | None = None) -> None:
+    def __init__(
+        self,
+        robot: RobotBackend,
+        policy: PolicyHandle,
+        config: DeployConfig,
+        on_tick: TickHook | None = None,
+        status: Callable[[DeployReport], None] | None = None,
+    ) -> None:
         self.robot = robot
         self.on_tick = on_tick
         self.status = status
@@ -67,8 +78,9 @@ class _Loop:
         self.safety = SafetyFilter(robot.spec, config.max_relative_target)
         self.timeline = Timeline(config.temporal_ensemble)
         self.ensembling = config.temporal_ensemble is not None
-        steps = config.n_action_steps or (policy.spec.n_action_steps if isinstance(policy.spec, ChunkingSpec)
-                                          else None)
+        steps = config.n_action_steps or (
+            policy.spec.n_action_steps if isinstance(policy.spec, ChunkingSpec) else None
+        )
         sync_steps = None if config.async_inference or self.ensembling else steps
         self.predictor = ChunkPredictor(policy, config.task, sync_steps)
         self.history_frames = history_frames_of(policy)
@@ -139,8 +151,10 @@ class _Loop:
         when this tick has one already. A policy with a history is given the ticks its next chunk reads."""
         remaining = self.timeline.remaining(tick)
         if self.ensembling or remaining == 0:
-            self._place(self.predictor.predict(observation if observation is not None else self._observe(), tick),
-                        tick)
+            self._place(
+                self.predictor.predict(observation if observation is not None else self._observe(), tick),
+                tick,
+            )
         elif remaining < self.history_frames:
             self.predictor.observe(observation if observation is not None else self._observe())
 

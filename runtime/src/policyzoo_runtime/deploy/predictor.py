@@ -176,7 +176,9 @@ class BackgroundPredictor:
 
 def _kept(observation: Reading) -> Reading:
     """A copy of an observation's arrays that the control thread cannot change later; a builder as it is."""
-    return observation if callable(observation) else {key: np.array(value) for key, value in observation.items()}
+    return (
+        observation if callable(observation) else {key: np.array(value) for key, value in observation.items()}
+    )
 
 
 def _built(observation: Reading) -> dict[str, Any]:

@@ -52,8 +52,10 @@ class DeployReport:
         period_ms = 1000 / self.fps
         changes = [] if self.mode == "async" else ["--async=true (predict while acting)"]
         changes += ["a smaller model", "a GPU (--policy.device=cuda)", f"a lower --fps (now {self.fps})"]
-        return (f"hint: {100 - self.on_time_pct:.0f}% of deadlines missed (inference p50 {self.latency_ms(50):.0f} ms "
-                f"for a {period_ms:.0f} ms period); try " + ", ".join(changes))
+        return (
+            f"hint: {100 - self.on_time_pct:.0f}% of deadlines missed (inference p50 {self.latency_ms(50):.0f} ms "
+            f"for a {period_ms:.0f} ms period); try " + ", ".join(changes)
+        )
 
     def latency_ms(self, percentile: float) -> float:
         """A percentile of the chunks' prediction times, the first chunk's when it is the only one (NaN: none)."""
@@ -64,9 +66,11 @@ class DeployReport:
         threads = f"{self.inference_threads} thread{'s' if self.inference_threads != 1 else ''}"
         if not self.chunks:
             return f"inference ({threads}): no chunks"
-        return (f"inference ({threads}): {self.chunks} chunk{'s' if self.chunks != 1 else ''}, "
-                f"p50 {self.latency_ms(50):.1f} ms, p99 {self.latency_ms(99):.1f} ms "
-                f"(first chunk {self.first_chunk_s * 1000:.0f} ms)")
+        return (
+            f"inference ({threads}): {self.chunks} chunk{'s' if self.chunks != 1 else ''}, "
+            f"p50 {self.latency_ms(50):.1f} ms, p99 {self.latency_ms(99):.1f} ms "
+            f"(first chunk {self.first_chunk_s * 1000:.0f} ms)"
+        )
 
     def summary(self) -> dict:
         """JSON-ready numbers (None where there is no measurement)."""

@@ -13,7 +13,9 @@ class StatusLine:
     """`status(report)` shows the tick, the share of ticks on time and the clamped ticks, at most every
     `every_s` seconds; only on a terminal unless `enabled`. `close()` ends the line."""
 
-    def __init__(self, stream: TextIO | None = None, every_s: float = 0.25, enabled: bool | None = None) -> None:
+    def __init__(
+        self, stream: TextIO | None = None, every_s: float = 0.25, enabled: bool | None = None
+    ) -> None:
         self.stream = stream or sys.stderr
         self.enabled = self.stream.isatty() if enabled is None else enabled
         self.every_s = every_s
@@ -26,8 +28,10 @@ class StatusLine:
         now = time.perf_counter()
         if not self.enabled or (self._shown_at is not None and now - self._shown_at < self.every_s):
             return
-        text = (f"{self.prefix}tick {report.ticks}, {report.on_time_pct:.1f}% on time, "
-                f"{report.clamped_ticks} clamped")
+        text = (
+            f"{self.prefix}tick {report.ticks}, {report.on_time_pct:.1f}% on time, "
+            f"{report.clamped_ticks} clamped"
+        )
         self.stream.write("\r" + text.ljust(self._width))
         self.stream.flush()
         self._shown_at, self._width = now, len(text)

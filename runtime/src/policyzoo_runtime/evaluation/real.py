@@ -81,13 +81,22 @@ class _EpisodeKeys:
             frame = make_frame(observation, action, self.task)
             frame.update({"next.success": np.array([False]), "next.done": np.array([False])})
             self.writer.add(frame)
-        self.key = next((key for key in self.keys.poll() if key in (SUCCESS, FAILURE, RETRY, RIGHT, ESC)), None)
+        self.key = next(
+            (key for key in self.keys.poll() if key in (SUCCESS, FAILURE, RETRY, RIGHT, ESC)), None
+        )
         return self.key is not None
 
 
-def evaluate_on_robot(policy: PolicyHandle, robot: RobotBackend, config: DeployConfig, plan: EvalPlan,
-                      keys: KeySource, writer: Any = None, say: Callable[[str], None] = print,
-                      status: Any = None) -> Evaluation:
+def evaluate_on_robot(
+    policy: PolicyHandle,
+    robot: RobotBackend,
+    config: DeployConfig,
+    plan: EvalPlan,
+    keys: KeySource,
+    writer: Any = None,
+    say: Callable[[str], None] = print,
+    status: Any = None,
+) -> Evaluation:
     """Run the episodes on a connected `robot`; `writer` (a `policyzoo_runtime.lerobot.episodes.EpisodeWriter`, or None)
     records them, `status` (a `StatusLine`, or None) shows each one live."""
     episode_config = config.replace(duration_s=plan.episode_time_s)
@@ -118,8 +127,14 @@ def evaluate_on_robot(policy: PolicyHandle, robot: RobotBackend, config: DeployC
                 say(f"episode {index}: to be run again; reset the scene")
             else:
                 state = hook.last_state if hook.last_state is not None else np.zeros(len(robot.spec.joints))
-                episode = MarkedEpisode(index, key == SUCCESS, report, [float(v) for v in state], retries,
-                                        failure=None if report.ok else report.stop_reason)
+                episode = MarkedEpisode(
+                    index,
+                    key == SUCCESS,
+                    report,
+                    [float(v) for v in state],
+                    retries,
+                    failure=None if report.ok else report.stop_reason,
+                )
                 if writer is not None and writer.frames:
                     writer.set_last("next.success", [episode.success])
                     writer.set_last("next.done", [True])
@@ -132,7 +147,9 @@ def evaluate_on_robot(policy: PolicyHandle, robot: RobotBackend, config: DeployC
                     break
                 if len(result.episodes) == plan.episodes:
                     break
-                say(f"reset the scene for episode {index + 1} ({plan.reset_time_s:g} s; right arrow: go on now)")
+                say(
+                    f"reset the scene for episode {index + 1} ({plan.reset_time_s:g} s; right arrow: go on now)"
+                )
             if writer is not None:
                 writer.discard()
             if _wait_for(keys, (RIGHT, ESC), config.fps, round(plan.reset_time_s * config.fps)) == ESC:
@@ -149,9 +166,17 @@ def evaluate_on_robot(policy: PolicyHandle, robot: RobotBackend, config: DeployC
     return result
 
 
-def run_evaluation(policy: PolicyHandle, robot: RobotBackend, config: DeployConfig, plan: EvalPlan,
-                   keys: KeySource, open_writer: Callable[[], Any] | None = None, name: str = "the policy",
-                   say: Callable[[str], None] = print, status: Any = None) -> Evaluation:
+def run_evaluation(
+    policy: PolicyHandle,
+    robot: RobotBackend,
+    config: DeployConfig,
+    plan: EvalPlan,
+    keys: KeySource,
+    open_writer: Callable[[], Any] | None = None,
+    name: str = "the policy",
+    say: Callable[[str], None] = print,
+    status: Any = None,
+) -> Evaluation:
     """`evaluate_on_robot` after checking that the policy fits; connects, opens the dataset (`open_writer()`),
     and always finalizes it, disconnects and closes `keys` (SIGTERM counts as Ctrl-C)."""
     from policyzoo_runtime.deploy.session import check_action_steps, check_policy_fits
@@ -191,20 +216,31 @@ def _episode_line(episode: MarkedEpisode) -> str:
     report = episode.report
     why = f" ({episode.failure})" if episode.failure else ""
     retried = f", {episode.retries} retries" if episode.retries else ""
-    return (f"episode {episode.index}: {MARKS[SUCCESS] if episode.success else MARKS[FAILURE]}{why}: "
-            f"{report.ticks} ticks, {report.on_time_pct:.1f}% on time, {report.clamped_ticks} clamped{retried}")
+    return (
+        f"episode {episode.index}: {MARKS[SUCCESS] if episode.success else MARKS[FAILURE]}{why}: "
+        f"{report.ticks} ticks, {report.on_time_pct:.1f}% on time, {report.clamped_ticks} clamped{retried}"
+    )
 
 
-def summarize_evaluation(result: Evaluation, plan: EvalPlan, policy_path: str, policy_type: str, env: str,
-                         task: str, fps: int) -> dict[str, Any]:
+def summarize_evaluation(
+    result: Evaluation, plan: EvalPlan, policy_path: str, policy_type: str, env: str, task: str, fps: int
+) -> dict[str, Any]:
     """The summary in `policyzoo eval`'s form (`eval_summary.json`; no seeds and rewards on a real robot), plus each
     episode's mark, deadlines and clamped ticks, and their totals."""
     from policyzoo_runtime.evaluation.sim import Episode, EvalConfig, summarize
 
-    config = EvalConfig(policy_path=policy_path, env=env, episodes=plan.episodes, seed=0,
-                        max_steps=max(1, round(plan.episode_time_s * fps)), workers=1)
-    episodes = [Episode(e.index, 0, e.success, 0.0, 0.0, e.report.ticks, e.final_state, failure=e.failure)
-                for e in result.episodes]
+    config = EvalConfig(
+        policy_path=policy_path,
+        env=env,
+        episodes=plan.episodes,
+        seed=0,
+        max_steps=max(1, round(plan.episode_time_s * fps)),
+        workers=1,
+    )
+    episodes = [
+        Episode(e.index, 0, e.success, 0.0, 0.0, e.report.ticks, e.final_state, failure=e.failure)
+        for e in result.episodes
+    ]
     summary = summarize(config, policy_type, task, episodes, None, result.wall_s)
     summary.update(seed=None, mean_sum_reward=None, mean_max_reward=None)
     for entry, episode in zip(summary["per_episode"], result.episodes, strict=True):
@@ -214,23 +250,33 @@ def summarize_evaluation(result: Evaluation, plan: EvalPlan, policy_path: str, p
     periods = on_time + sum(r.missed_deadlines for r in reports)
     summary.update(
         marks=[MARKS[SUCCESS] if e.success else MARKS[FAILURE] for e in result.episodes],
-        deadlines={"on_time_pct": round(100.0 * on_time / periods, 3) if periods else None,
-                   "late_ticks": sum(r.late_ticks for r in reports),
-                   "missed_deadlines": sum(r.missed_deadlines for r in reports)},
+        deadlines={
+            "on_time_pct": round(100.0 * on_time / periods, 3) if periods else None,
+            "late_ticks": sum(r.late_ticks for r in reports),
+            "missed_deadlines": sum(r.missed_deadlines for r in reports),
+        },
         clamped_ticks=sum(r.clamped_ticks for r in reports),
         retries=sum(e.retries for e in result.episodes),
-        planned_episodes=plan.episodes, episode_time_s=plan.episode_time_s, reset_time_s=plan.reset_time_s,
-        fps=fps, stop=result.stop,
+        planned_episodes=plan.episodes,
+        episode_time_s=plan.episode_time_s,
+        reset_time_s=plan.reset_time_s,
+        fps=fps,
+        stop=result.stop,
     )
     return summary
 
 
 def _episode_numbers(episode: MarkedEpisode) -> dict[str, Any]:
     report = episode.report
-    return {"mark": MARKS[SUCCESS] if episode.success else MARKS[FAILURE], "retries": episode.retries,
-            "dataset_episode": episode.dataset_episode, "on_time_pct": round(report.on_time_pct, 3),
-            "late_ticks": report.late_ticks, "missed_deadlines": report.missed_deadlines,
-            "clamped_ticks": report.clamped_ticks}
+    return {
+        "mark": MARKS[SUCCESS] if episode.success else MARKS[FAILURE],
+        "retries": episode.retries,
+        "dataset_episode": episode.dataset_episode,
+        "on_time_pct": round(report.on_time_pct, 3),
+        "late_ticks": report.late_ticks,
+        "missed_deadlines": report.missed_deadlines,
+        "clamped_ticks": report.clamped_ticks,
+    }
 
 
 def summary_lines(summary: dict[str, Any]) -> list[str]:

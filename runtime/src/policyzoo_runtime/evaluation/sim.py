@@ -51,7 +51,9 @@ class EvalConfig(Settings):
 
     policy_path: Annotated[str, Flag("policy.path")]
     env: Annotated[str, Flag("env", aliases=("env.type",))] = "so101_bimanual_sim"
-    episodes: Annotated[int, Field(ge=1), Flag("episodes", aliases=("eval.n_episodes",), most=MAX_EPISODES)] = 10
+    episodes: Annotated[
+        int, Field(ge=1), Flag("episodes", aliases=("eval.n_episodes",), most=MAX_EPISODES)
+    ] = 10
     seed: Annotated[int, Field(ge=0), Flag("seed", most=MAX_SEED)] = 0
     output_dir: Annotated[Path, Flag("output_dir")] = Path("outputs/eval")
     max_steps: Annotated[int | None, Field(ge=1), Flag("max_steps", most=MAX_EPISODE_STEPS)] = None
@@ -60,9 +62,16 @@ class EvalConfig(Settings):
     """Episodes recorded as mp4 (the first ones); 0 records none."""
     task: Annotated[str | None, Flag("task")] = None
     device: Annotated[Device | None, Flag("policy.device")] = None
-    workers: Annotated[int, Field(ge=1), Flag(
-        "workers", f"a whole number >= 1, at most {_MOST_WORKERS} ({WORKERS_PER_CORE} per CPU core of this machine)",
-        aliases=("eval.batch_size",), most=_MOST_WORKERS)] = 1
+    workers: Annotated[
+        int,
+        Field(ge=1),
+        Flag(
+            "workers",
+            f"a whole number >= 1, at most {_MOST_WORKERS} ({WORKERS_PER_CORE} per CPU core of this machine)",
+            aliases=("eval.batch_size",),
+            most=_MOST_WORKERS,
+        ),
+    ] = 1
     """Worker processes running episodes in parallel (1: in this process)."""
     overwrite: Annotated[bool, Flag("overwrite")] = False
     """Replace an earlier evaluation's summary and videos in `output_dir` (else: refuse)."""
@@ -84,11 +93,18 @@ class Episode:
     """Why the episode was cut short as a failure (an action the safety filter refused); None otherwise."""
 
     def as_dict(self) -> dict[str, Any]:
-        return {"index": self.index, "seed": self.seed, "success": self.success,
-                "sum_reward": round(self.sum_reward, 6), "max_reward": round(self.max_reward, 6),
-                "max_stage": self.max_stage, "length": self.length,
-                "final_state": [round(v, 4) for v in self.final_state], "video": self.video,
-                "failure": self.failure}
+        return {
+            "index": self.index,
+            "seed": self.seed,
+            "success": self.success,
+            "sum_reward": round(self.sum_reward, 6),
+            "max_reward": round(self.max_reward, 6),
+            "max_stage": self.max_stage,
+            "length": self.length,
+            "final_state": [round(v, 4) for v in self.final_state],
+            "video": self.video,
+            "failure": self.failure,
+        }
 
 
 def evaluate(config: EvalConfig, progress: Any = None) -> dict[str, Any]:
@@ -98,7 +114,9 @@ def evaluate(config: EvalConfig, progress: Any = None) -> dict[str, Any]:
 
     robot_type, backend = split_env(config.env)
     policy = load_policy(config.policy_path, device=config.device)
-    robot = sim_fitted_to(robot_type, backend, policy)  # checks that policy and robot fit, before any worker starts
+    robot = sim_fitted_to(
+        robot_type, backend, policy
+    )  # checks that policy and robot fit, before any worker starts
     task = config.task or getattr(robot, "task", "") or ""
     policy_type, stages = policy.spec.type, getattr(robot, "stages", None)
     workers = max(1, min(config.workers, config.episodes))
@@ -129,8 +147,13 @@ def evaluate(config: EvalConfig, progress: Any = None) -> dict[str, Any]:
     return summary
 
 
-def _write_summary(output_dir: Path, summary: dict[str, Any], finished: list[Episode],
-                   stop: KeyboardInterrupt | None, planned: int) -> None:
+def _write_summary(
+    output_dir: Path,
+    summary: dict[str, Any],
+    finished: list[Episode],
+    stop: KeyboardInterrupt | None,
+    planned: int,
+) -> None:
     """`eval_summary.json`, whatever signal comes meanwhile; after `stop` marked `partial`, and without the
     videos of the episodes it cut short."""
     with deferred_interrupts():
@@ -144,8 +167,10 @@ def check_output(output_dir: Path, overwrite: bool) -> None:
     """BadInput where `output_dir` cannot be written, or holds an earlier evaluation and `overwrite` is off."""
     check_writable(output_dir, "--output_dir")
     if not overwrite and earlier_results(output_dir):
-        raise BadInput(f"--output_dir={output_dir}: holds an earlier evaluation ({SUMMARY_FILE}, videos); "
-                       f"pick a new --output_dir, or replace it with --overwrite=true")
+        raise BadInput(
+            f"--output_dir={output_dir}: holds an earlier evaluation ({SUMMARY_FILE}, videos); "
+            f"pick a new --output_dir, or replace it with --overwrite=true"
+        )
 
 
 def earlier_results(output_dir: Path) -> list[Path]:
@@ -166,7 +191,11 @@ def _remove_unfinished_videos(output_dir: Path, finished: list[Episode]) -> None
 def _episode_plan(config: EvalConfig, output_dir: Path) -> Iterator[tuple[int, int, Path | None]]:
     """(index, seed, video path or None) of each episode, made as the episodes are handed out."""
     for index in range(config.episodes):
-        yield index, config.seed + index, output_dir / f"episode_{index:03d}.mp4" if index < config.videos else None
+        yield (
+            index,
+            config.seed + index,
+            output_dir / f"episode_{index:03d}.mp4" if index < config.videos else None,
+        )
 
 
 def _finished(episode: Episode, episodes: list[Episode], progress: Any) -> None:
@@ -175,8 +204,15 @@ def _finished(episode: Episode, episodes: list[Episode], progress: Any) -> None:
         progress(episode)
 
 
-def _run_here(config: EvalConfig, robot: Any, policy: Any, task: str, output_dir: Path, episodes: list[Episode],
-              progress: Any) -> None:
+def _run_here(
+    config: EvalConfig,
+    robot: Any,
+    policy: Any,
+    task: str,
+    output_dir: Path,
+    episodes: list[Episode],
+    progress: Any,
+) -> None:
     """The episodes one after the other in this process; each is added to `episodes` when it ends."""
     import torch
 
@@ -184,13 +220,16 @@ def _run_here(config: EvalConfig, robot: Any, policy: Any, task: str, output_dir
         robot.connect()
         for index, seed, video in _episode_plan(config, output_dir):
             torch.manual_seed(seed)
-            _finished(run_sim_episode(robot, policy, task, index, seed, config.max_steps, video), episodes, progress)
+            _finished(
+                run_sim_episode(robot, policy, task, index, seed, config.max_steps, video), episodes, progress
+            )
     finally:
         robot.disconnect()
 
 
-def _run_in_workers(config: EvalConfig, task: str, output_dir: Path, episodes: list[Episode], progress: Any
-                    ) -> None:
+def _run_in_workers(
+    config: EvalConfig, task: str, output_dir: Path, episodes: list[Episode], progress: Any
+) -> None:
     """The episodes spread over `config.workers` processes (spawned: MuJoCo's GL contexts are per process),
     each added to `episodes` when it ends. Each worker has `AHEAD_PER_WORKER` episodes queued at most; an
     interruption or a failure ends every worker before it propagates."""
@@ -203,11 +242,17 @@ def _run_in_workers(config: EvalConfig, task: str, output_dir: Path, episodes: l
     context = multiprocessing.get_context("spawn")
     plan = _episode_plan(config, output_dir)
     others = set(multiprocessing.active_children())
-    pool = ProcessPoolExecutor(config.workers, mp_context=context, initializer=_start_worker,
-                               initargs=(config, task, threads, os.getpid()))
+    pool = ProcessPoolExecutor(
+        config.workers,
+        mp_context=context,
+        initializer=_start_worker,
+        initargs=(config, task, threads, os.getpid()),
+    )
     try:
-        running = {pool.submit(_worker_episode, *item) for item in itertools.islice(plan, AHEAD_PER_WORKER
-                                                                                     * config.workers)}
+        running = {
+            pool.submit(_worker_episode, *item)
+            for item in itertools.islice(plan, AHEAD_PER_WORKER * config.workers)
+        }
         while running:
             done, running = wait(running, return_when=FIRST_COMPLETED)
             for future in done:
@@ -243,8 +288,9 @@ def _worker_episode(index: int, seed: int, video: Path | None) -> Episode:
     import torch
 
     torch.manual_seed(seed)
-    return run_sim_episode(_worker["robot"], _worker["policy"], _worker["task"], index, seed, _worker["max_steps"],
-                       video)
+    return run_sim_episode(
+        _worker["robot"], _worker["policy"], _worker["task"], index, seed, _worker["max_steps"], video
+    )
 
 
 def split_env(env: str) -> tuple[str, str]:
@@ -254,13 +300,19 @@ def split_env(env: str) -> tuple[str, str]:
     robot_type, _, backend = env.rpartition("_")
     registry = get_registry()
     if not robot_type or robot_type not in registry.robots:
-        known = [f"{name}_{b}" for name, entry in sorted(registry.robots.items()) for b in entry.backends
-                 if b == "sim"]
+        known = [
+            f"{name}_{b}"
+            for name, entry in sorted(registry.robots.items())
+            for b in entry.backends
+            if b == "sim"
+        ]
         hint = ", ".join(known) or "none installed (pip install 'policyzoo-so101[sim]')"
         raise BadInput(f"--env={env}: unknown simulator environment; available: {hint}")
     if backend not in registry.robots[robot_type].backends:
-        raise BadInput(f"--env={env}: robot '{robot_type}' has no '{backend}' backend; backends: "
-                       f"{', '.join(registry.robots[robot_type].backends) or 'none'}")
+        raise BadInput(
+            f"--env={env}: robot '{robot_type}' has no '{backend}' backend; backends: "
+            f"{', '.join(registry.robots[robot_type].backends) or 'none'}"
+        )
     return robot_type, backend
 
 
@@ -273,8 +325,10 @@ def sim_env_for_task(task: str) -> str:
         if entry.spec.sim_task == task and "sim" in entry.backends:
             return f"{name}_sim"
     known = sorted({entry.spec.sim_task for entry in robots.values() if entry.spec.sim_task})
-    raise BadInput(f"--task={task}: no installed robot simulates it; tasks: {', '.join(known) or 'none'} "
-                   f"(pip install 'policyzoo-so101[sim]')")
+    raise BadInput(
+        f"--task={task}: no installed robot simulates it; tasks: {', '.join(known) or 'none'} "
+        f"(pip install 'policyzoo-so101[sim]')"
+    )
 
 
 def sim_fitted_to(robot_type: str, backend: str, policy: Any) -> Any:
@@ -287,20 +341,25 @@ def sim_fitted_to(robot_type: str, backend: str, policy: Any) -> Any:
     spec = robot_spec_for(entry.spec, policy.features.visual)
     problems = check_compatibility(policy.spec, policy.features, spec)
     if problems:
-        raise BadInput(f"--env: the policy does not fit robot '{robot_type}': "
-                       + "; ".join(str(problem) for problem in problems))
+        raise BadInput(
+            f"--env: the policy does not fit robot '{robot_type}': "
+            + "; ".join(str(problem) for problem in problems)
+        )
     return make_robot(robot_type, backend, spec=spec, simulator=True, flag="--env")
 
 
 def robot_spec_for(spec: RobotSpec, visual: dict[str, tuple[int, int, int]]) -> RobotSpec:
     """`spec` with one camera per image the policy takes, at the size it was trained on."""
-    cameras = [CameraSpec(name=key.removeprefix(IMAGE_PREFIX), height=shape[1], width=shape[2], fps=spec.fps)
-               for key, shape in sorted(visual.items())]
+    cameras = [
+        CameraSpec(name=key.removeprefix(IMAGE_PREFIX), height=shape[1], width=shape[2], fps=spec.fps)
+        for key, shape in sorted(visual.items())
+    ]
     return spec.model_copy(update={"cameras": cameras})
 
 
-def run_sim_episode(robot: Any, policy: Any, task: str, index: int, seed: int, max_steps: int,
-                    video: Path | None) -> Episode:
+def run_sim_episode(
+    robot: Any, policy: Any, task: str, index: int, seed: int, max_steps: int, video: Path | None
+) -> Episode:
     """One rollout; actions pass deploy's safety filter (joint limits), and one it refuses (non-finite)
     ends the episode as a failure that says why."""
     import numpy as np
@@ -343,8 +402,18 @@ def run_sim_episode(robot: Any, policy: Any, task: str, index: int, seed: int, m
     finally:
         written = writer is not None and writer.close()
     final_state = [float(v) for v in np.asarray(observation["observation.state"]).reshape(-1)]
-    return Episode(index, seed, success, sum_reward, max_reward if steps else 0.0, steps, final_state,
-                   video.name if written and video is not None else None, max_stage, failure)
+    return Episode(
+        index,
+        seed,
+        success,
+        sum_reward,
+        max_reward if steps else 0.0,
+        steps,
+        final_state,
+        video.name if written and video is not None else None,
+        max_stage,
+        failure,
+    )
 
 
 def camera_frame(observation: dict[str, Any]) -> Any:
@@ -380,7 +449,9 @@ class Mp4Writer:
             self._open(frame.shape[0], frame.shape[1])
         height, width = self.size
         padded = np.pad(frame, ((0, self.stream.height - height), (0, self.stream.width - width), (0, 0)))
-        for packet in self.stream.encode(av.VideoFrame.from_ndarray(np.ascontiguousarray(padded), format="rgb24")):
+        for packet in self.stream.encode(
+            av.VideoFrame.from_ndarray(np.ascontiguousarray(padded), format="rgb24")
+        ):
             self.container.mux(packet)
 
     def close(self) -> bool:
@@ -405,8 +476,14 @@ class Mp4Writer:
         self.size = (height, width)
 
 
-def summarize(config: EvalConfig, policy_type: str, task: str, episodes: list[Episode], stages: int | None = None,
-              wall_s: float | None = None) -> dict[str, Any]:
+def summarize(
+    config: EvalConfig,
+    policy_type: str,
+    task: str,
+    episodes: list[Episode],
+    stages: int | None = None,
+    wall_s: float | None = None,
+) -> dict[str, Any]:
     count = len(episodes) or 1
     successes = sum(e.success for e in episodes)
     staged = [e.max_stage for e in episodes if e.max_stage is not None]
@@ -428,8 +505,11 @@ def summarize(config: EvalConfig, policy_type: str, task: str, episodes: list[Ep
         "per_episode": [episode.as_dict() for episode in episodes],
     }
     if wall_s is not None:
-        summary["timing"] = {"workers": config.workers, "wall_s": round(wall_s, 2),
-                             "env_steps_per_s": round(steps / wall_s, 2) if wall_s > 0 else None}
+        summary["timing"] = {
+            "workers": config.workers,
+            "wall_s": round(wall_s, 2),
+            "env_steps_per_s": round(steps / wall_s, 2) if wall_s > 0 else None,
+        }
     return summary
 
 

@@ -59,18 +59,29 @@ class ExportReport:
         return out
 
 
-def export(checkpoint: str | Path, to: str | Path, *, repo_id: str | None = None, license: str = "apache-2.0",
-           verify: bool = True, overwrite: bool = False) -> ExportReport:
+def export(
+    checkpoint: str | Path,
+    to: str | Path,
+    *,
+    repo_id: str | None = None,
+    license: str = "apache-2.0",
+    verify: bool = True,
+    overwrite: bool = False,
+) -> ExportReport:
     """Export CHECKPOINT (a training output dir, one of its checkpoints, or a pretrained_model folder) to TO;
     an earlier export in TO is replaced only with `overwrite`."""
     source = Path(checkpoint).expanduser()
     if not source.is_dir():
-        raise BadInput(f"CHECKPOINT={checkpoint}: no such folder; pass a training output dir, one of its "
-                       f"checkpoints, or a pretrained_model folder")
+        raise BadInput(
+            f"CHECKPOINT={checkpoint}: no such folder; pass a training output dir, one of its "
+            f"checkpoints, or a pretrained_model folder"
+        )
     pretrained = find_pretrained(source)
     if pretrained is None:
-        raise BadInput(f"CHECKPOINT={checkpoint}: no config.json here, in pretrained_model/ or in "
-                       f"checkpoints/last/pretrained_model/; point it at a saved policy")
+        raise BadInput(
+            f"CHECKPOINT={checkpoint}: no config.json here, in pretrained_model/ or in "
+            f"checkpoints/last/pretrained_model/; point it at a saved policy"
+        )
     target = check_target(to, pretrained, overwrite=overwrite)
     _inside(pretrained, CONFIG_FILE)
     policy_type = policy_type_of(pretrained)
@@ -78,7 +89,9 @@ def export(checkpoint: str | Path, to: str | Path, *, repo_id: str | None = None
 
     entry = get_registry().policy(policy_type, flag="config.json type")
     loadable = lerobot_loadable(entry.load_factory())
-    names = [CONFIG_FILE, WEIGHTS_FILE] + [name for name in OPTIONAL_FILES if os.path.lexists(pretrained / name)]
+    names = [CONFIG_FILE, WEIGHTS_FILE] + [
+        name for name in OPTIONAL_FILES if os.path.lexists(pretrained / name)
+    ]
     for name in names:
         _inside(pretrained, name)
     check_saved_policy(pretrained)
@@ -96,19 +109,29 @@ def export(checkpoint: str | Path, to: str | Path, *, repo_id: str | None = None
                 from policyzoo_runtime.hub.verify import verify_folder
 
                 report.checks, report.lerobot_checked = verify_folder(
-                    staging, originals if report.scrubbed else {}, lerobot_loadable=loadable)
+                    staging, originals if report.scrubbed else {}, lerobot_loadable=loadable
+                )
             from policyzoo_runtime.hub.model_card import render
 
             meta = _read_json(staging / META_FILE)
             training = meta.get("training") or _run_summary(run_root)
-            card = render(policy_type=policy_type, entry=entry, config=_read_json(staging / CONFIG_FILE),
-                          meta=meta, training=training, plots=plots, repo_id=repo_id, license=license,
-                          report=report)
+            card = render(
+                policy_type=policy_type,
+                entry=entry,
+                config=_read_json(staging / CONFIG_FILE),
+                meta=meta,
+                training=training,
+                plots=plots,
+                repo_id=repo_id,
+                license=license,
+                report=report,
+            )
             (staging / README).write_text(card)
             report.files.append(README)
     except OSError as exc:
-        raise BadInput(f"export to {target} failed: {exc.filename or target}: {exc.strerror or exc}; "
-                       f"nothing was written") from None
+        raise BadInput(
+            f"export to {target} failed: {exc.filename or target}: {exc.strerror or exc}; nothing was written"
+        ) from None
     return report
 
 
@@ -127,8 +150,10 @@ def check_target(to: str | Path, pretrained: Path, overwrite: bool = False) -> P
         if not (resolved / CONFIG_FILE).is_file():
             raise BadInput(f"--to={to}: exists and is not an exported model folder; pick a new folder")
         if not overwrite:
-            raise BadInput(f"--to={to}: holds an earlier export ({_described(resolved)}); pick a new --to, or "
-                           f"replace it with --overwrite=true")
+            raise BadInput(
+                f"--to={to}: holds an earlier export ({_described(resolved)}); pick a new --to, or "
+                f"replace it with --overwrite=true"
+            )
     writes_in = resolved.parent if existing == resolved else existing
     if not os.access(writes_in, os.W_OK | os.X_OK):
         raise BadInput(f"--to={to}: no permission to write in {writes_in}; pick a folder you can write to")
@@ -158,8 +183,10 @@ def _inside(pretrained: Path, name: str) -> Path:
     path = pretrained / name
     outside = link_outside(path, pretrained)
     if outside is not None:
-        raise BadInput(f"{path}: links outside the checkpoint folder (to {outside}); export reads nothing "
-                       f"outside it: copy the file into the folder instead of linking to it")
+        raise BadInput(
+            f"{path}: links outside the checkpoint folder (to {outside}); export reads nothing "
+            f"outside it: copy the file into the folder instead of linking to it"
+        )
     return path
 
 
@@ -171,8 +198,10 @@ def _state_files(pretrained: Path) -> list[str]:
             name = step.get("state_file") if isinstance(step, dict) else None
             if isinstance(name, str) and name not in names:
                 if Path(name).name != name or not name.endswith(".safetensors"):
-                    raise BadInput(f"{pretrained / processor}: state_file {json.dumps(name)} is not a "
-                                   f".safetensors file beside it; export the checkpoint again with policyzoo")
+                    raise BadInput(
+                        f"{pretrained / processor}: state_file {json.dumps(name)} is not a "
+                        f".safetensors file beside it; export the checkpoint again with policyzoo"
+                    )
                 if not _inside(pretrained, name).is_file():
                     raise BadInput(f"{pretrained}: {processor} needs {name}, which is missing")
                 names.append(name)
@@ -192,7 +221,9 @@ def _left_out(pretrained: Path, names: list[str]) -> list[str]:
     return skipped
 
 
-def _copy_model_files(pretrained: Path, names: list[str], staging: Path, report: ExportReport) -> dict[str, Any]:
+def _copy_model_files(
+    pretrained: Path, names: list[str], staging: Path, report: ExportReport
+) -> dict[str, Any]:
     """Copy `names` (JSON scrubbed, safetensors metadata scrubbed); return the original JSON by file name."""
     secrets = known_secrets()
     originals: dict[str, Any] = {}

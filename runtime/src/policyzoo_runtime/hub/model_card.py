@@ -15,9 +15,18 @@ if TYPE_CHECKING:
 PLACEHOLDER_REPO = "USER/NAME"
 
 
-def render(*, policy_type: str, entry: PolicyEntry, config: dict[str, Any], meta: dict[str, Any],
-           training: dict[str, Any], plots: list[str], repo_id: str | None, license: str,
-           report: ExportReport) -> str:
+def render(
+    *,
+    policy_type: str,
+    entry: PolicyEntry,
+    config: dict[str, Any],
+    meta: dict[str, Any],
+    training: dict[str, Any],
+    plots: list[str],
+    repo_id: str | None,
+    license: str,
+    report: ExportReport,
+) -> str:
     """The whole model card as markdown with a YAML front matter."""
     robot = (meta.get("robot") or {}).get("type")
     dataset = (meta.get("dataset") or {}).get("repo_id") or training.get("dataset")
@@ -37,9 +46,12 @@ def render(*, policy_type: str, entry: PolicyEntry, config: dict[str, Any], meta
     return "\n".join(part.rstrip() + "\n" for part in parts if part)
 
 
-def front_matter(policy_type: str, robot: str | None, dataset: str | None, license: str,
-                 lerobot: bool = True) -> str:
-    tags = ["robotics", *(["lerobot"] if lerobot else []), "policyzoo", policy_type] + ([robot] if robot else [])
+def front_matter(
+    policy_type: str, robot: str | None, dataset: str | None, license: str, lerobot: bool = True
+) -> str:
+    tags = ["robotics", *(["lerobot"] if lerobot else []), "policyzoo", policy_type] + (
+        [robot] if robot else []
+    )
     library = "lerobot" if lerobot else "policyzoo"
     lines = ["---", f"library_name: {library}", "pipeline_tag: robotics", f"license: {license}", "tags:"]
     lines += [f"- {json.dumps(tag)}" for tag in tags]
@@ -55,19 +67,28 @@ def _facts(entry: PolicyEntry, config: dict[str, Any]) -> str:
         rows.append(("Training method", card.training))
     if guide is not None:
         rows.append(("Cameras", guide.cameras))
-    rows += [("Needs a task text", "yes" if card.needs_language else "no"),
-             ("Needs rewards", "yes" if card.needs_reward else "no")]
+    rows += [
+        ("Needs a task text", "yes" if card.needs_language else "no"),
+        ("Needs rewards", "yes" if card.needs_reward else "no"),
+    ]
     if guide is not None:
-        rows += [("Best for", "; ".join(guide.best_for)), ("Not for", "; ".join(guide.not_for)),
-                 ("Parameters", f"{guide.parameters.value} ({guide.parameters.source})"),
-                 ("Typical latency", f"{guide.latency.value} ({guide.latency.source})")]
+        rows += [
+            ("Best for", "; ".join(guide.best_for)),
+            ("Not for", "; ".join(guide.not_for)),
+            ("Parameters", f"{guide.parameters.value} ({guide.parameters.source})"),
+            ("Typical latency", f"{guide.latency.value} ({guide.latency.source})"),
+        ]
     for key in ("chunk_size", "n_action_steps", "n_obs_steps", "horizon"):
         if key in config:
             rows.append((f"`{key}`", str(config[key])))
-    inputs = ", ".join(f"`{key}` {tuple(value.get('shape', ()))}" for key, value in
-                       (config.get("input_features") or {}).items())
-    outputs = ", ".join(f"`{key}` {tuple(value.get('shape', ()))}" for key, value in
-                        (config.get("output_features") or {}).items())
+    inputs = ", ".join(
+        f"`{key}` {tuple(value.get('shape', ()))}"
+        for key, value in (config.get("input_features") or {}).items()
+    )
+    outputs = ", ".join(
+        f"`{key}` {tuple(value.get('shape', ()))}"
+        for key, value in (config.get("output_features") or {}).items()
+    )
     rows += [("Inputs", inputs or "-"), ("Outputs", outputs or "-")]
     table = "\n".join(f"| {name} | {_cell(value)} |" for name, value in rows)
     return f"## What it is\n\n| | |\n|---|---|\n{table}\n"
@@ -82,10 +103,15 @@ def _training(training: dict[str, Any], dataset: str | None, meta: dict[str, Any
         lines += ["```bash", str(command), "```", ""]
     if dataset:
         fingerprint = (meta.get("dataset") or {}).get("fingerprint")
-        lines.append(f"- Dataset: [{dataset}](https://huggingface.co/datasets/{dataset})"
-                     + (f" (info.json fingerprint `{fingerprint}`)" if fingerprint else ""))
-    facts = {key: value for key, value in training.items()
-             if key not in ("command", "dataset") and isinstance(value, (int, float, str, bool))}
+        lines.append(
+            f"- Dataset: [{dataset}](https://huggingface.co/datasets/{dataset})"
+            + (f" (info.json fingerprint `{fingerprint}`)" if fingerprint else "")
+        )
+    facts = {
+        key: value
+        for key, value in training.items()
+        if key not in ("command", "dataset") and isinstance(value, (int, float, str, bool))
+    }
     for key, value in facts.items():
         lines.append(f"- {key.replace('_', ' ')}: {_number(value)}")
     for key in ("final_metrics", "final", "metrics"):
@@ -101,11 +127,19 @@ def _training(training: dict[str, Any], dataset: str | None, meta: dict[str, Any
 
 
 def _usage(policy_type: str, distribution: str, repo: str, robot: str | None, lerobot: bool = True) -> str:
-    deploy = (f"policyzoo deploy --policy.path={repo} --robot.type={robot} --robot.backend=sim" if robot
-              else f"policyzoo eval --policy.path={repo} --env=so101_bimanual_sim --episodes=10")
-    lerobot_part = _lerobot_usage(policy_type, repo) if lerobot else (
-        f"LeRobot cannot load this policy: `{policy_type}` comes from the `{distribution}` plugin, which has no "
-        f"LeRobot policy class. Load it with policyzoo as above.\n")
+    deploy = (
+        f"policyzoo deploy --policy.path={repo} --robot.type={robot} --robot.backend=sim"
+        if robot
+        else f"policyzoo eval --policy.path={repo} --env=so101_bimanual_sim --episodes=10"
+    )
+    lerobot_part = (
+        _lerobot_usage(policy_type, repo)
+        if lerobot
+        else (
+            f"LeRobot cannot load this policy: `{policy_type}` comes from the `{distribution}` plugin, which has no "
+            f"LeRobot policy class. Load it with policyzoo as above.\n"
+        )
+    )
     return f"""## Use it
 
 With policyzoo (`pip install {distribution}`):
@@ -146,11 +180,15 @@ def _check(report: ExportReport) -> str:
         if change.file == "policyzoo.json":
             lines.append(f"- A local path or token was removed from the record `{change.where}`.")
         elif change.file.endswith(".safetensors"):
-            lines.append(f"- A local path or token was removed from the metadata of `{change.file}` "
-                         f"(`{change.where}`); the tensors are unchanged.")
+            lines.append(
+                f"- A local path or token was removed from the metadata of `{change.file}` "
+                f"(`{change.where}`); the tensors are unchanged."
+            )
         else:
-            lines.append(f"- Local value removed: `{change.file}` `{change.where}` is now `{change.after}`; "
-                         f"set it to something that resolves on your machine (e.g. a Hub id) before loading.")
+            lines.append(
+                f"- Local value removed: `{change.file}` `{change.where}` is now `{change.after}`; "
+                f"set it to something that resolves on your machine (e.g. a Hub id) before loading."
+            )
     return "\n".join(lines) + "\n"
 
 
@@ -159,8 +197,11 @@ def plugin_sections(meta: dict[str, Any]) -> list[str]:
     recorded for `policyzoo plugins doctor`)."""
     from policyzoo.plugins import get_plugins
 
-    return [text for text in get_plugins().call("model_card_sections", meta=meta)
-            if isinstance(text, str) and text.strip()]
+    return [
+        text
+        for text in get_plugins().call("model_card_sections", meta=meta)
+        if isinstance(text, str) and text.strip()
+    ]
 
 
 def _number(value: Any) -> str:

@@ -44,8 +44,16 @@ class HubUploader:
 
         HfApi(endpoint=self.endpoint, token=token).whoami()
 
-    def upload(self, folder: Path, repo_id: str, *, token: str, private: bool, revision: str | None,
-               commit_message: str) -> str | None:
+    def upload(
+        self,
+        folder: Path,
+        repo_id: str,
+        *,
+        token: str,
+        private: bool,
+        revision: str | None,
+        commit_message: str,
+    ) -> str | None:
         """Upload every file in `folder`; return the commit's URL (None when the Hub's answer has none)."""
         from huggingface_hub import HfApi
 
@@ -53,21 +61,35 @@ class HubUploader:
         api.create_repo(repo_id, repo_type="model", private=private, exist_ok=True)
         if revision:
             api.create_branch(repo_id, branch=revision, repo_type="model", exist_ok=True)
-        commit = api.upload_folder(folder_path=str(folder), repo_id=repo_id, repo_type="model",
-                                   revision=revision, commit_message=commit_message)
+        commit = api.upload_folder(
+            folder_path=str(folder),
+            repo_id=repo_id,
+            repo_type="model",
+            revision=revision,
+            commit_message=commit_message,
+        )
         return getattr(commit, "commit_url", None)
 
 
 uploader: HubUploader = HubUploader()
 
 
-def push(checkpoint: str | Path, repo_id: str, *, private: bool = False, revision: str | None = None,
-         commit_message: str | None = None, license: str = "apache-2.0") -> PushResult:
+def push(
+    checkpoint: str | Path,
+    repo_id: str,
+    *,
+    private: bool = False,
+    revision: str | None = None,
+    commit_message: str | None = None,
+    license: str = "apache-2.0",
+) -> PushResult:
     """Export CHECKPOINT to a temporary folder and upload it to REPO_ID; raises BadInput on any failure."""
     check_repo_id(repo_id)
     if revision is not None and not _BRANCH.fullmatch(revision):
-        raise BadInput(f"--revision={shown(revision)}: not a valid branch name; use letters, digits, '.', '_', "
-                       f"'-', '/' (no spaces, '..' or '//')")
+        raise BadInput(
+            f"--revision={shown(revision)}: not a valid branch name; use letters, digits, '.', '_', "
+            f"'-', '/' (no spaces, '..' or '//')"
+        )
     token = find_token()
     with hub_errors(repo_id):
         uploader.check(token)
@@ -76,8 +98,9 @@ def push(checkpoint: str | Path, repo_id: str, *, private: bool = False, revisio
     with tempfile.TemporaryDirectory(prefix="policyzoo-push-") as temporary:
         report = export(checkpoint, Path(temporary) / "model", repo_id=repo_id, license=license)
         message = commit_message or f"Upload {report.policy_type} policy with policyzoo"
-        url = _upload(report.directory, repo_id, token=token, private=private, revision=revision,
-                      message=message)
+        url = _upload(
+            report.directory, repo_id, token=token, private=private, revision=revision, message=message
+        )
         return PushResult(repo_id, revision or "main", url, sorted(report.files), report.skipped)
 
 
@@ -85,8 +108,10 @@ def check_repo_id(repo_id: str, flag: str = "--repo_id") -> None:
     """BadInput naming what is wrong unless `repo_id` is a USER/NAME the Hub accepts."""
     problem = _repo_id_problem(repo_id or "")
     if problem:
-        raise BadInput(f"{flag}={shown(repo_id)}: not a Hub repo id ({problem}); write USER/NAME (letters, "
-                       f"digits, '-', '_', '.')")
+        raise BadInput(
+            f"{flag}={shown(repo_id)}: not a Hub repo id ({problem}); write USER/NAME (letters, "
+            f"digits, '-', '_', '.')"
+        )
 
 
 def _repo_id_problem(repo_id: str) -> str | None:
@@ -117,19 +142,26 @@ def find_token() -> str:
 
     token = get_token()
     if not token:
-        raise BadInput("no Hugging Face token: set HF_TOKEN=hf_... or run `huggingface-cli login` "
-                       "(a token with write access)")
+        raise BadInput(
+            "no Hugging Face token: set HF_TOKEN=hf_... or run `huggingface-cli login` "
+            "(a token with write access)"
+        )
     return token
 
 
-def _upload(folder: Path, repo_id: str, *, token: str, private: bool, revision: str | None, message: str) -> str:
+def _upload(
+    folder: Path, repo_id: str, *, token: str, private: bool, revision: str | None, message: str
+) -> str:
     with hub_errors(repo_id):
-        url = uploader.upload(folder, repo_id, token=token, private=private, revision=revision,
-                              commit_message=message)
+        url = uploader.upload(
+            folder, repo_id, token=token, private=private, revision=revision, commit_message=message
+        )
     if not isinstance(url, str) or not _COMMIT_URL.fullmatch(url):
-        raise BadInput(f"push to {repo_id}: the Hub's answer has no commit URL (got {_answer(url)}), so the "
-                       f"upload is not confirmed; look at https://huggingface.co/{repo_id}/commits/"
-                       f"{revision or 'main'} before pushing again")
+        raise BadInput(
+            f"push to {repo_id}: the Hub's answer has no commit URL (got {_answer(url)}), so the "
+            f"upload is not confirmed; look at https://huggingface.co/{repo_id}/commits/"
+            f"{revision or 'main'} before pushing again"
+        )
     return url
 
 
@@ -143,17 +175,22 @@ def hub_errors(repo_id: str) -> Iterator[None]:
     try:
         yield
     except network_errors as exc:
-        raise BadInput(f"push to {repo_id} failed: cannot reach the Hub ({_short(exc)}); check the network "
-                       f"(and HF_HUB_OFFLINE) and push again; the model was not uploaded") from None
+        raise BadInput(
+            f"push to {repo_id} failed: cannot reach the Hub ({_short(exc)}); check the network "
+            f"(and HF_HUB_OFFLINE) and push again; the model was not uploaded"
+        ) from None
     except HfHubHTTPError as exc:
         status = getattr(exc.response, "status_code", None)
-        why = {401: "the token was rejected; log in again (huggingface-cli login)",
-               403: f"the token may not write to {repo_id}; use a write token or a namespace you own"}.get(
-            status, _short(exc))
+        why = {
+            401: "the token was rejected; log in again (huggingface-cli login)",
+            403: f"the token may not write to {repo_id}; use a write token or a namespace you own",
+        }.get(status, _short(exc))
         raise BadInput(f"push to {repo_id} failed: {why}; the model was not uploaded") from None
     except HFValidationError as exc:
-        raise BadInput(f"push to {repo_id} failed: the Hub library refused it ({_short(exc)}); the model was not "
-                       f"uploaded") from None
+        raise BadInput(
+            f"push to {repo_id} failed: the Hub library refused it ({_short(exc)}); the model was not "
+            f"uploaded"
+        ) from None
 
 
 def _answer(value: Any) -> str:

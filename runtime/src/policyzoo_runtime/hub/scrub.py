@@ -47,7 +47,9 @@ def scrub_text(text: str, secrets: tuple[str, ...] = ()) -> str:
     return _PATH.sub(lambda match: local_name(match.group(0)), text)
 
 
-def scrub_json(value: Any, file: str, secrets: tuple[str, ...] = (), where: str = "") -> tuple[Any, list[Scrubbed]]:
+def scrub_json(
+    value: Any, file: str, secrets: tuple[str, ...] = (), where: str = ""
+) -> tuple[Any, list[Scrubbed]]:
     """`value` with every absolute path cut to its last component and every token redacted."""
     if isinstance(value, dict):
         changes: list[Scrubbed] = []

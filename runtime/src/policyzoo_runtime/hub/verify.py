@@ -57,20 +57,26 @@ def _verify(folder: Path, lerobot_loadable: bool, notes: list[str]) -> tuple[lis
     ours = handle.select_action(observation).detach().float().cpu().reshape(-1)
     expected = handle.features.action_dim
     if ours.numel() != expected or not torch.isfinite(ours).all():
-        raise BadInput(f"export check failed: policyzoo's reload gave an action of {ours.numel()} values "
-                       f"(expected {expected}, all finite); nothing was written")
+        raise BadInput(
+            f"export check failed: policyzoo's reload gave an action of {ours.numel()} values "
+            f"(expected {expected}, all finite); nothing was written"
+        )
     lines = notes + [f"policyzoo reload: action of {expected} finite values"]
     if not lerobot_loadable:
         lines.append("LeRobot reload: skipped, the plugin says LeRobot cannot load this policy type")
         return lines, False
     theirs = lerobot_action(folder, observation).reshape(-1)
     if theirs.shape != ours.shape:
-        raise BadInput(f"export check failed: LeRobot's reload gives {theirs.numel()} action values, policyzoo's "
-                       f"{ours.numel()}; nothing was written")
+        raise BadInput(
+            f"export check failed: LeRobot's reload gives {theirs.numel()} action values, policyzoo's "
+            f"{ours.numel()}; nothing was written"
+        )
     difference = float((theirs - ours).abs().max())
     if not torch.allclose(theirs, ours, rtol=TOLERANCE, atol=TOLERANCE):
-        raise BadInput(f"export check failed: LeRobot's and policyzoo's reloads disagree (max |difference| "
-                       f"{difference:.3g} > {TOLERANCE:g}); nothing was written")
+        raise BadInput(
+            f"export check failed: LeRobot's and policyzoo's reloads disagree (max |difference| "
+            f"{difference:.3g} > {TOLERANCE:g}); nothing was written"
+        )
     lines.append(f"LeRobot reload: same action as policyzoo (max |difference| {difference:.1e})")
     return lines, True
 
@@ -81,7 +87,8 @@ def sample_observation(features: Features) -> dict[str, Any]:
 
     generator = torch.Generator().manual_seed(SEED)
     observation: dict[str, Any] = {
-        key: torch.randn(shape, generator=generator) for key, shape in sorted(features.state.items())}
+        key: torch.randn(shape, generator=generator) for key, shape in sorted(features.state.items())
+    }
     for key, shape in sorted(features.visual.items()):
         observation[key] = torch.rand(shape, generator=generator)
     observation["task"] = SAMPLE_TASK
@@ -96,7 +103,10 @@ def lerobot_action(folder: Path, observation: dict[str, Any]) -> Any:
 
     from policyzoo_runtime.processor_files import check_processor_file
 
-    for name in ("policy_preprocessor.json", "policy_postprocessor.json"):  # before LeRobot imports any "class"
+    for name in (
+        "policy_preprocessor.json",
+        "policy_postprocessor.json",
+    ):  # before LeRobot imports any "class"
         check_processor_file(folder / name, folder)
     try:
         config = PreTrainedConfig.from_pretrained(str(folder))
@@ -104,12 +114,16 @@ def lerobot_action(folder: Path, observation: dict[str, Any]) -> Any:
         with contextlib.redirect_stdout(io.StringIO()):  # LeRobot prints where it loads from
             policy = get_policy_class(config.type).from_pretrained(str(folder), config=config, strict=True)
         preprocessor, postprocessor = make_pre_post_processors(
-            config, pretrained_path=str(folder),
+            config,
+            pretrained_path=str(folder),
             preprocessor_overrides=_cpu_overrides(folder / "policy_preprocessor.json"),
-            postprocessor_overrides=_cpu_overrides(folder / "policy_postprocessor.json"))
+            postprocessor_overrides=_cpu_overrides(folder / "policy_postprocessor.json"),
+        )
     except Exception as exc:  # any failure here means LeRobot cannot load the export
-        raise BadInput(f"export check failed: LeRobot cannot load the folder ({type(exc).__name__}: "
-                       f"{' '.join(str(exc).split())[:300]}); nothing was written") from None
+        raise BadInput(
+            f"export check failed: LeRobot cannot load the folder ({type(exc).__name__}: "
+            f"{' '.join(str(exc).split())[:300]}); nothing was written"
+        ) from None
     batch = _lerobot_keys(observation, config)
     policy.reset()
     torch.manual_seed(SEED)
@@ -134,5 +148,7 @@ def _lerobot_keys(observation: dict[str, Any], config: Any) -> dict[str, Any]:
     elif len(wanted) == len(ours) == 1:
         batch[wanted[0]] = observation[ours[0]]
     else:
-        raise BadInput(f"export check failed: LeRobot's config expects images {wanted}, the policy takes {ours}")
+        raise BadInput(
+            f"export check failed: LeRobot's config expects images {wanted}, the policy takes {ours}"
+        )
     return batch

@@ -37,11 +37,15 @@ def usable_weights(weights_name: str | None, backbone: str) -> str | None:
     try:
         weights = get_weight(weights_name)
     except (ValueError, KeyError, AttributeError):
-        raise BadInput(f"{flag}: torchvision has no such weights; write e.g. ResNet18_Weights.IMAGENET1K_V1, "
-                       f"or None for random weights") from None
+        raise BadInput(
+            f"{flag}: torchvision has no such weights; write e.g. ResNet18_Weights.IMAGENET1K_V1, "
+            f"or None for random weights"
+        ) from None
     choices = list(get_model_weights(backbone))
     if weights not in choices:
-        raise BadInput(f"{flag}: not weights of {backbone}; use one of {', '.join(map(str, choices))}, or None")
+        raise BadInput(
+            f"{flag}: not weights of {backbone}; use one of {', '.join(map(str, choices))}, or None"
+        )
     if cached_file(weights_name).is_file():
         return weights_name
     if _offline():
@@ -62,7 +66,10 @@ def _offline() -> bool:
 
 
 def _random_instead(weights_name: str, reason: str) -> None:
-    print(f"warning: {weights_name} is not in torch's cache ({cached_file(weights_name)}) and {reason}: the "
-          f"backbone starts from random weights (put the file there, or pass --policy.{FIELD}=None to choose "
-          f"random weights)", file=sys.stderr)
+    print(
+        f"warning: {weights_name} is not in torch's cache ({cached_file(weights_name)}) and {reason}: the "
+        f"backbone starts from random weights (put the file there, or pass --policy.{FIELD}=None to choose "
+        f"random weights)",
+        file=sys.stderr,
+    )
     return None

@@ -34,8 +34,10 @@ def policy_features(features: Features) -> tuple[dict[str, PolicyFeature], dict[
         inputs[key] = PolicyFeature(type=kind, shape=tuple(shape))
     for key, shape in features.visual.items():
         inputs[key] = PolicyFeature(type=FeatureType.VISUAL, shape=tuple(shape))
-    outputs = {key: PolicyFeature(type=FeatureType.ACTION, shape=tuple(shape))
-               for key, shape in features.action.items()}
+    outputs = {
+        key: PolicyFeature(type=FeatureType.ACTION, shape=tuple(shape))
+        for key, shape in features.action.items()
+    }
     return inputs, outputs
 
 
@@ -48,10 +50,14 @@ def features_from_config(config: PreTrainedConfig) -> Features:
             visual[key] = tuple(int(n) for n in feature.shape)  # type: ignore[assignment]
         elif feature.type in (FeatureType.STATE, FeatureType.ENV):
             state[key] = tuple(int(n) for n in feature.shape)
-    action = {key: tuple(int(n) for n in feature.shape) for key, feature in (config.output_features or {}).items()
-              if feature.type is FeatureType.ACTION or key == ACTION_KEY}
-    return Features(state=state, visual=visual, action=action,
-                    has_reward=config.reward_delta_indices is not None)
+    action = {
+        key: tuple(int(n) for n in feature.shape)
+        for key, feature in (config.output_features or {}).items()
+        if feature.type is FeatureType.ACTION or key == ACTION_KEY
+    }
+    return Features(
+        state=state, visual=visual, action=action, has_reward=config.reward_delta_indices is not None
+    )
 
 
 def tensor_stats(stats: Mapping[str, Mapping[str, Any]] | None) -> dict[str, dict[str, torch.Tensor]] | None:

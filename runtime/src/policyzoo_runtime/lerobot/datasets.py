@@ -24,8 +24,12 @@ def delta_timestamps(delta_indices: dict[str, list[int]], fps: int, keys: set[st
     return {key: [index / fps for index in indices] for key, indices in delta_indices.items() if key in keys}
 
 
-def open_dataset(place: Any, delta_indices: dict[str, list[int]], image_transforms: Any = None,
-                 config: DatasetOptions | None = None) -> Any:
+def open_dataset(
+    place: Any,
+    delta_indices: dict[str, list[int]],
+    image_transforms: Any = None,
+    config: DatasetOptions | None = None,
+) -> Any:
     """The LeRobotDataset at `place` (`repo_id`, `root`, `info`: a `policyzoo_runtime.train.prepare.DatasetPlace`),
     yielding the past/future frames the policy asks for, its camera images passed through `image_transforms`
     (LeRobot's `ImageTransforms`, or None); `config` picks the episodes, revision, video backend and timestamp
@@ -38,12 +42,21 @@ def open_dataset(place: Any, delta_indices: dict[str, list[int]], image_transfor
     timestamps = delta_timestamps(delta_indices, fps, set(place.info.get("features", {})))
     options: dict[str, Any] = {"video_backend": "pyav"}
     if config is not None:
-        options.update(episodes=config.dataset_episodes, revision=config.dataset_revision,
-                       video_backend=config.video_backend, tolerance_s=config.tolerance_s)
+        options.update(
+            episodes=config.dataset_episodes,
+            revision=config.dataset_revision,
+            video_backend=config.video_backend,
+            tolerance_s=config.tolerance_s,
+        )
     try:
         with quiet_lerobot():
-            return LeRobotDataset(place.repo_id, root=place.root, delta_timestamps=timestamps or None,
-                                  image_transforms=image_transforms, **options)
+            return LeRobotDataset(
+                place.repo_id,
+                root=place.root,
+                delta_timestamps=timestamps or None,
+                image_transforms=image_transforms,
+                **options,
+            )
     except Exception as exc:  # LeRobot raises many types for a broken or partial dataset
         raise unreadable(place, exc) from None
 
@@ -61,8 +74,10 @@ def unreadable(place: Any, exc: Exception) -> BadInput:
         return BadInput(f"dataset {place.repo_id} at {place.root}: LeRobot cannot read it ({what})")
     check_files(Path(place.root), place.info)  # raises the BadInput that names the file, when it finds one
     if _from_the_network(exc):
-        what = ("it looks for data or video files of an episode that are not in the folder; copy the dataset "
-                "again, or record it again")
+        what = (
+            "it looks for data or video files of an episode that are not in the folder; copy the dataset "
+            "again, or record it again"
+        )
     return BadInput(f"dataset at {place.root}: LeRobot cannot read it ({what})")
 
 
@@ -103,8 +118,15 @@ def fetch_metadata(repo_id: str, root: Path) -> Path:
     return root
 
 
-def create_dataset(repo_id: str, root: Path, fps: int, features: dict[str, dict[str, Any]], robot_type: str,
-                   use_videos: bool, streaming_encoding: bool = False) -> Any:
+def create_dataset(
+    repo_id: str,
+    root: Path,
+    fps: int,
+    features: dict[str, dict[str, Any]],
+    robot_type: str,
+    use_videos: bool,
+    streaming_encoding: bool = False,
+) -> Any:
     """A new, empty LeRobotDataset at `root` to `add_frame` / `save_episode` / `finalize` (inside
     `policyzoo_runtime.quiet.quiet_lerobot()`, or LeRobot's encoder and statistics print to the terminal).
 
@@ -112,5 +134,12 @@ def create_dataset(repo_id: str, root: Path, fps: int, features: dict[str, dict[
     of writing them as PNG files and encoding those when the episode is saved."""
     from lerobot.datasets.lerobot_dataset import LeRobotDataset
 
-    return LeRobotDataset.create(repo_id=repo_id, fps=fps, features=features, root=root, robot_type=robot_type,
-                                 use_videos=use_videos, streaming_encoding=streaming_encoding)
+    return LeRobotDataset.create(
+        repo_id=repo_id,
+        fps=fps,
+        features=features,
+        root=root,
+        robot_type=robot_type,
+        use_videos=use_videos,
+        streaming_encoding=streaming_encoding,
+    )

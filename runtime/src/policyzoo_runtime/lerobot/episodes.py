@@ -79,28 +79,41 @@ class EpisodeWriter:
             self.held = None
 
 
-def create_writer(repo_id: str, root: Path, fps: int, features: dict[str, dict[str, Any]], robot_type: str,
-                  use_videos: bool) -> EpisodeWriter:
+def create_writer(
+    repo_id: str, root: Path, fps: int, features: dict[str, dict[str, Any]], robot_type: str, use_videos: bool
+) -> EpisodeWriter:
     from lerobot.datasets.lerobot_dataset import LeRobotDataset
 
-    dataset = LeRobotDataset.create(repo_id=repo_id, fps=fps, features=features, root=root, robot_type=robot_type,
-                                    use_videos=use_videos, image_writer_threads=_writer_threads(features))
+    dataset = LeRobotDataset.create(
+        repo_id=repo_id,
+        fps=fps,
+        features=features,
+        root=root,
+        robot_type=robot_type,
+        use_videos=use_videos,
+        image_writer_threads=_writer_threads(features),
+    )
     return EpisodeWriter(dataset)
 
 
-def resume_writer(repo_id: str, root: Path, fps: int, features: dict[str, dict[str, Any]],
-                  flag: str = "--dataset.root") -> EpisodeWriter:
+def resume_writer(
+    repo_id: str, root: Path, fps: int, features: dict[str, dict[str, Any]], flag: str = "--dataset.root"
+) -> EpisodeWriter:
     """The dataset at `root`, to append episodes to; BadInput unless it was recorded with these features and fps."""
     from lerobot.datasets.lerobot_dataset import LeRobotDataset
 
     try:
         dataset = LeRobotDataset.resume(repo_id, root=root, image_writer_threads=_writer_threads(features))
     except Exception as exc:  # LeRobot raises many types for a broken or partial dataset
-        raise BadInput(f"{flag}={root}: LeRobot cannot open the dataset to resume it "
-                       f"({type(exc).__name__}: {' '.join(str(exc).split())[:160]})") from None
+        raise BadInput(
+            f"{flag}={root}: LeRobot cannot open the dataset to resume it "
+            f"({type(exc).__name__}: {' '.join(str(exc).split())[:160]})"
+        ) from None
     problems = _differences(dataset.meta.features, dataset.fps, features, fps)
     if problems:
-        raise BadInput(f"{flag}={root}: cannot append, the dataset was recorded differently: {'; '.join(problems)}")
+        raise BadInput(
+            f"{flag}={root}: cannot append, the dataset was recorded differently: {'; '.join(problems)}"
+        )
     return EpisodeWriter(dataset)
 
 
@@ -110,11 +123,19 @@ def _differences(have: dict[str, Any], have_fps: int, want: dict[str, dict[str, 
         if key not in have:
             problems.append(f"it has no {key}")
         elif tuple(have[key]["shape"]) != tuple(feature["shape"]) or have[key]["dtype"] != feature["dtype"]:
-            problems.append(f"{key} is {have[key]['dtype']} {tuple(have[key]['shape'])}, now "
-                            f"{feature['dtype']} {tuple(feature['shape'])}")
-        elif feature["dtype"] not in IMAGE_TYPES and list(have[key].get("names") or []) != list(feature["names"]):
-            problems.append(f"{key} names {', '.join(have[key].get('names') or [])}, now {', '.join(feature['names'])}")
-    problems += [f"it has {key}, which is not recorded now" for key in sorted(set(have) - set(want) - LEROBOT_KEYS)]
+            problems.append(
+                f"{key} is {have[key]['dtype']} {tuple(have[key]['shape'])}, now "
+                f"{feature['dtype']} {tuple(feature['shape'])}"
+            )
+        elif feature["dtype"] not in IMAGE_TYPES and list(have[key].get("names") or []) != list(
+            feature["names"]
+        ):
+            problems.append(
+                f"{key} names {', '.join(have[key].get('names') or [])}, now {', '.join(feature['names'])}"
+            )
+    problems += [
+        f"it has {key}, which is not recorded now" for key in sorted(set(have) - set(want) - LEROBOT_KEYS)
+    ]
     return problems
 
 

@@ -43,8 +43,13 @@ def sample_positions(dataset: Any, drop_last: int) -> range | list[int]:
         table = dataset.hf_dataset.with_format("numpy", columns=["index", "episode_index"])
         absolute, episode = np.asarray(table["index"]), np.asarray(table["episode_index"])
         episodes = dataset.meta.episodes.with_format("numpy", columns=["episode_index", "dataset_to_index"])
-        end = dict(zip(np.asarray(episodes["episode_index"]).tolist(),
-                       np.asarray(episodes["dataset_to_index"]).tolist(), strict=True))
+        end = dict(
+            zip(
+                np.asarray(episodes["episode_index"]).tolist(),
+                np.asarray(episodes["dataset_to_index"]).tolist(),
+                strict=True,
+            )
+        )
     ends = np.array([end[int(number)] for number in episode.tolist()], dtype=np.int64)
     return np.flatnonzero(absolute < ends - drop_last).tolist()
 
@@ -85,15 +90,21 @@ class TrainingFrames(torch.utils.data.Dataset):
         self.relative[absolute] = np.arange(len(absolute))
         episodes = meta.episodes.with_format("numpy")
         self.episode_row = {int(e): row for row, e in enumerate(np.asarray(episodes["episode_index"]))}
-        self.bounds = np.stack([np.asarray(episodes["dataset_from_index"]),
-                                np.asarray(episodes["dataset_to_index"])], axis=1).astype(np.int64)
+        self.bounds = np.stack(
+            [np.asarray(episodes["dataset_from_index"]), np.asarray(episodes["dataset_to_index"])], axis=1
+        ).astype(np.int64)
         self.videos = {key: self._video_places(meta, episodes, key) for key in meta.video_keys}
         self.frame_keys = tuple(self.videos)
-        self.delta = {key: np.asarray(indices, dtype=np.int64)
-                      for key, indices in (dataset.reader.delta_indices or {}).items()}
+        self.delta = {
+            key: np.asarray(indices, dtype=np.int64)
+            for key, indices in (dataset.reader.delta_indices or {}).items()
+        }
         self.tasks = list(meta.tasks.index)
-        self.subtasks = (list(meta.subtasks.index)
-                         if "subtask_index" in meta.features and meta.subtasks is not None else None)
+        self.subtasks = (
+            list(meta.subtasks.index)
+            if "subtask_index" in meta.features and meta.subtasks is not None
+            else None
+        )
         self.root, self.tolerance_s = Path(dataset.root), dataset.tolerance_s
         self.transforms = dataset.image_transforms
         self.decoder: OpenVideos | None = None
@@ -103,8 +114,10 @@ class TrainingFrames(torch.utils.data.Dataset):
         """(file, start time in it) of each episode's video of camera `key`, by episode row."""
         chunks, files = episodes[f"videos/{key}/chunk_index"], episodes[f"videos/{key}/file_index"]
         starts = episodes[f"videos/{key}/from_timestamp"]
-        return [(meta.video_path.format(video_key=key, chunk_index=int(c), file_index=int(f)), float(s))
-                for c, f, s in zip(chunks, files, starts, strict=True)]
+        return [
+            (meta.video_path.format(video_key=key, chunk_index=int(c), file_index=int(f)), float(s))
+            for c, f, s in zip(chunks, files, starts, strict=True)
+        ]
 
     def __len__(self) -> int:
         return len(self.columns["index"])
@@ -129,7 +142,9 @@ class TrainingFrames(torch.utils.data.Dataset):
             path, offset = places[row]
             frames = self._decoder().frames(self.root / path, [offset + t for t in times], self.tolerance_s)
             frames = frames.squeeze(0)
-            item[key] = frames if self.transforms is None else self.transforms(frames.type(torch.float32) / 255)
+            item[key] = (
+                frames if self.transforms is None else self.transforms(frames.type(torch.float32) / 255)
+            )
         item["task"] = self.tasks[int(item["task_index"])]
         if self.subtasks is not None:
             item["subtask"] = self.subtasks[int(item["subtask_index"])]

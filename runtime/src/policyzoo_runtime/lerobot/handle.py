@@ -28,8 +28,16 @@ class LeRobotHandle:
 
     configurable_optimizer: ClassVar[bool] = True
 
-    def __init__(self, spec: PolicySpec, features: Features, policy: PreTrainedPolicy, preprocessor: Any,
-                 postprocessor: Any, distribution: str = "", version: str = "") -> None:
+    def __init__(
+        self,
+        spec: PolicySpec,
+        features: Features,
+        policy: PreTrainedPolicy,
+        preprocessor: Any,
+        postprocessor: Any,
+        distribution: str = "",
+        version: str = "",
+    ) -> None:
         self.spec = spec
         self.features = features
         self.policy = policy
@@ -111,8 +119,11 @@ class LeRobotHandle:
             return self.optimizer_config.grad_clip_norm
         config = self.policy.config
         preset = getattr(config, "get_optimizer_preset", None)
-        return getattr(preset(), "grad_clip_norm", None) if callable(preset) else getattr(config, "grad_clip_norm",
-                                                                                          None)
+        return (
+            getattr(preset(), "grad_clip_norm", None)
+            if callable(preset)
+            else getattr(config, "grad_clip_norm", None)
+        )
 
     @property
     def config(self) -> Any:
@@ -126,10 +137,15 @@ class LeRobotHandle:
         self.policy.save_pretrained(directory)
         self.preprocessor.save_pretrained(directory)
         self.postprocessor.save_pretrained(directory)
-        write_meta(directory, CheckpointMeta(
-            policy_type=self.spec.type, distribution=self.distribution or "(unknown)",
-            version=self.version or "0", spec=self.spec.model_dump(mode="json"),
-        ))
+        write_meta(
+            directory,
+            CheckpointMeta(
+                policy_type=self.spec.type,
+                distribution=self.distribution or "(unknown)",
+                version=self.version or "0",
+                spec=self.spec.model_dump(mode="json"),
+            ),
+        )
 
     def drop_last_frames(self) -> int:
         """LeRobot's `drop_n_last_frames` of the policy's config (Diffusion: 7), as its training sampler uses it."""
@@ -149,8 +165,9 @@ class LeRobotHandle:
             indices[REWARD_KEY] = list(config.reward_delta_indices)
         return indices
 
-    def optimizer_and_scheduler(self, lr: float | None, steps: int, optimizer: dict[str, str] | None = None
-                                ) -> tuple[Any, Any]:
+    def optimizer_and_scheduler(
+        self, lr: float | None, steps: int, optimizer: dict[str, str] | None = None
+    ) -> tuple[Any, Any]:
         """LeRobot's optimizer and scheduler presets of this policy type; `lr` overrides the preset's rate and
         `optimizer` (`--optimizer.X` flags) its other fields or, with a `type`, the optimizer itself."""
         from policyzoo_runtime.lerobot.options import optimizer_config as configured

@@ -66,11 +66,14 @@ def scheduler_config(values: dict[str, str]) -> Any:
     choices = sorted(LRSchedulerConfig.get_known_choices())
     name = values.pop("type", None)
     if name is None:
-        raise BadInput(f"--{SCHEDULER_PREFIX}.type: name the scheduler these flags configure; one of: "
-                       f"{', '.join(choices)}")
+        raise BadInput(
+            f"--{SCHEDULER_PREFIX}.type: name the scheduler these flags configure; one of: "
+            f"{', '.join(choices)}"
+        )
     if name not in choices:
-        raise BadInput(f"--{SCHEDULER_PREFIX}.type={name}: LeRobot has no such scheduler; one of: "
-                       f"{', '.join(choices)}")
+        raise BadInput(
+            f"--{SCHEDULER_PREFIX}.type={name}: LeRobot has no such scheduler; one of: {', '.join(choices)}"
+        )
     return _parse(LRSchedulerConfig.get_choice_class(name), values, SCHEDULER_PREFIX)
 
 
@@ -83,8 +86,10 @@ def optimizer_config(values: dict[str, str], preset: Any) -> Any:
     choices = sorted(set(OptimizerConfig.get_known_choices()) - set(NAMED_GROUP_OPTIMIZERS))
     name = values.pop("type", None)
     if name is not None and name not in choices:
-        raise BadInput(f"--{OPTIMIZER_PREFIX}.type={name}: not an optimizer for these policies; one of: "
-                       f"{', '.join(choices)}")
+        raise BadInput(
+            f"--{OPTIMIZER_PREFIX}.type={name}: not an optimizer for these policies; one of: "
+            f"{', '.join(choices)}"
+        )
     if name is None or OptimizerConfig.get_choice_class(name) is type(preset):
         parsed = _parse(type(preset), values, OPTIMIZER_PREFIX)
         return dataclasses.replace(preset, **{key: getattr(parsed, key) for key in values})
@@ -96,8 +101,10 @@ def _parse(config_class: type, values: dict[str, str], prefix: str) -> Any:
     fields = set(config_class.__dataclass_fields__)
     for key in values:
         if key not in fields:
-            raise BadInput(f"--{prefix}.{key}: unknown option; {prefix} takes: "
-                           f"{', '.join('--' + prefix + '.' + name for name in sorted(fields))}")
+            raise BadInput(
+                f"--{prefix}.{key}: unknown option; {prefix} takes: "
+                f"{', '.join('--' + prefix + '.' + name for name in sorted(fields))}"
+            )
     errors = io.StringIO()
     try:
         with contextlib.redirect_stderr(errors):

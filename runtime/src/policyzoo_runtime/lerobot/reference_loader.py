@@ -25,16 +25,31 @@ def lerobot_train_loader(repo_id: str, root: Path, config: Any, batch_size: int,
     from lerobot.datasets import EpisodeAwareSampler
     from lerobot.datasets.factory import make_dataset
 
-    train = TrainPipelineConfig(dataset=DatasetConfig(repo_id=repo_id, root=str(root), video_backend="pyav"),
-                                policy=config, batch_size=batch_size, num_workers=workers)
+    train = TrainPipelineConfig(
+        dataset=DatasetConfig(repo_id=repo_id, root=str(root), video_backend="pyav"),
+        policy=config,
+        batch_size=batch_size,
+        num_workers=workers,
+    )
     dataset = make_dataset(train)
-    sampler = EpisodeAwareSampler(dataset.meta.episodes["dataset_from_index"],
-                                  dataset.meta.episodes["dataset_to_index"], episode_indices_to_use=dataset.episodes,
-                                  drop_n_last_frames=getattr(config, "drop_n_last_frames", 0), shuffle=True,
-                                  seed=train.seed or 0, absolute_to_relative_idx=dataset.absolute_to_relative_idx)
+    sampler = EpisodeAwareSampler(
+        dataset.meta.episodes["dataset_from_index"],
+        dataset.meta.episodes["dataset_to_index"],
+        episode_indices_to_use=dataset.episodes,
+        drop_n_last_frames=getattr(config, "drop_n_last_frames", 0),
+        shuffle=True,
+        seed=train.seed or 0,
+        absolute_to_relative_idx=dataset.absolute_to_relative_idx,
+    )
     in_workers = workers > 0
     return torch.utils.data.DataLoader(
-        dataset, num_workers=workers, batch_size=batch_size, sampler=sampler, pin_memory=False, drop_last=False,
+        dataset,
+        num_workers=workers,
+        batch_size=batch_size,
+        sampler=sampler,
+        pin_memory=False,
+        drop_last=False,
         prefetch_factor=train.prefetch_factor if in_workers else None,
         persistent_workers=train.persistent_workers and in_workers,
-        multiprocessing_context=train.dataloader_multiprocessing_context if in_workers else None)
+        multiprocessing_context=train.dataloader_multiprocessing_context if in_workers else None,
+    )

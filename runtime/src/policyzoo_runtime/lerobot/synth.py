@@ -46,8 +46,11 @@ def features(size: SynthSize) -> dict[str, dict[str, Any]]:
     joints = {"dtype": "float32", "shape": (len(BIMANUAL_JOINTS),), "names": list(BIMANUAL_JOINTS)}
     found: dict[str, dict[str, Any]] = {STATE_KEY: dict(joints), ACTION_KEY: dict(joints)}
     for camera in size.cameras:
-        found[f"{IMAGE_PREFIX}{camera}"] = {"dtype": "video", "shape": (size.height, size.width, 3),
-                                           "names": ["height", "width", "channels"]}
+        found[f"{IMAGE_PREFIX}{camera}"] = {
+            "dtype": "video",
+            "shape": (size.height, size.width, 3),
+            "names": ["height", "width", "channels"],
+        }
     return found
 
 
@@ -58,8 +61,9 @@ def write(root: Path, size: SynthSize, seed: int = 0, repo_id: str = REPO_ID) ->
     started = time.perf_counter()
     rng = np.random.default_rng(seed)
     with quiet_lerobot():
-        dataset = create_dataset(repo_id, root, FPS, features(size), ROBOT_TYPE, use_videos=True,
-                                 streaming_encoding=True)
+        dataset = create_dataset(
+            repo_id, root, FPS, features(size), ROBOT_TYPE, use_videos=True, streaming_encoding=True
+        )
         for _ in range(size.episodes):
             for frame in _episode(rng, size):
                 dataset.add_frame(frame)
@@ -80,8 +84,11 @@ def _episode(rng: np.random.Generator, size: SynthSize) -> Any:
         t = index / FPS
         state = center + amplitude * np.sin(speed * t + phase)
         action = center + amplitude * np.sin(speed * (t + 1 / FPS) + phase)
-        frame: dict[str, Any] = {STATE_KEY: state.astype(np.float32), ACTION_KEY: action.astype(np.float32),
-                                 "task": TASK}
+        frame: dict[str, Any] = {
+            STATE_KEY: state.astype(np.float32),
+            ACTION_KEY: action.astype(np.float32),
+            "task": TASK,
+        }
         for camera, scene in zip(size.cameras, scenes, strict=True):
             frame[f"{IMAGE_PREFIX}{camera}"] = scene.render(index)
         yield frame

@@ -32,10 +32,15 @@ def lerobot_train_config(config: Any, policy_config: Any, optimizer: Any, schedu
         return None
     transforms = image_transforms_config(config.image_transforms)
     return TrainPipelineConfig(
-        dataset=DatasetConfig(repo_id=config.dataset_repo_id or "", root=config.dataset_root,
-                              episodes=config.dataset_episodes, image_transforms=transforms,
-                              revision=config.dataset_revision, use_imagenet_stats=config.use_imagenet_stats,
-                              video_backend=config.video_backend),
+        dataset=DatasetConfig(
+            repo_id=config.dataset_repo_id or "",
+            root=config.dataset_root,
+            episodes=config.dataset_episodes,
+            image_transforms=transforms,
+            revision=config.dataset_revision,
+            use_imagenet_stats=config.use_imagenet_stats,
+            video_backend=config.video_backend,
+        ),
         policy=policy,
         output_dir=Path(config.output_dir) if config.output_dir else None,
         job_name=config.job_name,
@@ -54,8 +59,13 @@ def lerobot_train_config(config: Any, policy_config: Any, optimizer: Any, schedu
         use_policy_training_preset=presets,
         optimizer=None if presets else optimizer,
         scheduler=None if presets else scheduler,
-        wandb=WandBConfig(enable=config.wandb_enable, project=config.wandb_project, entity=config.wandb_entity,
-                          notes=config.wandb_notes, mode=config.wandb_mode),
+        wandb=WandBConfig(
+            enable=config.wandb_enable,
+            project=config.wandb_project,
+            entity=config.wandb_entity,
+            notes=config.wandb_notes,
+            mode=config.wandb_mode,
+        ),
         rename_map=dict(config.rename_map),
     )
 
@@ -71,8 +81,11 @@ def of_handle(handle: Any, config: Any, scheduler: Any) -> Any | None:
     used = scheduler if scheduler is not None else policy_config.get_scheduler_preset()
     lerobot_config = lerobot_train_config(config, policy_config, handle.optimizer_config, used)
     if lerobot_config is None:
-        print("warning: lerobot-train takes another optimizer only together with a schedule, so the checkpoints "
-              "carry no LeRobot train_config.json; add --scheduler.type=... to get one", file=sys.stderr)
+        print(
+            "warning: lerobot-train takes another optimizer only together with a schedule, so the checkpoints "
+            "carry no LeRobot train_config.json; add --scheduler.type=... to get one",
+            file=sys.stderr,
+        )
     return lerobot_config
 
 
@@ -82,8 +95,7 @@ def _as_presets(policy: Any, optimizer: Any, scheduler: Any) -> bool:
     for name in POLICY_OPTIMIZER_FIELDS:
         if hasattr(policy, f"optimizer_{name}") and hasattr(optimizer, name):
             setattr(policy, f"optimizer_{name}", copy.deepcopy(getattr(optimizer, name)))
-    return (_same(policy.get_optimizer_preset(), optimizer)
-            and _same(policy.get_scheduler_preset(), scheduler))
+    return _same(policy.get_optimizer_preset(), optimizer) and _same(policy.get_scheduler_preset(), scheduler)
 
 
 def _same(preset: Any, used: Any) -> bool:

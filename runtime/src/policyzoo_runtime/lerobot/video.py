@@ -60,11 +60,15 @@ class OpenVideos:
         try:
             decoded = self._decode(path, min(timestamps), max(timestamps))
         except (av.FFmpegError, OSError, EOFError) as exc:
-            raise VideoError(f"{path}: cannot be decoded near {min(timestamps):.3f} s "
-                             f"({' '.join(str(exc).split())[:120]}), it is damaged; {FIX}") from None
+            raise VideoError(
+                f"{path}: cannot be decoded near {min(timestamps):.3f} s "
+                f"({' '.join(str(exc).split())[:120]}), it is damaged; {FIX}"
+            ) from None
         if not decoded:
-            raise FrameTimestampError(f"{path}: no frame decoded at or after {min(timestamps):.4f} s, the video is "
-                                      f"cut short or damaged; {FIX}")
+            raise FrameTimestampError(
+                f"{path}: no frame decoded at or after {min(timestamps):.4f} s, the video is "
+                f"cut short or damaged; {FIX}"
+            )
         times = np.array([float(frame.pts * frame.time_base) for frame in decoded])
         distance = np.abs(np.asarray(timestamps)[:, None] - times[None, :])
         closest = distance.argmin(axis=1)
@@ -82,8 +86,9 @@ class OpenVideos:
         """The frames from the key frame at or before `first` seconds up to the first at or after `last`."""
         container = self._container(path)
         stream = container.streams.video[0]
-        container.seek(int(round(max(0.0, first) / stream.time_base)), backward=True, any_frame=False,
-                       stream=stream)
+        container.seek(
+            int(round(max(0.0, first) / stream.time_base)), backward=True, any_frame=False, stream=stream
+        )
         decoded: list[av.VideoFrame] = []
         for frame in container.decode(stream):
             decoded.append(frame)

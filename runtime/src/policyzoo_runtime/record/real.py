@@ -59,7 +59,9 @@ def robot_features(spec: RobotSpec, use_videos: bool) -> dict[str, dict[str, Any
 
 def make_frame(observation: dict[str, Any], action: np.ndarray, task: str) -> dict[str, Any]:
     """A dataset frame: the observation's state and images, the action and the task."""
-    frame = {key: value for key, value in observation.items() if key == STATE_KEY or key.startswith(IMAGE_PREFIX)}
+    frame = {
+        key: value for key, value in observation.items() if key == STATE_KEY or key.startswith(IMAGE_PREFIX)
+    }
     frame[ACTION_KEY] = np.asarray(action, dtype=np.float32)
     frame["task"] = task
     return frame
@@ -92,8 +94,14 @@ def say(progress: Any, text: str) -> None:
 KEYS_HELP = "keys: right arrow ends the episode (or the reset) early, left arrow records it again, Esc saves and stops"
 
 
-def record_with_teleop(robot: RobotBackend, teleop: Teleoperator, open_writer: Callable[[], Any], keys: KeySource,
-                       plan: RecordPlan, progress: Callable[[int], Any] | None = None) -> Recorded:
+def record_with_teleop(
+    robot: RobotBackend,
+    teleop: Teleoperator,
+    open_writer: Callable[[], Any],
+    keys: KeySource,
+    plan: RecordPlan,
+    progress: Callable[[int], Any] | None = None,
+) -> Recorded:
     """Connect the robot and the leader, open the dataset (`open_writer()`: a
     `policyzoo_runtime.lerobot.episodes.EpisodeWriter`), record `plan.episodes` episodes, then always finalize the
     dataset and disconnect. `progress(total)` makes a tqdm-like bar once all is connected. SIGTERM counts as
@@ -122,8 +130,15 @@ def record_with_teleop(robot: RobotBackend, teleop: Teleoperator, open_writer: C
 
 
 class _Recording:
-    def __init__(self, robot: RobotBackend, teleop: Teleoperator, writer: Any, keys: KeySource, plan: RecordPlan,
-                 progress: Any) -> None:
+    def __init__(
+        self,
+        robot: RobotBackend,
+        teleop: Teleoperator,
+        writer: Any,
+        keys: KeySource,
+        plan: RecordPlan,
+        progress: Any,
+    ) -> None:
         self.robot, self.teleop, self.writer, self.keys, self.plan = robot, teleop, writer, keys, plan
         self.progress = progress
         self.result = Recorded()

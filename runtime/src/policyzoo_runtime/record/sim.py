@@ -64,8 +64,9 @@ def dataset_features(spec: RobotSpec, use_videos: bool = False) -> dict[str, dic
     return features
 
 
-def make_sim(robot_type: str, options: dict[str, str] | None = None,
-             cameras: list[CameraSpec] | None = None) -> SimulatedRobot:
+def make_sim(
+    robot_type: str, options: dict[str, str] | None = None, cameras: list[CameraSpec] | None = None
+) -> SimulatedRobot:
     """The registered simulator backend of `robot_type` (with `cameras` instead of the robot's own, if given),
     or a BadInput saying what to install (`policyzoo_runtime.robot.make_robot`)."""
     entry = get_registry().robot(robot_type)
@@ -78,8 +79,10 @@ def sim_cameras(robot_type: str, names: list[str]) -> list[CameraSpec]:
     size and rate of the robot's own cameras; the simulator says which names it knows."""
     spec = get_registry().robot(robot_type).spec
     if not names or not spec.cameras:
-        raise BadInput(f"--robot.cameras: name at least one camera of the {robot_type} simulator, e.g. "
-                       f"{','.join(camera.name for camera in spec.cameras) or 'front'}")
+        raise BadInput(
+            f"--robot.cameras: name at least one camera of the {robot_type} simulator, e.g. "
+            f"{','.join(camera.name for camera in spec.cameras) or 'front'}"
+        )
     size = spec.cameras[0]
     return [CameraSpec(name=name, height=size.height, width=size.width, fps=size.fps) for name in names]
 
@@ -109,20 +112,29 @@ def record_episodes(
     kept = Kept()
     bar = tqdm(total=episodes, unit="episode", dynamic_ncols=True, disable=None if progress else True)
     with bar, quiet_lerobot():  # the bar first: LeRobot takes seconds to import
-        dataset = create_dataset(repo_id, root, robot.spec.fps, dataset_features(robot.spec, use_videos),
-                                 robot.spec.type, use_videos)
+        dataset = create_dataset(
+            repo_id,
+            root,
+            robot.spec.fps,
+            dataset_features(robot.spec, use_videos),
+            robot.spec.type,
+            use_videos,
+        )
         try:
             _record_all(robot, dataset, kept, range(seed, seed + episodes), bar if progress else None)
         except KeyboardInterrupt as exc:
             _close(dataset, robot, kept, unsaved=True)
-            tqdm.write(f"{interruption(exc)}: the {len(kept.seeds)} finished episode(s) are kept in {root}",
-                       file=sys.stderr)
+            tqdm.write(
+                f"{interruption(exc)}: the {len(kept.seeds)} finished episode(s) are kept in {root}",
+                file=sys.stderr,
+            )
             raise
         except (OSError, LowDiskSpace) as exc:
             _close(dataset, robot, kept, unsaved=True)
             problem = describe_os_error(exc) if isinstance(exc, OSError) else str(exc)
-            raise BadInput(f"{root}: recording stopped, {problem}; the {len(kept.seeds)} finished episode(s) "
-                           "are kept") from None
+            raise BadInput(
+                f"{root}: recording stopped, {problem}; the {len(kept.seeds)} finished episode(s) are kept"
+            ) from None
         _close(dataset, robot, kept)
     return Recorded(root, episodes, kept.frames, sum(kept.successes), time.perf_counter() - start)
 
@@ -168,8 +180,10 @@ class DiskSpace:
     def _check(self, most: int, what: str) -> int:
         free, need = self._free(), 2 * most + DISK_MARGIN
         if free < need:
-            raise LowDiskSpace(f"only {_megabytes(free)} free on its disk, and {what} needs about "
-                               f"{_megabytes(need)} (with room to finalize the dataset); free some space")
+            raise LowDiskSpace(
+                f"only {_megabytes(free)} free on its disk, and {what} needs about "
+                f"{_megabytes(need)} (with room to finalize the dataset); free some space"
+            )
         return free
 
     def _free(self) -> int:
@@ -209,8 +223,17 @@ def _close(dataset: Any, robot: SimulatedRobot, kept: Kept, unsaved: bool = Fals
             dataset.clear_episode_buffer()
         dataset.finalize()
         _remove_empty_dirs(root / "images")  # LeRobot's image writer leaves its (emptied) folders behind
-        (root / SIM_META).write_text(json.dumps({"robot_type": robot.spec.type, "task": robot.task,
-                                                 "seeds": kept.seeds, "successes": kept.successes}, indent=2))
+        (root / SIM_META).write_text(
+            json.dumps(
+                {
+                    "robot_type": robot.spec.type,
+                    "task": robot.task,
+                    "seeds": kept.seeds,
+                    "successes": kept.successes,
+                },
+                indent=2,
+            )
+        )
 
 
 def _record_one(robot: SimulatedRobot, dataset: Any, seed: int) -> tuple[int, bool]:

@@ -12,7 +12,9 @@ from policyzoo_runtime.train import prepare
 from policyzoo_runtime.train.progress import say
 
 
-def build_or_load(plan: prepare.Plan, device: torch.device, main: bool = True) -> tuple[PolicyHandle, PolicySpec]:
+def build_or_load(
+    plan: prepare.Plan, device: torch.device, main: bool = True
+) -> tuple[PolicyHandle, PolicySpec]:
     """(handle on `device`, its spec); a folder without policyzoo.json is checked against the data once loaded.
     Only the `main` process says how a fine-tuned policy is adapted."""
     spec, place = plan.spec, plan.place
@@ -33,18 +35,29 @@ def finetune_of(plan: prepare.Plan, say_it: bool = True) -> FineTune | None:
     config = plan.config
     if config.resume:
         return None
-    finetune = FineTune(stats=None if config.keep_checkpoint_stats else plan.stats, rename_map=config.rename_map,
-                        settings={key: value for key, value in config.policy.items() if key != "device"},
-                        camera_shapes={key: tuple(shape) for key, shape in plan.place.features.visual.items()},
-                        absent=plan.absent_cameras)
+    finetune = FineTune(
+        stats=None if config.keep_checkpoint_stats else plan.stats,
+        rename_map=config.rename_map,
+        settings={key: value for key, value in config.policy.items() if key != "device"},
+        camera_shapes={key: tuple(shape) for key, shape in plan.place.features.visual.items()},
+        absent=plan.absent_cameras,
+    )
     if say_it:
-        say(f"fine-tuning {config.policy_path}: "
-            + ("the checkpoint's normalization statistics" if finetune.stats is None
-               else f"normalization statistics of {plan.place.repo_id} (keep the checkpoint's with "
-                    f"--keep_checkpoint_stats=true)")
+        say(
+            f"fine-tuning {config.policy_path}: "
+            + (
+                "the checkpoint's normalization statistics"
+                if finetune.stats is None
+                else f"normalization statistics of {plan.place.repo_id} (keep the checkpoint's with "
+                f"--keep_checkpoint_stats=true)"
+            )
             + (f", observations renamed {config.rename_map}" if config.rename_map else "")
-            + (f", without {', '.join(sorted(plan.absent_cameras))} (not in the dataset)"
-               if plan.absent_cameras else ""))
+            + (
+                f", without {', '.join(sorted(plan.absent_cameras))} (not in the dataset)"
+                if plan.absent_cameras
+                else ""
+            )
+        )
     return finetune
 
 

@@ -55,12 +55,20 @@ def require_last(output_dir: Path) -> tuple[Path, int]:
     if found is not None and (step := saved_step(found)) is not None:
         return found, step
     folder = Path(output_dir) / CHECKPOINTS
-    numbered = sorted((path for path in folder.glob("[0-9]*") if path.is_dir() and not path.is_symlink()),
-                      reverse=True) if folder.is_dir() else []
+    numbered = (
+        sorted(
+            (path for path in folder.glob("[0-9]*") if path.is_dir() and not path.is_symlink()), reverse=True
+        )
+        if folder.is_dir()
+        else []
+    )
     for candidate in numbered:
         if (step := saved_step(candidate)) is not None:
-            print(f"warning: checkpoints/{LAST} in {output_dir} is missing or incomplete; resuming from the "
-                  f"newest intact checkpoint, {candidate.name} (step {step})", file=sys.stderr)
+            print(
+                f"warning: checkpoints/{LAST} in {output_dir} is missing or incomplete; resuming from the "
+                f"newest intact checkpoint, {candidate.name} (step {step})",
+                file=sys.stderr,
+            )
             return candidate, step
     raise BadInput(
         f"--output_dir={output_dir}: no intact checkpoint to resume from (the run stopped before its first "

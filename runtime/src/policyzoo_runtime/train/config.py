@@ -23,9 +23,22 @@ support, the copy was that `train_config.json`: `_stored_config` still reads it)
 # Flags that describe the run itself; `--resume=true` keeps the stored values and refuses new ones.
 # The learning rate and batch size are among them: the summary, the checkpoints' train_config.json and the optimizer
 # state all describe the run with the stored values.
-FIXED_ON_RESUME = ("dataset_repo_id", "dataset_root", "dataset_episodes", "use_imagenet_stats", "policy_type",
-                   "policy_path", "rename_map", "keep_checkpoint_stats", "seed", "batch_size",
-                   "gradient_accumulation_steps", "lr", "optimizer", "scheduler")
+FIXED_ON_RESUME = (
+    "dataset_repo_id",
+    "dataset_root",
+    "dataset_episodes",
+    "use_imagenet_stats",
+    "policy_type",
+    "policy_path",
+    "rename_map",
+    "keep_checkpoint_stats",
+    "seed",
+    "batch_size",
+    "gradient_accumulation_steps",
+    "lr",
+    "optimizer",
+    "scheduler",
+)
 RUNTIME_POLICY_FLAGS = ("device", "use_amp")
 """Spec fields that do not change the model: a resumed or fine-tuned run may set them."""
 
@@ -60,8 +73,9 @@ def _rename_map(value: Any) -> Any:
     if not isinstance(value, str):
         return value
     names = json.loads(value)
-    if not isinstance(names, dict) or not all(isinstance(k, str) and isinstance(v, str) and v
-                                              for k, v in names.items()):
+    if not isinstance(names, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) and v for k, v in names.items()
+    ):
         raise ValueError("not a JSON object of names")
     return names
 
@@ -77,12 +91,17 @@ class TrainConfig(Settings):
 
     dataset_repo_id: Annotated[str | None, Flag("dataset.repo_id")] = None
     dataset_root: Annotated[str | None, Flag("dataset.root")] = None
-    dataset_episodes: Annotated[list[Annotated[int, Field(ge=0)]] | None, BeforeValidator(_episodes),
-                                Flag("dataset.episodes", "a list of episode indices, e.g. [0,1,2]")] = None
+    dataset_episodes: Annotated[
+        list[Annotated[int, Field(ge=0)]] | None,
+        BeforeValidator(_episodes),
+        Flag("dataset.episodes", "a list of episode indices, e.g. [0,1,2]"),
+    ] = None
     """`--dataset.episodes=[0,1,2]`: train on these episodes only (None: all)."""
     dataset_revision: Annotated[str | None, Flag("dataset.revision")] = None
     video_backend: Annotated[Literal["pyav", "torchcodec"], Flag("dataset.video_backend")] = "pyav"
-    tolerance_s: Annotated[float, Field(gt=0), Flag("tolerance_s", "a number of seconds greater than 0")] = 1e-4
+    tolerance_s: Annotated[float, Field(gt=0), Flag("tolerance_s", "a number of seconds greater than 0")] = (
+        1e-4
+    )
     """How far a frame's timestamp may be from the one asked for (LeRobot's `--tolerance_s`)."""
     use_imagenet_stats: Annotated[bool, Flag("dataset.use_imagenet_stats")] = True
     """Normalize camera images with ImageNet's mean and std instead of the dataset's, as LeRobot does by default."""
@@ -90,8 +109,13 @@ class TrainConfig(Settings):
     policy_path: Annotated[str | None, Flag("policy.path")] = None
     policy: Annotated[dict[str, str], Flag("policy", section=("device", "use_amp"))] = {}
     """`--policy.X` spec overrides, as given on the command line."""
-    rename_map: Annotated[dict[str, str], BeforeValidator(_rename_map), Flag(
-        "rename_map", "a JSON object, e.g. '{\"observation.images.front\": \"observation.images.camera1\"}'")] = {}
+    rename_map: Annotated[
+        dict[str, str],
+        BeforeValidator(_rename_map),
+        Flag(
+            "rename_map", 'a JSON object, e.g. \'{"observation.images.front": "observation.images.camera1"}\''
+        ),
+    ] = {}
     """`--rename_map`: dataset observation key -> the key the pretrained policy (`--policy.path`) takes."""
     keep_checkpoint_stats: Annotated[bool, Flag("keep_checkpoint_stats")] = False
     """Fine-tune with the checkpoint's normalization statistics instead of the new dataset's."""
@@ -100,14 +124,17 @@ class TrainConfig(Settings):
     """Batches of `batch_size` per process summed into each optimizer step (accelerate's accumulation)."""
     steps: Annotated[Count, Flag("steps", _AT_LEAST_1)] = 100_000
     lr: Annotated[float | None, Field(gt=0), Flag("optimizer.lr", "a number greater than 0")] = None
-    optimizer: Annotated[dict[str, str], Flag("optimizer", section=("type", "weight_decay", "grad_clip_norm"))] = {}
+    optimizer: Annotated[
+        dict[str, str], Flag("optimizer", section=("type", "weight_decay", "grad_clip_norm"))
+    ] = {}
     """`--optimizer.X` but lr (LeRobot's optimizer configs, e.g. weight_decay=0, or type=adamw): changes the policy's
     optimizer preset, or replaces it when the type differs; empty keeps it."""
     scheduler: Annotated[dict[str, str], Flag("scheduler", section=("type",))] = {}
     """`--scheduler.X` (LeRobot's scheduler configs, e.g. type=cosine_decay_with_warmup): replaces the policy's
     scheduler preset; empty keeps it."""
-    image_transforms: Annotated[dict[str, str], Flag("dataset.image_transforms",
-                                                     section=("enable", "max_num_transforms"))] = {}
+    image_transforms: Annotated[
+        dict[str, str], Flag("dataset.image_transforms", section=("enable", "max_num_transforms"))
+    ] = {}
     """`--dataset.image_transforms.X` (LeRobot's `ImageTransformsConfig`): training-time image augmentation."""
     output_dir: Annotated[str | None, Flag("output_dir")] = None
     job_name: Annotated[str | None, Flag("job_name")] = None
@@ -116,13 +143,25 @@ class TrainConfig(Settings):
     """False: save nothing at all (LeRobot's `--save_checkpoint=false`, for trials)."""
     log_freq: Annotated[Count, Flag("log_freq", _AT_LEAST_1)] = 200
     seed: Annotated[int, Flag("seed", "an integer")] = 1000
-    num_workers: Annotated[int, Field(ge=0), Flag(
-        "num_workers", f"an integer from 0 to {max_num_workers()} (one data worker per CPU core; {os.cpu_count()} "
-        "cores here, and 4 on any machine)", most=max_num_workers())] = Field(default_factory=default_num_workers)
+    num_workers: Annotated[
+        int,
+        Field(ge=0),
+        Flag(
+            "num_workers",
+            f"an integer from 0 to {max_num_workers()} (one data worker per CPU core; {os.cpu_count()} "
+            "cores here, and 4 on any machine)",
+            most=max_num_workers(),
+        ),
+    ] = Field(default_factory=default_num_workers)
     """Background data workers; a flag may ask for as many as this machine takes (a stored run, from another
     machine, may have more)."""
-    prefetch_factor: Annotated[int, Field(ge=1, le=MAX_PREFETCH), Flag(
-        "prefetch_factor", f"an integer from 1 to {MAX_PREFETCH} (batches each data worker keeps ready)")] = 4
+    prefetch_factor: Annotated[
+        int,
+        Field(ge=1, le=MAX_PREFETCH),
+        Flag(
+            "prefetch_factor", f"an integer from 1 to {MAX_PREFETCH} (batches each data worker keeps ready)"
+        ),
+    ] = 4
     """Batches each data worker keeps ready (LeRobot's `--prefetch_factor`; PyTorch's default is 2): cheap, as
     video frames travel as uint8 (`policyzoo_runtime.lerobot.frames`)."""
     persistent_workers: Annotated[bool, Flag("persistent_workers")] = True
@@ -162,13 +201,18 @@ def parse_flags(flags: Flags) -> dict[str, Any]:
         if flags.take(name, float, default=0.0, help_value="0 (policyzoo computes no held-out loss)"):
             raise BadInput(f"--{name}: {reason(name, TRAIN_REASONS)}")
     if not flags.take("use_policy_training_preset", parse_bool, default=True) and not (
-            "type" in given.get("optimizer", {}) and "type" in given.get("scheduler", {})):
-        raise BadInput("--use_policy_training_preset=false: name the optimizer and the schedule that replace the "
-                       "policy's presets, as lerobot-train requires: --optimizer.type=... --scheduler.type=...")
+        "type" in given.get("optimizer", {}) and "type" in given.get("scheduler", {})
+    ):
+        raise BadInput(
+            "--use_policy_training_preset=false: name the optimizer and the schedule that replace the "
+            "policy's presets, as lerobot-train requires: --optimizer.type=... --scheduler.type=..."
+        )
     config_path = flags.take("config_path", Path)
     if flags.take("wandb.disable_artifact", parse_bool) is False:
-        raise BadInput("--wandb.disable_artifact=false: policyzoo uploads no checkpoints to W&B; push them to the "
-                       "Hub with --policy.push_to_hub=true --policy.repo_id=USER/NAME")
+        raise BadInput(
+            "--wandb.disable_artifact=false: policyzoo uploads no checkpoints to W&B; push them to the "
+            "Hub with --policy.push_to_hub=true --policy.repo_id=USER/NAME"
+        )
     if config_path is not None:
         given["output_dir"] = _run_of_config(config_path, given)
     flags.reasons = lambda name: reason(name, TRAIN_REASONS)
@@ -182,16 +226,22 @@ def _run_of_config(config_path: Path, given: dict[str, Any]) -> str:
     from policyzoo_runtime.train.checkpoint_dirs import CHECKPOINTS
 
     if not given.get("resume"):
-        raise BadInput(f"--config_path={config_path}: policyzoo train takes its settings as flags, not from a "
-                       f"config file; to continue that run add --resume=true")
+        raise BadInput(
+            f"--config_path={config_path}: policyzoo train takes its settings as flags, not from a "
+            f"config file; to continue that run add --resume=true"
+        )
     path = config_path.expanduser()
     run = next((folder for folder in (path, *path.parents) if (folder / CHECKPOINTS).is_dir()), None)
     if run is None:
-        raise BadInput(f"--config_path={config_path}: not inside a training output folder (no {CHECKPOINTS}/ "
-                       f"above it); pass the run's folder with --output_dir=DIR")
+        raise BadInput(
+            f"--config_path={config_path}: not inside a training output folder (no {CHECKPOINTS}/ "
+            f"above it); pass the run's folder with --output_dir=DIR"
+        )
     if given.get("output_dir") and Path(given["output_dir"]).resolve() != run.resolve():
-        raise BadInput(f"--config_path={config_path} belongs to the run in {run}, not --output_dir="
-                       f"{given['output_dir']}; give one of them")
+        raise BadInput(
+            f"--config_path={config_path} belongs to the run in {run}, not --output_dir="
+            f"{given['output_dir']}; give one of them"
+        )
     return str(run)
 
 
@@ -205,8 +255,10 @@ def resolve(given: dict[str, Any], command: str) -> TrainConfig:
             "--policy.push_to_hub and push later with: policyzoo push)"
         )
     if given.get("push_to_hub") and given.get("save_checkpoint") is False:
-        raise BadInput("--save_checkpoint=false saves nothing to push; drop it, or keep the policy local with "
-                       "--policy.push_to_hub=false")
+        raise BadInput(
+            "--save_checkpoint=false saves nothing to push; drop it, or keep the policy local with "
+            "--policy.push_to_hub=false"
+        )
     if not given.get("resume"):
         if given.get("policy_type") is None and given.get("policy_path") is None:
             raise BadInput(
@@ -249,14 +301,19 @@ def _stored_config(output_dir: Path) -> TrainConfig:
     except (OSError, ValueError) as exc:
         problem = f"{stored_path} is damaged ({' '.join(str(exc).split())[:120]})"
     last = output_dir / CHECKPOINTS / LAST / PRETRAINED
-    for copy in (last / CHECKPOINT_CONFIG_FILE, last / CONFIG_FILE):  # the second: checkpoints before 0.6 support
+    for copy in (
+        last / CHECKPOINT_CONFIG_FILE,
+        last / CONFIG_FILE,
+    ):  # the second: checkpoints before 0.6 support
         try:
             stored = TrainConfig.read(copy)
             break
         except (OSError, ValueError):
             continue
     else:
-        raise BadInput(f"--output_dir={output_dir}: {problem} and no checkpoint holds a readable copy; start a "
-                       f"new run with another --output_dir") from None
+        raise BadInput(
+            f"--output_dir={output_dir}: {problem} and no checkpoint holds a readable copy; start a "
+            f"new run with another --output_dir"
+        ) from None
     print(f"warning: {problem}; using the copy saved with the last checkpoint", file=sys.stderr)
     return stored

@@ -24,8 +24,10 @@ class StepBatchSampler:
         if not positions:
             raise BadInput("the dataset has no frames to train on; record at least one (longer) episode")
         if batch_size > len(positions):
-            raise BadInput(f"--batch_size={batch_size}: more than the {len(positions)} frames to train on; use at "
-                           f"most {len(positions)}")
+            raise BadInput(
+                f"--batch_size={batch_size}: more than the {len(positions)} frames to train on; use at "
+                f"most {len(positions)}"
+            )
         self.positions = torch.as_tensor(positions, dtype=torch.int64)
         self.size, self.batch_size, self.seed, self.start = len(positions), batch_size, seed, start
 

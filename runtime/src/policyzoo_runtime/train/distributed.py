@@ -37,8 +37,9 @@ class Prepared:
     loader: Any
 
 
-def prepare(accelerator: Accelerator, handle: PolicyHandle, optimizer: Any, scheduler: Any, loader: Any
-            ) -> Prepared:
+def prepare(
+    accelerator: Accelerator, handle: PolicyHandle, optimizer: Any, scheduler: Any, loader: Any
+) -> Prepared:
     """Wrap model (DDP for several processes, which starts every process from the main one's weights),
     optimizer, scheduler and data loader (each process reads its own share of every step's batches)."""
     model = Objective(handle)

@@ -30,11 +30,17 @@ def output_dir_lock(output_dir: Path, command: str) -> Iterator[None]:
     try:
         lock.acquire()
     except Timeout:
-        raise BadInput(f"--output_dir={output_dir}: another training is writing to it ({holder(output_dir)}); "
-                       f"wait for it to finish or stop it, or pick another --output_dir") from None
+        raise BadInput(
+            f"--output_dir={output_dir}: another training is writing to it ({holder(output_dir)}); "
+            f"wait for it to finish or stop it, or pick another --output_dir"
+        ) from None
     try:
-        owner = {"pid": os.getpid(), "host": socket.gethostname(), "started": time.strftime("%Y-%m-%d %H:%M:%S"),
-                 "command": command}
+        owner = {
+            "pid": os.getpid(),
+            "host": socket.gethostname(),
+            "started": time.strftime("%Y-%m-%d %H:%M:%S"),
+            "command": command,
+        }
         write_atomic(output_dir / OWNER_FILE, json.dumps(owner) + "\n")
         yield
     finally:

@@ -81,8 +81,9 @@ def train(plan: prepare.Plan) -> TrainResult:
         accelerator.end_training()
 
 
-def _train(plan: prepare.Plan, options: TrainOptions, device: torch.device, accelerator: Accelerator
-           ) -> TrainResult:
+def _train(
+    plan: prepare.Plan, options: TrainOptions, device: torch.device, accelerator: Accelerator
+) -> TrainResult:
     config, place = plan.config, plan.place
     seed_everything(process_seed(config.seed, accelerator))
     starting(f"loading the policy in {plan.pretrained}" if plan.pretrained else f"building {plan.spec.type}")
@@ -101,8 +102,10 @@ def _train(plan: prepare.Plan, options: TrainOptions, device: torch.device, acce
     drop_last = drop_last_frames_of(handle)
     positions = sample_positions(dataset, drop_last)
     if not positions and drop_last:
-        raise BadInput(f"dataset {place.repo_id}: {spec.type} never trains on the last {drop_last} frames of an "
-                       f"episode (LeRobot's drop_n_last_frames) and no episode is longer; record longer episodes")
+        raise BadInput(
+            f"dataset {place.repo_id}: {spec.type} never trains on the last {drop_last} frames of an "
+            f"episode (LeRobot's drop_n_last_frames) and no episode is longer; record longer episodes"
+        )
     loader = resume.data_loader(dataset, positions, config, device, start_step, accelerator)
     prepared = distributed.prepare(accelerator, handle, optimizer, scheduler, loader)
     loop = _Loop(plan, spec, handle, prepared, accelerator, start_step, lerobot_config)
@@ -120,7 +123,9 @@ def optimizer_of(handle: PolicyHandle, config: TrainConfig) -> tuple[Any, Any]:
         return handle.optimizer_and_scheduler(config.lr, config.steps)
     if not CONFIGURABLE_OPTIMIZER.declared_by(handle):
         name = next(iter(config.optimizer))
-        raise BadInput(f"--optimizer.{name}: the {handle.spec.type} plugin's optimizer takes --optimizer.lr only")
+        raise BadInput(
+            f"--optimizer.{name}: the {handle.spec.type} plugin's optimizer takes --optimizer.lr only"
+        )
     return handle.optimizer_and_scheduler(config.lr, config.steps, optimizer=config.optimizer)
 
 
@@ -128,13 +133,23 @@ def say_batch(config: TrainConfig, accelerator: Accelerator) -> None:
     """How the batch of each optimizer step is made, when it is more than one `--batch_size`."""
     processes, accumulation = accelerator.num_processes, config.gradient_accumulation_steps
     if processes * accumulation > 1:
-        say(f"{processes} process(es) x {accumulation} accumulated batch(es) x --batch_size={config.batch_size}: "
-            f"{processes * accumulation * config.batch_size} samples per optimizer step")
+        say(
+            f"{processes} process(es) x {accumulation} accumulated batch(es) x --batch_size={config.batch_size}: "
+            f"{processes * accumulation * config.batch_size} samples per optimizer step"
+        )
 
 
 class _Loop:
-    def __init__(self, plan: prepare.Plan, spec: PolicySpec, handle: PolicyHandle, prepared: distributed.Prepared,
-                 accelerator: Accelerator, start_step: int, lerobot_config: Any) -> None:
+    def __init__(
+        self,
+        plan: prepare.Plan,
+        spec: PolicySpec,
+        handle: PolicyHandle,
+        prepared: distributed.Prepared,
+        accelerator: Accelerator,
+        start_step: int,
+        lerobot_config: Any,
+    ) -> None:
         config, output_dir = plan.config, plan.output_dir
         self.config, self.output_dir, self.accelerator = config, output_dir, accelerator
         self.optimizer = prepared.optimizer
@@ -143,8 +158,15 @@ class _Loop:
         self.update = Updater(handle, prepared, accelerator)
         self.saver = Saver(output_dir, config, plan.place, prepared, accelerator, start_step, lerobot_config)
         self.log = RunLog(config, spec.type, output_dir, start_step, self.main)
-        self.run_info = TrainRun(output_dir, spec, plan.place.repo_id, config.steps, config.batch_size, start_step,
-                                 config.model_dump())
+        self.run_info = TrainRun(
+            output_dir,
+            spec,
+            plan.place.repo_id,
+            config.steps,
+            config.batch_size,
+            start_step,
+            config.model_dump(),
+        )
 
     def run(self, loader: Iterable[dict[str, Any]]) -> TrainResult:
         with wandb_logging(self.config, self.main):
@@ -214,12 +236,19 @@ class _Loop:
         assert grad_norm is not None  # accelerate steps the optimizer on the last batch of each accumulation
         self.step += 1
         count = self.config.gradient_accumulation_steps
-        values = {"loss": sums.pop("loss") / count, "grad_norm": grad_norm, "update_s": update_s, "data_s": data_s}
+        values = {
+            "loss": sums.pop("loss") / count,
+            "grad_norm": grad_norm,
+            "update_s": update_s,
+            "data_s": data_s,
+        }
         values.update({key: value / count for key, value in sums.items() if key not in values})
         self.log.add(self.step, values)
         if self.step % self.config.log_freq == 0 or self.step == 1 or self.step == self.config.steps:
             self._log()
-        if self.config.save_checkpoint and (self.step % self.config.save_freq == 0 or self.step == self.config.steps):
+        if self.config.save_checkpoint and (
+            self.step % self.config.save_freq == 0 or self.step == self.config.steps
+        ):
             self._save("running" if self.step < self.config.steps else "finished")
 
     def _log(self) -> None:
@@ -246,7 +275,9 @@ class _Loop:
         emit(self.main, "on_train_end", run=self.run_info, summary=summary)
         if self.main:
             self.log.say_done(summary, self.step)
-        return TrainResult(self.output_dir, checkpoint_dirs.last_checkpoint(self.output_dir), summary, self.main)
+        return TrainResult(
+            self.output_dir, checkpoint_dirs.last_checkpoint(self.output_dir), summary, self.main
+        )
 
     def _interrupted(self, signum: int) -> TrainResult:
         self._log()

@@ -45,7 +45,6 @@ class MetricsLog:
         self.rows.append(row)
         _append_durable(self.path, json.dumps(row) + "\n")
 
-
     def plot(self, policy_type: str) -> Path:
         """Write (replace) the loss-curve PNG beside metrics.jsonl."""
         import matplotlib
@@ -81,8 +80,12 @@ def data_share(data_s: float, update_s: float) -> float:
     return data_s / total if total > 0 else 0.0
 
 
-def verdict(policy_type: str, first_loss: float | None, final_loss: float | None,
-            indicator: TrainingIndicator | None | Literal["card"] = "card") -> str:
+def verdict(
+    policy_type: str,
+    first_loss: float | None,
+    final_loss: float | None,
+    indicator: TrainingIndicator | None | Literal["card"] = "card",
+) -> str:
     """One line comparing the loss drop with what the policy's card says a good run looks like, naming the
     figures' source (`TrainingIndicator.note`) once.
 

@@ -86,10 +86,12 @@ def renamed(features: Features, rename_map: dict[str, str]) -> Features:
     """`features` under the names `--rename_map` (dataset key -> policy key) gives them."""
     if not rename_map:
         return features
-    return features.model_copy(update={
-        group: {rename_map.get(key, key): shape for key, shape in getattr(features, group).items()}
-        for group in ("state", "visual")
-    })
+    return features.model_copy(
+        update={
+            group: {rename_map.get(key, key): shape for key, shape in getattr(features, group).items()}
+            for group in ("state", "visual")
+        }
+    )
 
 
 def check_rename_map(config: TrainConfig, dataset: DatasetPlace) -> None:
@@ -97,22 +99,29 @@ def check_rename_map(config: TrainConfig, dataset: DatasetPlace) -> None:
     if not config.rename_map:
         return
     if config.policy_path is None and not config.resume:
-        raise BadInput("--rename_map: renames the dataset's keys to those a pretrained policy was trained on; "
-                       "use it with --policy.path (a new --policy.type policy takes the dataset's own names)")
+        raise BadInput(
+            "--rename_map: renames the dataset's keys to those a pretrained policy was trained on; "
+            "use it with --policy.path (a new --policy.type policy takes the dataset's own names)"
+        )
     have = {**dataset.features.state, **dataset.features.visual}
     for key in config.rename_map:
         if key not in have:
-            raise BadInput(f"--rename_map: dataset {dataset.repo_id} has no observation '{key}' to rename "
-                           f"(it has: {', '.join(have)})")
+            raise BadInput(
+                f"--rename_map: dataset {dataset.repo_id} has no observation '{key}' to rename "
+                f"(it has: {', '.join(have)})"
+            )
     names = renamed(dataset.features, config.rename_map)
     targets = [*names.state, *names.visual]
     doubled = sorted({key for key in targets if targets.count(key) > 1})
     if doubled:
-        raise BadInput(f"--rename_map: two observations would be called '{doubled[0]}'; give each its own name")
+        raise BadInput(
+            f"--rename_map: two observations would be called '{doubled[0]}'; give each its own name"
+        )
 
 
-def check_same_features(directory: Path, dataset: DatasetPlace, rename_map: dict[str, str] | None = None
-                        ) -> frozenset[str]:
+def check_same_features(
+    directory: Path, dataset: DatasetPlace, rename_map: dict[str, str] | None = None
+) -> frozenset[str]:
     """A saved policy fine-tunes only on data with its state/action shapes and its cameras (after renaming);
     the cameras it may go without (its card's `cameras_optional`, one camera at least kept) are returned."""
     try:
@@ -129,8 +138,10 @@ def check_same_features(directory: Path, dataset: DatasetPlace, rename_map: dict
     if optional and set(missing) == absent and any(key in features.visual for key in wanted):
         missing = []
     if missing:
-        raise BadInput(f"--policy.path: the policy needs '{missing[0]}', dataset {dataset.repo_id} has no such "
-                       f"feature (it has: {', '.join(have)}); {_rename_hint(missing, have, wanted)}")
+        raise BadInput(
+            f"--policy.path: the policy needs '{missing[0]}', dataset {dataset.repo_id} has no such "
+            f"feature (it has: {', '.join(have)}); {_rename_hint(missing, have, wanted)}"
+        )
     for key, feature in wanted.items():
         shape = tuple(feature.get("shape", ()))
         if key in have and feature.get("type") != "VISUAL" and tuple(have[key]) != shape:
@@ -245,7 +256,9 @@ def plan(config: TrainConfig) -> Plan:
         check_fit(
             spec, fits, "--policy.path" if pretrained is not None and not config.resume else "--policy.type"
         )
-    absent = check_same_features(pretrained, place, config.rename_map) if pretrained is not None else frozenset()
+    absent = (
+        check_same_features(pretrained, place, config.rename_map) if pretrained is not None else frozenset()
+    )
     check_extras(config)
     check_dataset_options(config, place)
     stats = read_stats(place.root)
@@ -258,7 +271,9 @@ IMAGENET_STATS = {"mean": [[[0.485]], [[0.456]], [[0.406]]], "std": [[[0.229]], 
 """ImageNet's per-channel mean and std of RGB images in [0, 1]: LeRobot's default normalization of cameras."""
 
 
-def with_imagenet_stats(stats: dict[str, dict[str, Any]], cameras: dict[str, Any]) -> dict[str, dict[str, Any]]:
+def with_imagenet_stats(
+    stats: dict[str, dict[str, Any]], cameras: dict[str, Any]
+) -> dict[str, dict[str, Any]]:
     """`stats` with ImageNet's mean and std for every camera (`--dataset.use_imagenet_stats=true`)."""
     return {**stats, **{key: {**stats.get(key, {}), **IMAGENET_STATS} for key in cameras}}
 
@@ -270,8 +285,12 @@ def check_dataset_options(config: TrainConfig, place: DatasetPlace) -> None:
     total = int(place.info.get("total_episodes", 0))
     outside = [index for index in config.dataset_episodes or [] if index >= total]
     if outside:
-        raise BadInput(f"--dataset.episodes: episode {outside[0]} is not in {place.repo_id}, which has {total} "
-                       f"(0 to {total - 1})")
+        raise BadInput(
+            f"--dataset.episodes: episode {outside[0]} is not in {place.repo_id}, which has {total} "
+            f"(0 to {total - 1})"
+        )
     if config.video_backend == "torchcodec" and importlib.util.find_spec("torchcodec") is None:
-        raise BadInput("--dataset.video_backend=torchcodec: torchcodec is not installed; pip install torchcodec "
-                       "(it needs FFmpeg's libraries), or use --dataset.video_backend=pyav")
+        raise BadInput(
+            "--dataset.video_backend=torchcodec: torchcodec is not installed; pip install torchcodec "
+            "(it needs FFmpeg's libraries), or use --dataset.video_backend=pyav"
+        )

@@ -54,8 +54,9 @@ class RunLog:
     """The run's numbers: a window of step values per log line, totals for the summary, and (on the main
     process) `metrics.jsonl`; a resumed run keeps the rows up to its checkpoint."""
 
-    def __init__(self, config: TrainConfig, policy_type: str, output_dir: Path, start_step: int, main: bool
-                 ) -> None:
+    def __init__(
+        self, config: TrainConfig, policy_type: str, output_dir: Path, start_step: int, main: bool
+    ) -> None:
         self.config, self.policy_type, self.start_step, self.main = config, policy_type, start_step, main
         self.metrics = MetricsLog(output_dir, start_step if config.resume else None) if main else None
         self.window = Window()
@@ -140,11 +141,15 @@ class RunLog:
 
 def workers_hint(config: TrainConfig) -> str:
     """What shortens the wait for data, for this run's settings (`policyzoo bench data` measures the loader)."""
-    hints = [f"raise --num_workers (now {config.num_workers}; this machine has {os.cpu_count()} CPU cores; "
-             f"each worker keeps its video decoders open and sends frames as uint8)"]
+    hints = [
+        f"raise --num_workers (now {config.num_workers}; this machine has {os.cpu_count()} CPU cores; "
+        f"each worker keeps its video decoders open and sends frames as uint8)"
+    ]
     if config.video_backend != "pyav":
-        hints.append(f"use --dataset.video_backend=pyav (now {config.video_backend}): policyzoo's own decoder, "
-                     f"which reads each sample's frames of a camera in one pass")
+        hints.append(
+            f"use --dataset.video_backend=pyav (now {config.video_backend}): policyzoo's own decoder, "
+            f"which reads each sample's frames of a camera in one pass"
+        )
     if config.image_transforms:
         hints.append("drop --dataset.image_transforms.* (augmentation runs in the workers, on float frames)")
     return "; ".join(hints) + "; or use smaller images (`policyzoo bench data` measures the loader)"

@@ -32,19 +32,23 @@ def claim_output(output_dir: Path, config: TrainConfig, main: bool) -> Iterator[
     try:
         output_dir.mkdir(parents=True, exist_ok=config.resume)
     except FileExistsError:
-        raise BadInput(f"--output_dir={output_dir}: another run created it just now; continue that run with "
-                       f"--resume=true, or pick a new --output_dir") from None
+        raise BadInput(
+            f"--output_dir={output_dir}: another run created it just now; continue that run with "
+            f"--resume=true, or pick a new --output_dir"
+        ) from None
     except OSError as exc:
-        raise BadInput(f"--output_dir={output_dir}: cannot create it ({exc.strerror}); pick a folder you can "
-                       f"write to") from None
+        raise BadInput(
+            f"--output_dir={output_dir}: cannot create it ({exc.strerror}); pick a folder you can write to"
+        ) from None
     with output_dir_lock(output_dir, config.command):
         checkpoint_dirs.remove_leftovers(output_dir)  # only once no other run can be writing here
         write_atomic(output_dir / CONFIG_FILE, config.to_json())
         yield
 
 
-def restore(last: Path | None, optimizer: Any, scheduler: Any, accelerator: Accelerator
-            ) -> tuple[int, dict[str, Any] | None]:
+def restore(
+    last: Path | None, optimizer: Any, scheduler: Any, accelerator: Accelerator
+) -> tuple[int, dict[str, Any] | None]:
     """(step to start from, RNG state to set once everything is built) of the checkpoint `last`, or (0, None).
 
     The optimizer, scheduler and AMP scaler get the checkpoint's state in place."""
@@ -53,8 +57,14 @@ def restore(last: Path | None, optimizer: Any, scheduler: Any, accelerator: Acce
     return state.load(last / checkpoint_dirs.TRAINING_STATE, optimizer, scheduler, accelerator.scaler)
 
 
-def data_loader(dataset: Any, positions: Sequence[int], config: TrainConfig, device: torch.device,
-                start_step: int, accelerator: Accelerator) -> torch.utils.data.DataLoader:
+def data_loader(
+    dataset: Any,
+    positions: Sequence[int],
+    config: TrainConfig,
+    device: torch.device,
+    start_step: int,
+    accelerator: Accelerator,
+) -> torch.utils.data.DataLoader:
     """Batches of the dataset's `positions` in the order an unbroken run would see them from `start_step` on
     (for `accelerator.prepare`,
     which gives each process its share; the run keeps its number of processes and accumulation).

@@ -23,8 +23,16 @@ class SaveFailed(Exception):
 class Saver:
     """Writes `OUTPUT/checkpoints/<step>` for the run and remembers the last good one."""
 
-    def __init__(self, output_dir: Path, config: TrainConfig, place: DatasetPlace, prepared: Prepared,
-                 accelerator: Accelerator, start_step: int, lerobot_config: Any = None) -> None:
+    def __init__(
+        self,
+        output_dir: Path,
+        config: TrainConfig,
+        place: DatasetPlace,
+        prepared: Prepared,
+        accelerator: Accelerator,
+        start_step: int,
+        lerobot_config: Any = None,
+    ) -> None:
         self.output_dir, self.config, self.place = output_dir, config, place
         self.lerobot_config = lerobot_config
         """The run as LeRobot's `TrainPipelineConfig` (None for a policy that is not LeRobot's)."""

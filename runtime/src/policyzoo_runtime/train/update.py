@@ -54,7 +54,9 @@ class Updater:
             if not self.accelerator.sync_gradients:
                 return Outcome(values, None)
             grad_norm = float(self.accelerator.clip_grad_norm_(model.parameters(), self.clip))
-            if not math.isfinite(grad_norm) and self.accelerator.scaler is None:  # fp16's scaler skips such steps
+            if (
+                not math.isfinite(grad_norm) and self.accelerator.scaler is None
+            ):  # fp16's scaler skips such steps
                 raise NonFinite("gradient norm", grad_norm)
             optimizer.step()
             optimizer.zero_grad(set_to_none=True)

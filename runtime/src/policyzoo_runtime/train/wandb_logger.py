@@ -22,8 +22,9 @@ RUN_ID_FILE = "wandb_run_id.txt"
 class WandbLogger:
     """Logs every training row and the final summary to one W&B run; a resumed run continues the same run."""
 
-    def __init__(self, project: str, entity: str | None = None, mode: str | None = None,
-                 notes: str | None = None) -> None:
+    def __init__(
+        self, project: str, entity: str | None = None, mode: str | None = None, notes: str | None = None
+    ) -> None:
         self.project, self.entity, self.mode, self.notes = project, entity, mode, notes
         self.run: Any = None
 
@@ -71,7 +72,9 @@ def wandb_logging(config: TrainConfig, main: bool) -> Iterator[None]:
         yield
         return
     plugins = get_plugins()
-    plugins.add(WandbLogger(config.wandb_project, config.wandb_entity, run_mode(config), config.wandb_notes), NAME)
+    plugins.add(
+        WandbLogger(config.wandb_project, config.wandb_entity, run_mode(config), config.wandb_notes), NAME
+    )
     try:
         yield
     finally:
@@ -93,8 +96,10 @@ def run_mode(config: TrainConfig) -> str | None:
     """`--wandb.mode`; offline, said once, where the run would go online without a W&B login."""
     mode = config.wandb_mode or os.environ.get("WANDB_MODE")
     if mode in (None, "", "online", "run") and not logged_in():
-        say("warning: --wandb.enable=true without a W&B login (wandb login, or WANDB_API_KEY): logging offline "
+        say(
+            "warning: --wandb.enable=true without a W&B login (wandb login, or WANDB_API_KEY): logging offline "
             "into the run's wandb/ folder; upload it later with: wandb sync OUTPUT_DIR/wandb/offline-run-*",
-            err=True)
+            err=True,
+        )
         return "offline"
     return config.wandb_mode

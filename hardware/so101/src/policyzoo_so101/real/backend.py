@@ -140,8 +140,9 @@ def calibrate_arms(arms: list[tuple[ArmOptions, Any]], what: str) -> list[Path]:
     return written
 
 
-def require_calibration(arms: list[tuple[ArmOptions, Any]], what: str, type_flag: str, section: str,
-                        flags: dict[str, str]) -> None:
+def require_calibration(
+    arms: list[tuple[ArmOptions, Any]], what: str, type_flag: str, section: str, flags: dict[str, str]
+) -> None:
     """BadInput naming the `policyzoo calibrate` line for the first arm without a calibration file."""
     for arm, device in arms:
         if not device.calibration:

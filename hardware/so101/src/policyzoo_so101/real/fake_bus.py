@@ -124,14 +124,17 @@ class FakeLeaderArm(FakeArm):
     """A leader arm a person moves: before each reading of its present positions, `script(n)` (n = 0, 1, ...)
     gives the six shaft positions (raw steps) of the n-th reading, or None to leave them where they are."""
 
-    def __init__(self, script: Callable[[int], list[int] | None] | None = None,
-                 positions: list[int] | None = None) -> None:
+    def __init__(
+        self, script: Callable[[int], list[int] | None] | None = None, positions: list[int] | None = None
+    ) -> None:
         super().__init__(positions)
         self.script = script
         self.readings = 0
 
     def answer(self, packet: bytes) -> bytes:
-        reads_positions = len(packet) > 6 and packet[4] in (_READ, _SYNC_READ) and packet[5] == PRESENT_POSITION
+        reads_positions = (
+            len(packet) > 6 and packet[4] in (_READ, _SYNC_READ) and packet[5] == PRESENT_POSITION
+        )
         if reads_positions and self.script is not None:
             positions = self.script(self.readings)
             for servo, position in zip(self.servos.values(), positions or (), strict=False):

@@ -86,6 +86,8 @@ class LeaderSO101:
             folder = self.options.calibration_dir or calibration_dir(
                 arm.id, constants.TELEOPERATORS, SOLeader.name, LEGACY_CALIBRATION_DIRS
             )
-            return SOLeader(SOLeaderTeleopConfig(id=arm.id, calibration_dir=folder, port=arm.port, use_degrees=True))
+            return SOLeader(
+                SOLeaderTeleopConfig(id=arm.id, calibration_dir=folder, port=arm.port, use_degrees=True)
+            )
 
         self._arms = [(arm, leader(arm)) for arm in self.options.arms]

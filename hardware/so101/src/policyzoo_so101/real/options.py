@@ -48,8 +48,9 @@ def is_bimanual(spec: RobotSpec) -> bool:
     return all(joint.name.startswith(("left_", "right_")) for joint in spec.joints)
 
 
-def parse_options(spec: RobotSpec, options: dict[str, str], section: str = "robot",
-                  device: str | None = None) -> RealOptions:
+def parse_options(
+    spec: RobotSpec, options: dict[str, str], section: str = "robot", device: str | None = None
+) -> RealOptions:
     """The `--robot.*` options of the real `spec`, or with `section="teleop"` those of `device`, its leader
     arms (no cameras, no step limit; the id defaults to `device`)."""
     bimanual = is_bimanual(spec)

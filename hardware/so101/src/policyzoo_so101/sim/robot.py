@@ -177,7 +177,9 @@ def new_renderer(model: mujoco.MjModel, height: int, width: int) -> mujoco.Rende
     left to the garbage collector after that prints `Exception ignored ... EGLError` (a command that fails before
     disconnecting, a thread's renderers)."""
     renderer = mujoco.Renderer(model, height, width)
-    if not _open_renderers:  # registered after MuJoCo's own exit handler (at its first context): so it runs first
+    if (
+        not _open_renderers
+    ):  # registered after MuJoCo's own exit handler (at its first context): so it runs first
         atexit.unregister(_close_renderers)
         atexit.register(_close_renderers)
     _open_renderers.add(renderer)

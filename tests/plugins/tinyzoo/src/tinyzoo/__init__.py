@@ -28,29 +28,51 @@ class TinySpec(PolicySpec):
     @model_validator(mode="after")
     def _steps_fit_chunk(self) -> "TinySpec":
         if self.n_action_steps > self.chunk_size:
-            raise ValueError(f"n_action_steps ({self.n_action_steps}) must be <= chunk_size ({self.chunk_size})")
+            raise ValueError(
+                f"n_action_steps ({self.n_action_steps}) must be <= chunk_size ({self.chunk_size})"
+            )
         return self
 
     def check_features(self, features):
         if len(features.visual) > 1:
-            return [Mismatch(what="cameras", problem=f"tiny takes one camera, the data has {len(features.visual)}",
-                             fix="pick one with --policy.image_key")]
+            return [
+                Mismatch(
+                    what="cameras",
+                    problem=f"tiny takes one camera, the data has {len(features.visual)}",
+                    fix="pick one with --policy.image_key",
+                )
+            ]
         return []
 
 
 TINY_CARD = PolicyCard(
-    title="Tiny", summary="A tiny test policy", architecture="none", training="none", guide=Guide(
-        cameras="at most one", max_cameras=1, best_for=["tests"], not_for=["robots"],
-        episodes_needed=Source(value="0", source="tests"), train_memory_gb=(0, 0),
-        train_memory_source="tests", inference_memory=Source(value="0", source="tests"),
-        latency=Source(value="0", source="tests"), parameters=Source(value="0", source="tests")),
+    title="Tiny",
+    summary="A tiny test policy",
+    architecture="none",
+    training="none",
+    guide=Guide(
+        cameras="at most one",
+        max_cameras=1,
+        best_for=["tests"],
+        not_for=["robots"],
+        episodes_needed=Source(value="0", source="tests"),
+        train_memory_gb=(0, 0),
+        train_memory_source="tests",
+        inference_memory=Source(value="0", source="tests"),
+        latency=Source(value="0", source="tests"),
+        parameters=Source(value="0", source="tests"),
+    ),
 )
 
 TINYBOT = RobotSpec(
-    type="tinybot", description="a two-joint test robot",
-    joints=[JointSpec(name="a", unit="deg", lower=-90, upper=90), JointSpec(name="b", unit="percent", lower=0,
-                                                                            upper=100)],
-    cameras=[CameraSpec(name="top", height=24, width=32)], fps=10,
+    type="tinybot",
+    description="a two-joint test robot",
+    joints=[
+        JointSpec(name="a", unit="deg", lower=-90, upper=90),
+        JointSpec(name="b", unit="percent", lower=0, upper=100),
+    ],
+    cameras=[CameraSpec(name="top", height=24, width=32)],
+    fps=10,
 )
 
 
