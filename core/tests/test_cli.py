@@ -23,22 +23,38 @@ BAD_LINES = [
     (["bench", "clii"], "no command 'clii'.*Did you mean 'cli'\\?"),
     (["tiny-check"], "--policy.type is required; installed types: .*tiny"),
     (["tiny-check", "--policy.type=tiy"], "--policy.type=tiy: unknown policy type.*Did you mean 'tiny'\\?"),
-    (["tiny-check", "--policy.type=tiny", "--policy.chunk_sise=5"],
-     "--policy.chunk_sise: tiny has no such setting. Did you mean --policy.chunk_size\\?"),
-    (["tiny-check", "--policy.type=tiny", "--policy.chunk_size=abc"],
-     "--policy.chunk_size=abc: Input should be a valid integer"),
-    (["tiny-check", "--policy.type=tiny", "--policy.chunk_size=0"],
-     "--policy.chunk_size=0: Input should be greater than or equal to 1 \\(tiny\\)"),
-    (["tiny-check", "--policy.type=tiny", "--policy.n_action_steps=50"],
-     "invalid policy settings for tiny: n_action_steps \\(50\\) must be <= chunk_size \\(10\\)"),
-    (["tiny-check", "--policy.type=tiny", "--policy.device=gpu"],
-     "--policy.device=gpu: must be one of auto, cpu, cuda, cuda:N, mps"),
-    (["tiny-check", "--policy.type=tiny", "--policy.use_amp=maybe"],
-     "--policy.use_amp=maybe: Input should be a valid boolean"),
-    (["tiny-check", "--policy.type=tiny", "--policy.optimizer_lr=-1"],
-     "--policy.optimizer_lr=-1: Input should be greater than 0"),
-    (["tiny-check", "--policy.type=tiny", "--policy.hidden=1.5"],
-     "--policy.hidden=1.5: Input should be a valid integer"),
+    (
+        ["tiny-check", "--policy.type=tiny", "--policy.chunk_sise=5"],
+        "--policy.chunk_sise: tiny has no such setting. Did you mean --policy.chunk_size\\?",
+    ),
+    (
+        ["tiny-check", "--policy.type=tiny", "--policy.chunk_size=abc"],
+        "--policy.chunk_size=abc: Input should be a valid integer",
+    ),
+    (
+        ["tiny-check", "--policy.type=tiny", "--policy.chunk_size=0"],
+        "--policy.chunk_size=0: Input should be greater than or equal to 1 \\(tiny\\)",
+    ),
+    (
+        ["tiny-check", "--policy.type=tiny", "--policy.n_action_steps=50"],
+        "invalid policy settings for tiny: n_action_steps \\(50\\) must be <= chunk_size \\(10\\)",
+    ),
+    (
+        ["tiny-check", "--policy.type=tiny", "--policy.device=gpu"],
+        "--policy.device=gpu: must be one of auto, cpu, cuda, cuda:N, mps",
+    ),
+    (
+        ["tiny-check", "--policy.type=tiny", "--policy.use_amp=maybe"],
+        "--policy.use_amp=maybe: Input should be a valid boolean",
+    ),
+    (
+        ["tiny-check", "--policy.type=tiny", "--policy.optimizer_lr=-1"],
+        "--policy.optimizer_lr=-1: Input should be greater than 0",
+    ),
+    (
+        ["tiny-check", "--policy.type=tiny", "--policy.hidden=1.5"],
+        "--policy.hidden=1.5: Input should be a valid integer",
+    ),
     (["tiny-check", "--policy.type=tiny", "--stepz=3"], "--stepz: unknown flag. Did you mean --steps\\?"),
     (["tiny-check", "--policy.type=tiny", "--steps=many"], "--steps=many: expected an integer"),
     (["tiny-check", "--policy.type=tiny", "stray"], "unexpected argument 'stray'"),
@@ -97,7 +113,7 @@ def test_policies_show_lists_card_and_settings(run_cli):
 def test_policies_show_lists_the_presets_a_third_party_card_declares(run_cli):
     code, out, _ = run_cli("policies", "show", "mlp_bc")
     assert code == 0 and "simulator presets" in out
-    assert re.search(r"lift\s+cpu\s+3000\s+32\s+50\s+the default MLP, no dropout", out)
+    assert re.search(r"lift\s+cpu\s+3000\s+32\s+50\s+no dropout", out)
 
 
 def test_policies_schema_is_json_schema_with_constraints(run_cli):
@@ -121,8 +137,9 @@ def test_plugin_commands_are_added(run_cli):
 
 
 def test_shared_flag_parser_validates_through_the_spec(run_cli):
-    code, out, _ = run_cli("tiny-check", "--policy.type=tiny", "--policy.chunk_size=20", "--steps", "3",
-                           "--policy.use_amp=true")
+    code, out, _ = run_cli(
+        "tiny-check", "--policy.type=tiny", "--policy.chunk_size=20", "--steps", "3", "--policy.use_amp=true"
+    )
     assert code == 0
     assert '"chunk_size":20' in out and '"use_amp":true' in out and out.strip().endswith("steps=3")
 
@@ -159,8 +176,12 @@ def test_every_option_is_spelt_with_underscores():
         found = []
         for name in group.list_commands(ctx):
             command = group.get_command(ctx, name)
-            found += [f"{ctx.command_path} {name} {opt}" for param in command.params
-                      for opt in param.opts + param.secondary_opts if "-" in opt.lstrip("-")]
+            found += [
+                f"{ctx.command_path} {name} {opt}"
+                for param in command.params
+                for opt in param.opts + param.secondary_opts
+                if "-" in opt.lstrip("-")
+            ]
             if isinstance(command, click.Group):
                 found += dashed(command, click.Context(command, info_name=name, parent=ctx))
         return found
@@ -172,8 +193,10 @@ def test_deploy_and_eval_check_their_flags_before_torch_loads():
     import subprocess
     import sys
 
-    code = ("import sys\nfrom policyzoo_runtime.cli import deploy, eval\n"
-            "from policyzoo_runtime.deploy import DeployConfig\nfrom policyzoo_runtime.evaluation.sim import EvalConfig\n"
-            "print(sorted(name for name in ('torch', 'numpy') if name in sys.modules))")
+    code = (
+        "import sys\nfrom policyzoo_runtime.cli import deploy, eval\n"
+        "from policyzoo_runtime.deploy import DeployConfig\nfrom policyzoo_runtime.evaluation.sim import EvalConfig\n"
+        "print(sorted(name for name in ('torch', 'numpy') if name in sys.modules))"
+    )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "[]", result.stdout + result.stderr

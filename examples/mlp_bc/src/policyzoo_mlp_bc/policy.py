@@ -22,9 +22,12 @@ class ImageEncoder(nn.Module):
         super().__init__()
         self.size = size
         self.layers = nn.Sequential(
-            nn.Conv2d(3, channels // 2, kernel_size=5, stride=2, padding=2), nn.GELU(),
-            nn.Conv2d(channels // 2, channels, kernel_size=3, stride=2, padding=1), nn.GELU(),
-            nn.AdaptiveAvgPool2d(1), nn.Flatten(),
+            nn.Conv2d(3, channels // 2, kernel_size=5, stride=2, padding=2),
+            nn.GELU(),
+            nn.Conv2d(channels // 2, channels, kernel_size=3, stride=2, padding=1),
+            nn.GELU(),
+            nn.AdaptiveAvgPool2d(1),
+            nn.Flatten(),
         )
 
     def forward(self, images: torch.Tensor) -> torch.Tensor:
@@ -44,8 +47,11 @@ class MlpBcPolicy(TorchPolicy):
         encoder = {"encoder": ImageEncoder(spec.image_size, spec.image_channels)} if cameras else {}
         model = nn.ModuleDict(encoder)
         widths = [features.state_dim + cameras * spec.image_channels] + [spec.hidden_dim] * spec.n_layers
-        hidden = [layer for width, out in pairwise(widths)
-                  for layer in (nn.Linear(width, out), nn.GELU(), nn.Dropout(spec.dropout))]
+        hidden = [
+            layer
+            for width, out in pairwise(widths)
+            for layer in (nn.Linear(width, out), nn.GELU(), nn.Dropout(spec.dropout))
+        ]
         model["mlp"] = nn.Sequential(*hidden, nn.Linear(widths[-1], spec.chunk_size * features.action_dim))
         return model
 

@@ -31,9 +31,13 @@ def check_name(name: str, taken: dict[str, str] | None = None) -> str:
     """
     if not _NAME.match(name) or len(name) > MAX_NAME or keyword.iskeyword(name):
         suggestion = re.sub(r"[^a-z0-9]+", "_", name.lower()).strip("_")
-        suggestion = suggestion if _NAME.match(suggestion) and not keyword.iskeyword(suggestion) else "my_policy"
-        raise BadInput(f"NAME={name}: a plugin name is lowercase letters, digits and single underscores, "
-                       f"starting with a letter, at most {MAX_NAME} characters; e.g. {suggestion}")
+        suggestion = (
+            suggestion if _NAME.match(suggestion) and not keyword.iskeyword(suggestion) else "my_policy"
+        )
+        raise BadInput(
+            f"NAME={name}: a plugin name is lowercase letters, digits and single underscores, "
+            f"starting with a letter, at most {MAX_NAME} characters; e.g. {suggestion}"
+        )
     if taken and name in taken:
         raise BadInput(f"NAME={name}: policy type '{name}' already exists ({taken[name]}); pick another name")
     return name
@@ -59,8 +63,12 @@ def render(name: str) -> dict[Path, str]:
     values = variables(name)
     rendered: dict[Path, str] = {}
     for relative, template in _templates(files(__package__) / "template", Path()):
-        parts = [values["package"] if part == "PACKAGE" else part.replace("NAME", name) for part in relative.parts]
-        rendered[Path(*parts).with_suffix("")] = Template(template.read_text(encoding="utf-8")).substitute(values)
+        parts = [
+            values["package"] if part == "PACKAGE" else part.replace("NAME", name) for part in relative.parts
+        ]
+        rendered[Path(*parts).with_suffix("")] = Template(template.read_text(encoding="utf-8")).substitute(
+            values
+        )
     return rendered
 
 
