@@ -32,6 +32,7 @@ venv: $(STAMP)
 # Lint, formatting and the contract's types: what `make test` and `make test-fast` check first.
 lint: venv
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
 # The test plugins (tests/plugins/tinyzoo, examples/mlp_bc) are not installed: conftest.py gives the test
