@@ -107,8 +107,8 @@ class TrainConfig(Settings):
     """Normalize camera images with ImageNet's mean and std instead of the dataset's, as LeRobot does by default."""
     policy_type: Annotated[str | None, Flag("policy.type")] = None
     policy_path: Annotated[str | None, Flag("policy.path")] = None
-    policy: Annotated[dict[str, str], Flag("policy", section=("device", "use_amp"))] = {}
-    """`--policy.X` spec overrides, as given on the command line."""
+    policy: Annotated[dict[str, Any], Flag("policy", section=("device", "use_amp"))] = {}
+    """`--policy.X` spec overrides: text as given on the command line, or typed values from Python."""
     rename_map: Annotated[
         dict[str, str],
         BeforeValidator(_rename_map),
@@ -125,15 +125,15 @@ class TrainConfig(Settings):
     steps: Annotated[Count, Flag("steps", _AT_LEAST_1)] = 100_000
     lr: Annotated[float | None, Field(gt=0), Flag("optimizer.lr", "a number greater than 0")] = None
     optimizer: Annotated[
-        dict[str, str], Flag("optimizer", section=("type", "weight_decay", "grad_clip_norm"))
+        dict[str, Any], Flag("optimizer", section=("type", "weight_decay", "grad_clip_norm"))
     ] = {}
     """`--optimizer.X` but lr (LeRobot's optimizer configs, e.g. weight_decay=0, or type=adamw): changes the policy's
     optimizer preset, or replaces it when the type differs; empty keeps it."""
-    scheduler: Annotated[dict[str, str], Flag("scheduler", section=("type",))] = {}
+    scheduler: Annotated[dict[str, Any], Flag("scheduler", section=("type",))] = {}
     """`--scheduler.X` (LeRobot's scheduler configs, e.g. type=cosine_decay_with_warmup): replaces the policy's
     scheduler preset; empty keeps it."""
     image_transforms: Annotated[
-        dict[str, str], Flag("dataset.image_transforms", section=("enable", "max_num_transforms"))
+        dict[str, Any], Flag("dataset.image_transforms", section=("enable", "max_num_transforms"))
     ] = {}
     """`--dataset.image_transforms.X` (LeRobot's `ImageTransformsConfig`): training-time image augmentation."""
     output_dir: Annotated[str | None, Flag("output_dir")] = None
