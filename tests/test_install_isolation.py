@@ -17,8 +17,8 @@ def uv(*args: str) -> None:
     subprocess.run([find_uv_bin(), *args], check=True, capture_output=True, timeout=900)
 
 
-def fresh_venv(folder: Path, *packages: Path) -> Path:
-    uv("venv", "--quiet", "--python", sys.executable, str(folder))
+def fresh_venv(folder: Path, *packages: Path, python: str = sys.executable) -> Path:
+    uv("venv", "--quiet", "--python", python, str(folder))
     python = folder / "bin" / "python"
     uv("pip", "install", "--quiet", "--python", str(python), *(str(p) for p in packages))
     return python
@@ -40,8 +40,14 @@ def listing(python: Path, env: dict[str, str]) -> dict[str, dict]:
 
 
 @pytest.mark.slow
-def test_core_alone_installs_no_torch_and_lists_everything_as_installable(tmp_path, plain_env):
-    python = fresh_venv(tmp_path / "venv", ROOT / "core")
+@pytest.mark.parametrize("interpreter", [sys.executable, "3.11"], ids=["workspace-python", "python3.11"])
+def test_core_alone_installs_no_torch_and_lists_everything_as_installable(tmp_path, plain_env, interpreter):
+    """The contract on the workspace's Python and on an older one it supports (uv finds or fetches 3.11)."""
+    python = fresh_venv(tmp_path / "venv", ROOT / "core", python=interpreter)
+    version = subprocess.run(
+        [python, "-c", "import sys; print(sys.version_info[:2])"], capture_output=True, text=True
+    )
+    assert version.stdout.strip() == ("(3, 11)" if interpreter == "3.11" else str(sys.version_info[:2]))
     assert importable(python, "policyzoo") and importable(python, "pydantic")
     assert not importable(python, "torch") and not importable(python, "lerobot")
     assert not importable(python, "policyzoo_runtime")
