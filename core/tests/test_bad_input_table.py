@@ -62,6 +62,10 @@ TABLE = [
     ("eval --policy.path={new} --output_dir={file}", "--output_dir={file}" + IS_A_FILE + "--output_dir"),
     ("eval --policy.path={new} --output_dir={file}/eval", IN_THE_WAY + "--output_dir"),
     (
+        "eval --policy.path={new} --output_dir=",
+        "--output_dir=: an empty folder name; name a folder, or leave the flag",
+    ),
+    (
         "eval --policy.path={new} --output_dir={results}",
         "holds an earlier evaluation .*; pick a new --output_dir, or replace it with --overwrite=true",
     ),

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
 
-from pydantic import ConfigDict, Field
+from pydantic import BeforeValidator, ConfigDict, Field
 
 from policyzoo.errors import BadInput
 from policyzoo.features import IMAGE_PREFIX, check_compatibility
@@ -44,6 +44,15 @@ AHEAD_PER_WORKER = 2
 _MOST_WORKERS = WORKERS_PER_CORE * cpu_cores()
 
 
+def _named_folder(value: Any) -> Any:
+    """An empty `--output_dir=` is a mistake, not the current folder (which `--output_dir=.` names)."""
+    if isinstance(value, str) and not value.strip():
+        raise ValueError(
+            "an empty folder name; name a folder, or leave the flag out for outputs/eval/DATE_TIME"
+        )
+    return value
+
+
 class EvalConfig(Settings):
     """An evaluation's settings; `policyzoo eval` binds its flags to the fields (`policyzoo.flags.bind`)."""
 
@@ -55,7 +64,7 @@ class EvalConfig(Settings):
         int, Field(ge=1), Flag("episodes", aliases=("eval.n_episodes",), most=MAX_EPISODES)
     ] = 10
     seed: Annotated[int, Field(ge=0), Flag("seed", most=MAX_SEED)] = 0
-    output_dir: Annotated[Path, Flag("output_dir")] = Path("outputs/eval")
+    output_dir: Annotated[Path, BeforeValidator(_named_folder), Flag("output_dir")] = Path("outputs/eval")
     max_steps: Annotated[int | None, Field(ge=1), Flag("max_steps", most=MAX_EPISODE_STEPS)] = None
     """Steps per episode; None: the simulator's `max_episode_steps`, else 300."""
     videos: Annotated[int, Field(ge=0), Flag("videos", most=MAX_EPISODES)] = 4
