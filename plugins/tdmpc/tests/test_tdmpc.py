@@ -20,22 +20,10 @@ from policyzoo_runtime.testing import (
     robot_observation,
     run_episode,
 )
+from policyzoo_tdmpc.model import TDMPCFactory
 from policyzoo_tdmpc.spec import TDMPCSpec
 
-TINY = {
-    "latent_dim": 16,
-    "mlp_dim": 32,
-    "state_encoder_hidden_dim": 32,
-    "image_encoder_hidden_dim": 8,
-    "q_ensemble_size": 2,
-    "n_gaussian_samples": 16,
-    "n_pi_samples": 4,
-    "n_elites": 4,
-    "cem_iterations": 2,
-    "horizon": 4,
-    "n_action_steps": 2,
-    "n_action_repeats": 1,
-}
+TINY = dict(TDMPCFactory.quick_settings)
 
 
 class TestTDMPCContract(PolicyContract):

@@ -18,25 +18,13 @@ from policyzoo_runtime.testing import (
     random_batch,
     random_stats,
 )
+from policyzoo_vqbet.model import VQBeTFactory
 from policyzoo_vqbet.spec import VQBeTSpec
 
 TINY = {
+    **{key: value for key, value in VQBeTFactory.quick_settings.items() if key != "n_vqvae_training_steps"},
     "image_key": "top",
     "crop_shape": (32, 32),
-    "n_obs_steps": 2,
-    "n_action_pred_token": 2,
-    "action_chunk_size": 3,
-    "vqvae_n_embed": 8,
-    "vqvae_embedding_dim": 16,
-    "vqvae_enc_hidden_dim": 16,
-    "spatial_softmax_num_keypoints": 8,
-    "gpt_block_size": 16,
-    "gpt_input_dim": 32,
-    "gpt_output_dim": 32,
-    "gpt_n_layer": 1,
-    "gpt_n_head": 2,
-    "gpt_hidden_dim": 32,
-    "dropout": 0.0,
 }
 
 
