@@ -225,6 +225,39 @@ def test_optimizer_flags_change_the_preset_or_replace_it() -> None:
             handle.optimizer_and_scheduler(None, 10, optimizer=settings)
 
 
+def test_on_the_cpu_adam_and_adamw_are_lerobots_own_with_torchs_fused_kernel() -> None:
+    from lerobot.optim.optimizers import AdamConfig
+
+    from policyzoo_runtime.lerobot.handle import built_optimizer
+
+    from .conftest import tiny_act
+
+    handle = tiny_act()
+    optimizer, _ = handle.optimizer_and_scheduler(None, 10)
+    lerobots = handle.config.get_optimizer_preset().build(handle.policy.get_optim_params())
+    assert type(optimizer) is type(lerobots) is torch.optim.AdamW
+    settings = ("lr", "betas", "eps", "weight_decay")
+    assert [[group[name] for name in settings] for group in optimizer.param_groups] == [
+        [group[name] for name in settings] for group in lerobots.param_groups
+    ]  # ACT's two groups (the backbone has its own rate)
+    assert all(group["fused"] for group in optimizer.param_groups)
+    assert not any(group["fused"] for group in lerobots.param_groups)
+
+    weights = [torch.nn.Parameter(torch.arange(6.0).reshape(2, 3))]
+    twin = [torch.nn.Parameter(weights[0].detach().clone())]
+    fused, loop = (
+        built_optimizer(AdamConfig(lr=0.1), weights, torch.device("cpu")),
+        AdamConfig(lr=0.1).build(twin),
+    )
+    for _ in range(3):  # the same update as the per-tensor loop
+        for parameters, stepper in ((weights, fused), (twin, loop)):
+            (parameters[0] ** 2).sum().backward()
+            stepper.step()
+            stepper.zero_grad()
+    torch.testing.assert_close(weights[0], twin[0])
+    assert type(fused) is torch.optim.Adam and fused.param_groups[0]["fused"]
+
+
 def test_lerobots_preset_switch_needs_both_replacements() -> None:
     with pytest.raises(BadInput, match=r"--optimizer.type=\.\.\. --scheduler.type=\.\.\."):
         parse_flags(Flags(["--use_policy_training_preset=false", "--optimizer.type=adam"]))
