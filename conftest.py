@@ -84,6 +84,13 @@ os.environ["HF_LEROBOT_HOME"] = tempfile.mkdtemp(prefix="policyzoo-tests-lerobot
 os.environ["TORCH_HOME"] = tempfile.mkdtemp(prefix="policyzoo-tests-torch-")
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Slow tests first. `make test` keeps this order (`--no-loadscope-reorder`): the two workers start on the
+    long modules and share out the many short ones at the end, rather than one worker finishing a long module
+    alone while the other idles."""
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
+
+
 @pytest.fixture(autouse=True)
 def _isolated_homes(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
     """Point HF_HOME (cache and token), LeRobot's home and W&B at a temp folder for every test."""
