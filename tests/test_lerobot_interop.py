@@ -100,15 +100,10 @@ def test_lerobot_06_loads_policyzoos_044_checkpoint_strictly_and_acts_the_same()
 
 
 @pytest.mark.slow
-def test_a_policyzoo_run_from_lerobot_044_resumes(legacy: Path) -> None:
+def test_a_policyzoo_run_from_lerobot_044_resumes(legacy: Path, run_cli: Any) -> None:
     run = legacy / "policyzoo_run"
-    result = subprocess.run(
-        [str(BIN / "policyzoo"), "train", "--resume=true", f"--output_dir={run}", "--steps=6"],
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert result.returncode == 0, result.stderr[-2000:]
+    code, _, err = run_cli("train", "--resume=true", f"--output_dir={run}", "--steps=6")
+    assert code == 0, err[-2000:]
     assert (run / "checkpoints" / "last").resolve().name == "000006"
     assert [json.loads(line)["step"] for line in (run / "metrics.jsonl").read_text().splitlines()][-1] == 6
     lerobot_config = json.loads((run / PRETRAINED / "train_config.json").read_text())
@@ -123,29 +118,23 @@ def lerobot_train(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
 
 @pytest.mark.slow
 def test_lerobot_train_reads_the_train_config_json_of_a_policyzoo_checkpoint(
-    legacy: Path, tmp_path: Path
+    legacy: Path, run_cli: Any, tmp_path: Path
 ) -> None:
     output = tmp_path / "policyzoo"
     data = legacy / "data"
-    trained = subprocess.run(
-        [
-            str(BIN / "policyzoo"),
-            "train",
-            "--dataset.repo_id=policyzoo/legacy_env_state",
-            f"--dataset.root={data}",
-            *TINY_ACT,
-            "--steps=2",
-            "--save_freq=2",
-            "--batch_size=4",
-            "--num_workers=0",
-            "--optimizer.lr=3e-4",
-            f"--output_dir={output}",
-        ],
-        capture_output=True,
-        text=True,
-        timeout=300,
+    code, _, err = run_cli(
+        "train",
+        "--dataset.repo_id=policyzoo/legacy_env_state",
+        f"--dataset.root={data}",
+        *TINY_ACT,
+        "--steps=2",
+        "--save_freq=2",
+        "--batch_size=4",
+        "--num_workers=0",
+        "--optimizer.lr=3e-4",
+        f"--output_dir={output}",
     )
-    assert trained.returncode == 0, trained.stderr[-2000:]
+    assert code == 0, err[-2000:]
     config_path = output / PRETRAINED / "train_config.json"
     saved = json.loads(config_path.read_text())
     assert saved["policy"]["optimizer_lr"] == 3e-4 and saved["dataset"]["root"] == str(data)

@@ -35,12 +35,6 @@ TINY_ACT = [
 RESUME_RTOL = 1e-6
 
 
-def policyzoo(*args: str, **kwargs: Any) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "policyzoo", *args], capture_output=True, text=True, timeout=600, **kwargs
-    )
-
-
 def losses(output: Path) -> dict[int, float]:
     text = (output / "metrics.jsonl").read_text()
     whole_lines = text[: text.rfind("\n") + 1]  # a running trainer may be halfway through a line
@@ -186,8 +180,8 @@ def test_sigkill_then_resume_continues_like_an_unbroken_run(
         "--num_workers=0",
     ]
     unbroken, broken = tmp_path / "unbroken", tmp_path / "broken"
-    done = policyzoo("train", *args, f"--output_dir={unbroken}")
-    assert done.returncode == 0, done.stderr
+    code, _, err = run_cli("train", *args, f"--output_dir={unbroken}")
+    assert code == 0, err
 
     process = subprocess.Popen(
         [sys.executable, "-m", "policyzoo", "train", *args, f"--output_dir={broken}"],
@@ -201,9 +195,9 @@ def test_sigkill_then_resume_continues_like_an_unbroken_run(
     assert process.returncode == -signal.SIGKILL
     assert checkpoint_step(broken) == 4
 
-    resumed = policyzoo("train", "--resume=true", f"--output_dir={broken}")
-    assert resumed.returncode == 0, resumed.stderr
-    assert "step:5 " in resumed.stdout and "step:4 " not in resumed.stdout
+    code, out, err = run_cli("train", "--resume=true", f"--output_dir={broken}")
+    assert code == 0, err
+    assert "step:5 " in out and "step:4 " not in out
     assert checkpoint_step(broken) == 10
     reference, continued = losses(unbroken), losses(broken)
     assert sorted(continued) == list(range(1, 11))
@@ -268,8 +262,8 @@ def test_ctrl_c_saves_a_resumable_checkpoint_and_exits_130(
     assert f"interrupted at step {step}; checkpoint saved" in err and "--resume=true" in err
     assert "Traceback" not in err
 
-    resumed = policyzoo("train", "--resume=true", f"--output_dir={output}", f"--steps={step + 2}")
-    assert resumed.returncode == 0, resumed.stderr
+    code, _, err = run_cli("train", "--resume=true", f"--output_dir={output}", f"--steps={step + 2}")
+    assert code == 0, err
     assert checkpoint_step(output) == step + 2 and max(losses(output)) == step + 2
     code, _, err = run_cli("train", "--resume=true", f"--output_dir={output}")
     assert code == 2 and f"--steps={step + 2}: the run in {output} is already at step {step + 2}" in err
@@ -305,20 +299,22 @@ def test_accelerate_launch_runs_on_the_cpu(tiny_dataset: Path, tmp_path: Path) -
 
 
 @pytest.mark.slow
-def test_demo_trains_on_the_sample_evaluates_and_says_where_things_are(tmp_path: Path) -> None:
-    done = policyzoo(
+def test_demo_trains_on_the_sample_evaluates_and_says_where_things_are(
+    run_cli: Callable[..., tuple[int, str, str]], tmp_path: Path
+) -> None:
+    code, out, err = run_cli(
         "demo", "--steps=2", "--log_freq=1", "--eval_episodes=2", f"--output_dir={tmp_path / 'demo'}"
     )
-    assert done.returncode == 0, done.stderr[-2000:]
+    assert code == 0, err[-2000:]
     summary = json.loads((tmp_path / "demo" / "eval" / "eval_summary.json").read_text())
     assert summary["env"] == "so101_sim" and [e["seed"] for e in summary["per_episode"]] == [100_000, 100_001]
-    assert f"success rate: {sum(e['success'] for e in summary['per_episode'])}/2 (" in done.stdout
-    assert f"videos:     {tmp_path / 'demo' / 'eval'}/episode_000.mp4" in done.stdout
+    assert f"success rate: {sum(e['success'] for e in summary['per_episode'])}/2 (" in out
+    assert f"videos:     {tmp_path / 'demo' / 'eval'}/episode_000.mp4" in out
     assert (tmp_path / "demo" / "eval" / "episode_000.mp4").is_file()
     checkpoint = tmp_path / "demo" / "checkpoints" / "000002" / "pretrained_model"
-    assert f"checkpoint: {checkpoint}" in done.stdout
-    assert f"metrics:    {tmp_path / 'demo' / 'metrics.jsonl'}" in done.stdout
-    assert f"loss plot:  {tmp_path / 'demo' / 'loss.png'}" in done.stdout
+    assert f"checkpoint: {checkpoint}" in out
+    assert f"metrics:    {tmp_path / 'demo' / 'metrics.jsonl'}" in out
+    assert f"loss plot:  {tmp_path / 'demo' / 'loss.png'}" in out
     meta = json.loads((checkpoint / "policyzoo.json").read_text())
     assert meta["policy_type"] == "act" and meta["dataset"]["repo_id"] and meta["training"]["steps"] == 2
 

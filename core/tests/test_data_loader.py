@@ -166,14 +166,14 @@ def test_bench_data_quick_reports_both_loaders(
         "bench",
         "data",
         "--quick",
-        "--workers=1",
+        "--workers=0",  # in this process: worker processes would each import LeRobot again (20 s)
         "--policies=act,diffusion,mlp_bc",
         f"--work-dir={tmp_path / 'work'}",
         f"--out-dir={out}",
     )
     assert code == 0, err
     result = json.loads((out / "data.json").read_text())
-    assert result["num_workers"] == 1 and result["dataset"]["size"] == "48x64"
+    assert result["num_workers"] == 0 and result["dataset"]["size"] == "48x64"
     assert result["dataset"]["build_s"] > 0
     for window in ("act", "diffusion"):
         rates = result["samples_per_s"][window]
@@ -183,7 +183,7 @@ def test_bench_data_quick_reports_both_loaders(
     step = result["step"]
     assert step["policy"] == "act"  # the type whose card sets bench.deploy
     assert 0 <= step["data_share"] < 1 and step["mean_update_s"] > 0 and step["steps_timed"] == 2
-    assert "| samples/s, act window (1 obs + 100 actions), batch 8, 1 worker(s) |" in stdout
+    assert "| samples/s, act window (1 obs + 100 actions), batch 8, 0 worker(s) |" in stdout
 
 
 @pytest.mark.parametrize("episodes", [None, [1]])
