@@ -196,7 +196,7 @@ class LeRobotHandle:
 def built_optimizer(config: Any, params: Any, device: torch.device) -> torch.optim.Optimizer:
     """LeRobot's optimizer for `config`; on the CPU, Adam and AdamW take torch's fused kernel (the same
     update, measured 4x faster than the per-tensor loop torch picks there by default: 0.13 s -> 0.03 s per
-    step for a small ACT), and LeRobot loads their state as it saves it."""
+    step for a small ACT). Their state is LeRobot's, with `fused` one more field of each parameter group."""
     from lerobot.optim.optimizers import AdamConfig, AdamWConfig
 
     optimizer_class = {AdamConfig: torch.optim.Adam, AdamWConfig: torch.optim.AdamW}.get(type(config))
