@@ -25,6 +25,7 @@ def wrist_act(tmp_path_factory):
     """A tiny ACT for one SO101 arm with a 64x64 wrist camera, saved with its robot as training saves it (the
     demo's inputs; the robot's own cameras are 96x96)."""
     from policyzoo.registry import get_registry
+    from policyzoo_act.model import ACTFactory
 
     names = [f"{motor}.pos" for motor in MOTORS]
     features = Features(
@@ -35,19 +36,7 @@ def wrist_act(tmp_path_factory):
         action_names=names,
         fps=30,
     )
-    spec = get_spec("act")(
-        device="cpu",
-        chunk_size=5,
-        n_action_steps=5,
-        dim_model=16,
-        n_heads=2,
-        dim_feedforward=32,
-        n_encoder_layers=1,
-        n_decoder_layers=1,
-        n_vae_encoder_layers=1,
-        latent_dim=4,
-        pretrained_backbone_weights=None,
-    )
+    spec = get_spec("act")(device="cpu", **ACTFactory.quick_settings)
     directory = tmp_path_factory.mktemp("demo") / "pretrained_model"
     build_policy(spec, features, random_stats(features)).save(directory)
     robot = get_registry().robot("so101").spec

@@ -17,28 +17,17 @@ EVAL = ["--episode_time_s=0.2", "--reset_time_s=0.1"]
 
 @pytest.fixture(scope="module")
 def checkpoint(tmp_path_factory):
-    """A tiny untrained ACT for the bimanual joints and a 32x24 `left_top` camera."""
+    """A tiny untrained ACT (ACT's quick settings) for the bimanual joints and a 32x24 `left_top` camera."""
     from policyzoo import build_policy, get_spec
     from policyzoo.spec import CameraSpec
+    from policyzoo_act.model import ACTFactory
     from policyzoo_bench.deploy import random_stats
     from policyzoo_so101.specs import SO101_BIMANUAL
 
     features = SO101_BIMANUAL.model_copy(
         update={"cameras": [CameraSpec(name="left_top", height=24, width=32)]}
     ).features()
-    spec = get_spec("act")(
-        device="cpu",
-        chunk_size=5,
-        n_action_steps=5,
-        dim_model=16,
-        n_heads=2,
-        dim_feedforward=32,
-        n_encoder_layers=1,
-        n_decoder_layers=1,
-        n_vae_encoder_layers=1,
-        latent_dim=4,
-        pretrained_backbone_weights=None,
-    )
+    spec = get_spec("act")(device="cpu", **ACTFactory.quick_settings)
     directory = tmp_path_factory.mktemp("act") / "policy"
     build_policy(spec, features, random_stats(features)).save(directory)
     return directory
